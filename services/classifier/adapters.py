@@ -1,0 +1,47 @@
+"""Classifier's adapters: its own store of results, and intake's content API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.common.events import Classification, utcnow
+
+
+class ClassificationStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.classifications = db["classifications"]
+
+    async def save(self, report_id: str, result: Classification) -> None:
+        # Keyed by report: classifying the same report again replaces, never duplicates.
+        await self.classifications.replace_one(
+            {"_id": report_id},
+            {**result.model_dump(mode="json"), "classified_at": utcnow()},
+            upsert=True,
+        )
+
+
+class ReportContentMissing(Exception):
+    """Intake has no report with this id: the event points at nothing."""
+
+
+class IntakeContentClient:
+    """Reads what was reported from intake's API: events carry references, never content."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.http = httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0
+        )
+
+    async def content(self, report_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/internal/v1/reports/{report_id}/content")
+        if response.status_code == 404:
+            raise ReportContentMissing(report_id)
+        response.raise_for_status()
+        content: dict[str, Any] = response.json()
+        return content
+
+    async def close(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,119 @@
+"""Classifier's stream entry point: a faust agent on report.submitted, plus its web pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from aiokafka import AIOKafkaProducer
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.classifier.adapters import ClassificationStore, IntakeContentClient
+from services.classifier.domain import classified_event, classify
+from services.common import topics
+from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted
+from services.common.kafka import Handler, RawMessage, publish
+from services.common.runtime import ConsumerRuntime
+from services.common.settings import ClassifierSettings
+
+log = logging.getLogger(__name__)
+
+# Events of different reports are independent, so several run at once; faust still commits
+# an offset only when every event before it is done.
+AGENT_CONCURRENCY = 8
+
+
+def make_handler_factory(intake: IntakeContentClient) -> Any:
+    def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+        store = ClassificationStore(db)
+
+        async def handle(event: Envelope, topic: str) -> None:
+            if event.type != SUBMITTED_V1:
+                return
+            submitted = ReportSubmitted.model_validate(event.data)
+            content = await intake.content(submitted.report_id)
+            result = classify(content)
+            await store.save(submitted.report_id, result)
+            await publish(
+                producer,
+                topics.REPORT_STAGE,
+                classified_event(event.id, submitted.report_id, result),
+            )
+            log.info("report classified", extra={"report_id": submitted.report_id})
+
+        return handle
+
+    return make_handler
+
+
+def create_app(settings: ClassifierSettings) -> faust.App:
+    app = faust.App(
+        "tipline-classifier",
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
+        store="memory://",
+        web_host=settings.http_host,
+        web_port=settings.http_port,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication_factor,
+        producer_acks=-1,
+        broker_session_timeout=settings.kafka_session_timeout_ms / 1000,
+        consumer_auto_offset_reset="earliest",
+    )
+    submitted = app.topic(
+        topics.REPORT_SUBMITTED, key_serializer="raw", value_serializer="raw", internal=False
+    )
+    state: dict[str, Any] = {}
+
+    @app.task
+    async def connect() -> None:
+        intake = IntakeContentClient(
+            settings.intake_url, settings.internal_api_token.get_secret_value()
+        )
+        runtime = ConsumerRuntime(
+            settings,
+            name="classifier",
+            database=settings.database,
+            topic_names=(topics.REPORT_SUBMITTED,),
+            handler_factory=make_handler_factory(intake),
+        )
+        state["runtime"], state["intake"] = runtime, intake
+        await runtime.connect_kafka()
+        runtime.consuming = True
+
+    @app.agent(submitted, concurrency=AGENT_CONCURRENCY)
+    async def classify_reports(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            runtime: ConsumerRuntime | None = state.get("runtime")
+            while runtime is None:
+                await app.sleep(0.1)
+                runtime = state.get("runtime")
+            await runtime.started.wait()
+            assert runtime.processor is not None
+            message = event.message
+            await runtime.processor.process(
+                RawMessage(message.topic, message.partition, message.offset, message.key,
+                           message.value)
+            )
+
+    @app.page("/healthz")
+    async def healthz(web: View, request: Request) -> Response:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: View, request: Request) -> Response:
+        runtime: ConsumerRuntime | None = state.get("runtime")
+        checks = await runtime.readiness() if runtime else {"database": False, "kafka": False}
+        ready = all(checks.values())
+        return web.json(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status=200 if ready else 503,
+        )
+
+    @app.page("/metrics")
+    async def metrics(web: View, request: Request) -> Response:
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,242 @@
+"""Kafka adapters: topic creation, a safe producer, and the at-least-once consumer loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
+
+from services.common import topics
+from services.common.events import Envelope, utcnow
+from services.common.mongo import AppliedEvents
+from services.common.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+EVENTS_APPLIED = Counter("tipline_events_applied_total", "Events applied", ["consumer", "type"])
+EVENTS_DUPLICATE = Counter(
+    "tipline_events_duplicate_total", "Redelivered events recognised and skipped", ["consumer"]
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "tipline_events_dead_lettered_total", "Events sent to the dead-letter topic", ["consumer"]
+)
+
+# Errors that say the infrastructure is away, not that the event is bad: wait and retry the
+# same event rather than dead-lettering every event while MongoDB or Kafka is down.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
+
+
+async def ensure_topics(settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS) -> None:
+    """Create missing topics with the configured partition count.
+
+    Auto-created topics get the broker's default count, and faust refuses to run when a topic
+    and its changelog differ, so every topic is created explicitly at start-up.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=name,
+                num_partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
+            for name in names
+            if name not in existing
+        ]
+        if missing:
+            await admin.create_topics(missing)
+            log.info("topics created", extra={"count": len(missing)})
+    finally:
+        await admin.close()
+
+
+def make_producer(settings: CommonSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",  # an event that must not be lost waits for every in-sync replica
+        enable_idempotence=settings.kafka_idempotent_producer,
+        linger_ms=5,
+        request_timeout_ms=10_000,
+    )
+
+
+async def publish(producer: AIOKafkaProducer, topic: str, event: Envelope) -> None:
+    await producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
+
+
+async def kafka_reachable(producer: AIOKafkaProducer, timeout: float = 2.0) -> bool:
+    try:
+        async with asyncio.timeout(timeout):
+            await producer.client.fetch_all_metadata()
+    except Exception:
+        return False
+    return True
+
+
+Handler = Callable[[Envelope, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class EventProcessor:
+    """Applies each event once, retries a bounded number of times, and dead-letters the rest.
+
+    Used by every consumer (aiokafka loops and the faust agent alike), so one bad message
+    never stops a stream and none is silently dropped.
+    """
+
+    def __init__(
+        self,
+        *,
+        consumer: str,
+        handler: Handler,
+        applied: AppliedEvents,
+        producer: AIOKafkaProducer,
+        max_attempts: int = 3,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self.consumer = consumer
+        self.handler = handler
+        self.applied = applied
+        self.producer = producer
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+
+    async def process(self, message: RawMessage) -> None:
+        try:
+            event = Envelope.from_bytes(message.value or b"")
+        except ValidationError as exc:
+            fields = ",".join(".".join(str(p) for p in err["loc"]) or "$" for err in exc.errors())
+            await self.dead_letter(message, f"unparseable event: invalid {fields}")
+            return
+        while True:
+            try:
+                await self._apply_once(event, message.topic)
+                return
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning(
+                    "infrastructure unavailable; retrying the same event",
+                    extra={"event_id": event.id, "error": type(exc).__name__},
+                )
+                await asyncio.sleep(1.0)
+            except Exception as exc:
+                await self._retry_or_dead_letter(event, message, exc)
+                return
+
+    async def _apply_once(self, event: Envelope, topic: str) -> None:
+        if await self.applied.contains(event.id):
+            EVENTS_DUPLICATE.labels(self.consumer).inc()
+            return
+        await self.handler(event, topic)
+        await self.applied.record(event.id, event.type)
+        EVENTS_APPLIED.labels(self.consumer, event.type).inc()
+
+    async def _retry_or_dead_letter(
+        self, event: Envelope, message: RawMessage, first_error: Exception
+    ) -> None:
+        error = first_error
+        for attempt in range(2, self.max_attempts + 1):
+            log.warning(
+                "event failed; retrying",
+                extra={"event_id": event.id, "attempt": attempt, "error": type(error).__name__},
+            )
+            await asyncio.sleep(self.retry_delay * attempt)
+            try:
+                await self._apply_once(event, message.topic)
+                return
+            except Exception as exc:
+                error = exc
+        await self.dead_letter(
+            message,
+            f"apply failed after {self.max_attempts} attempts: {type(error).__name__}",
+            event_id=event.id,
+        )
+
+    async def dead_letter(self, message: RawMessage, reason: str, event_id: str = "") -> None:
+        # The reason names the failure, never the data: exception messages can quote content.
+        headers = [
+            ("reason", reason.encode()),
+            ("consumer", self.consumer.encode()),
+            ("source_topic", message.topic.encode()),
+            ("source_partition", str(message.partition).encode()),
+            ("source_offset", str(message.offset).encode()),
+            ("failed_at", utcnow().isoformat().encode()),
+        ]
+        await self.producer.send_and_wait(
+            topics.DEAD_LETTER, message.value or b"", key=message.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(self.consumer).inc()
+        log.error(
+            "event dead-lettered",
+            extra={
+                "event_id": event_id,
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+                "reason": reason,
+            },
+        )
+
+
+async def consume_forever(
+    settings: CommonSettings,
+    *,
+    group_id: str,
+    topic_names: Iterable[str],
+    processor: EventProcessor,
+    on_ready: Callable[[bool], None] = lambda ready: None,
+) -> None:
+    """Consume with manual commits: offsets move only after their events are applied."""
+    names = list(topic_names)
+    while True:
+        consumer = AIOKafkaConsumer(
+            *names,
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 500),
+        )
+        try:
+            await consumer.start()
+            on_ready(True)
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                # Partitions run side by side; within one, events keep their order.
+                await asyncio.gather(
+                    *(_process_partition(processor, msgs) for msgs in batches.values())
+                )
+                if batches:
+                    await consumer.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            on_ready(False)
+            log.error("consumer failed; restarting", extra={"error": type(exc).__name__})
+            await asyncio.sleep(1.0)
+        finally:
+            await consumer.stop()
+
+
+async def _process_partition(processor: EventProcessor, messages: list[Any]) -> None:
+    for m in messages:
+        await processor.process(RawMessage(m.topic, m.partition, m.offset, m.key, m.value))

@@ -1,0 +1,69 @@
+"""Structured logs: one JSON object per line, with report ids and never report content.
+
+Callers pass identifiers through `extra=`; only keys listed in SAFE_FIELDS reach the output,
+so a careless `extra={"narrative": ...}` is dropped rather than written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+SAFE_FIELDS = frozenset(
+    {
+        "report_id",
+        "event_id",
+        "event_type",
+        "topic",
+        "partition",
+        "offset",
+        "stage",
+        "channel",
+        "status",
+        "method",
+        "route",
+        "duration_ms",
+        "count",
+        "attempt",
+        "error",
+        "reason",
+        "url",
+        "position",
+    }
+)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in SAFE_FIELDS:
+            if key in record.__dict__:
+                entry[key] = record.__dict__[key]
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception's type only: its message may quote the data that caused it.
+            entry["exception"] = record.exc_info[0].__name__
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Access logs would carry raw paths, and a tracking code is part of a path.
+    logging.getLogger("uvicorn.access").disabled = True
+    for noisy in ("aiokafka", "faust", "mode", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,102 @@
+"""The running parts of a consuming service: database, producer, and the consumer loop.
+
+Tracker and audit use it from their FastAPI lifespan; the classifier uses it beside faust.
+It is the one composition root for a consumer's dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.common import kafka, mongo
+from services.common.kafka import EventProcessor, Handler
+from services.common.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+HandlerFactory = Callable[[AsyncDatabase[dict[str, Any]], AIOKafkaProducer], Handler]
+
+
+class ConsumerRuntime:
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        name: str,
+        database: str,
+        topic_names: Iterable[str],
+        handler_factory: HandlerFactory,
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.topic_names = list(topic_names)
+        self.client: AsyncMongoClient[dict[str, Any]] = mongo.connect(settings.mongodb_uri)
+        self.db = self.client[database]
+        self.handler_factory = handler_factory
+        self.producer: AIOKafkaProducer | None = None
+        self.processor: EventProcessor | None = None
+        self.consuming = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = asyncio.Event()
+
+    async def connect_kafka(self) -> None:
+        """Waits for the broker, creates the topics, and builds the event processor."""
+        while True:
+            producer = kafka.make_producer(self.settings)
+            try:
+                await kafka.ensure_topics(self.settings)
+                await producer.start()
+                break
+            except Exception as exc:
+                await producer.stop()
+                log.warning("kafka not reachable yet; retrying", extra={"error": type(exc).__name__})
+                await asyncio.sleep(2.0)
+        self.producer = producer
+        self.processor = EventProcessor(
+            consumer=self.name,
+            handler=self.handler_factory(self.db, producer),
+            applied=mongo.AppliedEvents(self.db),
+            producer=producer,
+            max_attempts=self.settings.consumer_max_attempts,
+        )
+        self.started.set()
+
+    async def _connect_and_consume(self) -> None:
+        await self.connect_kafka()
+        assert self.processor is not None
+        await kafka.consume_forever(
+            self.settings,
+            group_id=f"tipline-{self.name}",
+            topic_names=self.topic_names,
+            processor=self.processor,
+            on_ready=self._set_consuming,
+        )
+
+    def _set_consuming(self, consuming: bool) -> None:
+        self.consuming = consuming
+
+    def start_consuming(self) -> None:
+        self._tasks.append(asyncio.create_task(self._connect_and_consume()))
+
+    async def readiness(self) -> dict[str, bool]:
+        return {
+            "database": await mongo.ping(self.client),
+            "kafka": self.consuming
+            and self.producer is not None
+            and await kafka.kafka_reachable(self.producer),
+        }
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.client.close()

@@ -1,0 +1,154 @@
+"""Intake's adapters: the report store and the outbox relay that publishes its events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.common.events import utcnow
+from services.common.mongo import BatchInserter
+
+log = logging.getLogger(__name__)
+
+EVENTS_PUBLISHED = Counter("tipline_outbox_published_total", "Outbox events published to Kafka")
+PUBLISH_FAILURES = Counter("tipline_outbox_publish_failures_total", "Failed outbox publish rounds")
+OUTBOX_BACKLOG = Gauge("tipline_outbox_backlog", "Reports whose events await publishing (last sweep)")
+
+
+class ReportStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.reports = db["reports"]
+        self.inserter = BatchInserter(self.reports)
+
+    async def create_indexes(self) -> None:
+        await self.reports.create_index(
+            [("idempotency.key_hash", ASCENDING)], unique=True, sparse=True
+        )
+        await self.reports.create_index([("outbox_pending", ASCENDING)], sparse=True)
+        await self.reports.create_index([("idempotency.expires_at", ASCENDING)], sparse=True)
+
+    async def insert(self, document: dict[str, Any]) -> None:
+        await self.inserter.insert(document)
+
+    async def find_by_idempotency_key(self, key_hash: str) -> dict[str, Any] | None:
+        return await self.reports.find_one(
+            {"idempotency.key_hash": key_hash}, {"idempotency": 1}
+        )
+
+    async def content(self, report_id: str) -> dict[str, Any] | None:
+        """The fields the classifier may read: what was reported, never who reported it."""
+        return await self.reports.find_one(
+            {"_id": report_id},
+            {
+                "narrative": 1,
+                "location": 1,
+                "industry_hint": 1,
+                "people_involved": 1,
+                "organisations_involved": 1,
+                "language": 1,
+                "channel": 1,
+            },
+        )
+
+    async def forget_expired_idempotency(self) -> None:
+        await self.reports.update_many(
+            {"idempotency.expires_at": {"$lt": utcnow()}}, {"$unset": {"idempotency": ""}}
+        )
+
+
+class OutboxRelay:
+    """Publishes each report's pending events, then removes them from the report.
+
+    Fresh reports are handed over in memory for low latency; a periodic sweep of the database
+    publishes whatever that missed (Kafka was away, the process restarted). Either path can
+    publish an event twice, never zero times; consumers recognise repeats by event id.
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        *,
+        poll_seconds: float,
+        sweep_grace: timedelta = timedelta(seconds=5),
+        on_sweep: Any = None,
+    ) -> None:
+        self.reports = db["reports"]
+        self.producer: AIOKafkaProducer | None = None  # set once Kafka has been reached
+        self.poll_seconds = poll_seconds
+        self.sweep_grace = sweep_grace
+        self.on_sweep = on_sweep
+        self._fresh: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def hand_over(self, document: dict[str, Any]) -> None:
+        self._fresh.put_nowait({"_id": document["_id"], "outbox": document["outbox"]})
+
+    async def run_fresh(self) -> None:
+        while True:
+            batch = [await self._fresh.get()]
+            while len(batch) < 500 and not self._fresh.empty():
+                batch.append(self._fresh.get_nowait())
+            try:
+                await self._publish(batch)
+            except Exception as exc:  # the sweep publishes whatever this round missed
+                log.warning("outbox relay round failed", extra={"error": type(exc).__name__})
+
+    async def run_sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                await self.sweep_once()
+                if self.on_sweep is not None:
+                    await self.on_sweep()
+            except Exception as exc:
+                log.warning("outbox sweep failed", extra={"error": type(exc).__name__})
+
+    async def sweep_once(self, grace: timedelta | None = None) -> int:
+        cutoff = utcnow() - (self.sweep_grace if grace is None else grace)
+        pending = await self.reports.find(
+            {"outbox_pending": True, "received_at": {"$lt": cutoff}}, {"outbox": 1}
+        ).to_list(500)
+        OUTBOX_BACKLOG.set(len(pending))
+        if pending:
+            await self._publish(pending)
+        return len(pending)
+
+    async def _publish(self, documents: list[dict[str, Any]]) -> bool:
+        entries = [entry for doc in documents for entry in doc.get("outbox", [])]
+        assert self.producer is not None, "the relay runs only once Kafka has been reached"
+        try:
+            sent = [
+                await self.producer.send(
+                    entry["topic"],
+                    json.dumps(entry["event"]).encode(),
+                    key=entry["event"]["subject"].encode(),
+                )
+                for entry in entries
+            ]
+            await asyncio.gather(*sent)
+        except Exception as exc:
+            PUBLISH_FAILURES.inc()
+            log.warning(
+                "outbox publish failed; the sweep will retry",
+                extra={"count": len(entries), "error": type(exc).__name__},
+            )
+            return False
+        ids = [doc["_id"] for doc in documents]
+        event_ids = [entry["id"] for entry in entries]
+        await self.reports.update_many(
+            {"_id": {"$in": ids}}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}}
+        )
+        # Only a report with nothing left to send leaves the pending set; one that gained a new
+        # event meanwhile keeps its flag.
+        await self.reports.update_many(
+            {"_id": {"$in": ids}, "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
+        )
+        EVENTS_PUBLISHED.inc(len(entries))
+        return True

@@ -1,0 +1,78 @@
+"""Tracker's HTTP entry point: the reporter's status page, by tracking code."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.common import tracking_code
+from services.common.http import install_common
+from services.common.runtime import ConsumerRuntime
+from services.common.settings import TrackerSettings
+from services.tracker.adapters import CaseStore
+from services.tracker.consumer import TOPICS, make_handler
+from services.tracker.domain import NOT_FOUND, NotFound, PublicStatus, public_status
+
+# The URL holds the code: never cache it, never send it on as a referrer.
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def create_app(settings: TrackerSettings) -> FastAPI:
+    secret = settings.tracking_code_secret.get_secret_value().encode()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = ConsumerRuntime(
+            settings,
+            name="tracker",
+            database=settings.database,
+            topic_names=TOPICS,
+            handler_factory=make_handler,
+        )
+        app.state.runtime = runtime
+        app.state.cases = CaseStore(runtime.db)
+        await app.state.cases.create_indexes()
+        runtime.start_consuming()
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Tipline tracker",
+        version="1",
+        summary="Follow a report with its tracking code.",
+        lifespan=lifespan,
+    )
+
+    async def readiness() -> dict[str, bool]:
+        return await app.state.runtime.readiness()
+
+    install_common(app, readiness)
+
+    @app.get(
+        "/v1/track/{code}",
+        response_model=PublicStatus,
+        responses={404: {"model": NotFound, "description": "Unknown or mistyped code"}},
+        tags=["tracking"],
+        summary="Every stage of a report so far",
+    )
+    async def track(code: str, request: Request, response: Response) -> Any:
+        normalized = tracking_code.normalize(code)
+        case = None
+        if normalized is not None:
+            code_hash = tracking_code.lookup_hash(normalized, secret)
+            case = await request.app.state.cases.by_tracking_code_hash(code_hash)
+        # A mistyped code and an unknown one get the same answer: no hint which part was wrong.
+        if case is None:
+            return JSONResponse(
+                status_code=404, content=NOT_FOUND.model_dump(), headers=PRIVATE_HEADERS
+            )
+        response.headers.update(PRIVATE_HEADERS)
+        return public_status(case["timeline"])
+
+    return app
