@@ -177,15 +177,19 @@ class Stack:
     log_dir: Path
     secrets: dict[str, str]
     kafka_address_port: int | None = None  # the port clients dial, when a proxy stands between
+    external_kafka: str | None = None  # infrastructure started elsewhere (e.g. containers)
+    external_mongodb: str | None = None
     processes: dict[str, Process] = field(default_factory=dict)
 
     @property
     def kafka_bootstrap(self) -> str:
+        if self.external_kafka:
+            return self.external_kafka
         return f"127.0.0.1:{self.kafka_address_port or self.ports['kafka']}"
 
     @property
     def mongodb_uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.ports['mongodb']}/"
+        return self.external_mongodb or f"mongodb://127.0.0.1:{self.ports['mongodb']}/"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -238,6 +242,17 @@ class Stack:
         for name in dict.fromkeys(order):
             self.processes[name].stop()
 
+    def cut_kafka(self) -> None:
+        """Makes the broker unreachable for every service (needs `with_proxy=True`)."""
+        self.processes["kafka-proxy"].stop()
+
+    def restore_kafka(self) -> None:
+        assert self.kafka_address_port is not None, "the stack was started without a proxy"
+        wait_until(lambda: not port_is_open(self.kafka_address_port or 0), 10, "proxy port free")
+        self.processes["kafka-proxy"] = start_proxy(
+            self.kafka_address_port, self.ports["kafka"], self.log_dir
+        )
+
     def summary(self) -> list[str]:
         lines = [f"{name}: {self.url(name)}" for name in SERVICES]
         lines.append(f"kafka: {self.kafka_bootstrap}")
@@ -260,12 +275,19 @@ def running_stack(
     storage: str | Path = ":memory:",
     with_proxy: bool = False,
     services: bool = True,
+    external: tuple[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """Start infrastructure (and by default the services); stop all of it on the way out."""
+    """Start infrastructure (and by default the services); stop all of it on the way out.
+
+    `external` = (Kafka bootstrap servers, MongoDB URI) runs the services against
+    infrastructure someone else started, such as testcontainers' Apache Kafka and MongoDB.
+    """
     chosen = ports or {name: free_port() for name in DEFAULT_PORTS}
     stack = Stack(ports=chosen, log_dir=log_dir, secrets=new_secrets())
     try:
-        if with_proxy:
+        if external is not None:
+            stack.external_kafka, stack.external_mongodb = external
+        elif with_proxy:
             # Clients dial the proxy, and the broker advertises the proxy, so cutting the proxy
             # makes Kafka unreachable without restarting (and so wiping) the broker.
             stack.kafka_address_port = free_port()
@@ -275,7 +297,8 @@ def running_stack(
             )
         else:
             stack.processes["kafka"] = start_kafka(chosen["kafka"], log_dir)
-        stack.processes["mongodb"] = start_mongodb(chosen["mongodb"], log_dir, storage)
+        if external is None:
+            stack.processes["mongodb"] = start_mongodb(chosen["mongodb"], log_dir, storage)
         if services:
             stack.start_services()
         yield stack

@@ -3,7 +3,7 @@
 import faust
 
 from services.classifier.app import create_app
-from services.common.logs import configure_logging
+from services.common.logs import configure_logging, dict_config
 from services.common.settings import ClassifierSettings
 
 if __name__ == "__main__":
@@ -12,8 +12,8 @@ if __name__ == "__main__":
     worker = faust.Worker(
         create_app(settings),
         loglevel=settings.log_level,
-        # Keep our JSON log handler: faust would otherwise install its own.
-        logging_config={"version": 1, "incremental": True},
+        # faust would install its own coloured handler; keep our JSON lines instead.
+        logging_config=dict_config("classifier", settings.log_level),
         redirect_stdouts=False,
     )
     worker.execute_from_commandline()

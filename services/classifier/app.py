@@ -83,6 +83,12 @@ def create_app(settings: ClassifierSettings) -> faust.App:
         await runtime.connect_kafka()
         runtime.consuming = True
 
+    @app.on_before_shutdown.connect
+    async def disconnect(app: faust.App, **kwargs: Any) -> None:
+        if "runtime" in state:
+            await state["runtime"].close()
+            await state["intake"].close()
+
     @app.agent(submitted, concurrency=AGENT_CONCURRENCY)
     async def classify_reports(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
@@ -114,6 +120,7 @@ def create_app(settings: ClassifierSettings) -> faust.App:
 
     @app.page("/metrics")
     async def metrics(web: View, request: Request) -> Response:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type, so the full header goes in as is.
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return app

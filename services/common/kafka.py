@@ -10,7 +10,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import Counter
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
@@ -35,12 +35,15 @@ EVENTS_DEAD_LETTERED = Counter(
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
 
 
-async def ensure_topics(settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS) -> None:
+async def ensure_topics(
+    settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS
+) -> None:
     """Create missing topics with the configured partition count.
 
     Auto-created topics get the broker's default count, and faust refuses to run when a topic
     and its changelog differ, so every topic is created explicitly at start-up.
     """
+    names = list(names)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
@@ -55,8 +58,14 @@ async def ensure_topics(settings: CommonSettings, names: Iterable[str] = topics.
             if name not in existing
         ]
         if missing:
-            await admin.create_topics(missing)
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another service created it first
             log.info("topics created", extra={"count": len(missing)})
+        absent = set(names) - set(await admin.list_topics())
+        if absent:
+            raise KafkaError(f"topics still missing after creation: {sorted(absent)}")
     finally:
         await admin.close()
 

@@ -34,6 +34,9 @@ SAFE_FIELDS = frozenset(
     }
 )
 
+# Libraries whose info lines say nothing an operator needs (httpx would log internal URLs).
+NOISY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
+
 
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
@@ -57,7 +60,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+def configure_logging(service: str, level: str = "INFO") -> logging.Handler:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
@@ -65,5 +68,20 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Access logs would carry raw paths, and a tracking code is part of a path.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("aiokafka", "faust", "mode", "kafka"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    return handler
+
+
+def dict_config(service: str, level: str = "INFO") -> dict[str, object]:
+    """The same JSON lines as a logging dictConfig, for runners that install their own logging."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "service": service}},
+        "handlers": {
+            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+        },
+        "root": {"level": level.upper(), "handlers": ["json"]},
+        "loggers": {name: {"level": "WARNING"} for name in NOISY_LOGGERS},
+    }

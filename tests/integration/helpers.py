@@ -1,0 +1,108 @@
+"""What integration tests do the way a user or an operator would: HTTP, Kafka, MongoDB."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from deploy.local.stack import Stack
+
+REPORT = {
+    "channel": "web",
+    "narrative": "村霸强收保护费，不交就打人。The village bully extorts every shop on the street.",
+    "location": {"province": "湖南", "city": "长沙"},
+}
+
+
+def submit(stack: Stack, report: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+    return httpx.post(f"{stack.url('intake')}/v1/reports", json=report or REPORT,
+                      headers=headers, timeout=15)
+
+
+def track(stack: Stack, code: str) -> httpx.Response:
+    return httpx.get(f"{stack.url('tracker')}/v1/track/{code}", timeout=10)
+
+
+def wait_for_stage(stack: Stack, code: str, stage: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last: httpx.Response | None = None
+    while time.monotonic() < deadline:
+        last = track(stack, code)
+        if last.status_code == 200 and stage in [s["stage"] for s in last.json()["history"]]:
+            return dict(last.json())
+        time.sleep(0.1)
+    raise AssertionError(f"stage {stage!r} not shown within {timeout} s; last answer: "
+                         f"{last.status_code if last else None} {last.text if last else ''}")
+
+
+def wait_until(check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def metric(stack: Stack, service: str, name: str, **labels: str) -> float:
+    text = httpx.get(f"{stack.url(service)}/metrics", timeout=5).text
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def produce(stack: Stack, topic: str, value: bytes, key: bytes | None = None) -> None:
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+
+
+def read_topic(stack: Stack, topic: str) -> list[Any]:
+    """Every message on a topic, from the beginning, read without joining any group."""
+
+    async def read() -> list[Any]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=stack.kafka_bootstrap, group_id=None, enable_auto_commit=False,
+            client_id=f"test-reader-{uuid.uuid4()}",
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()  # loads the cluster metadata
+            partitions = [TopicPartition(topic, p)
+                          for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            messages: list[Any] = []
+            deadline = time.monotonic() + 20
+
+            async def behind() -> bool:
+                return any([await consumer.position(tp) < ends[tp] for tp in partitions])
+
+            while time.monotonic() < deadline and await behind():
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    messages.extend(records)
+            return messages
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())

@@ -1,0 +1,72 @@
+import json
+from datetime import timedelta
+
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from services.common import topics, tracking_code
+from services.intake.domain import ReportIn, accept_report, open_answer
+
+SECRET = b"unit-test-secret-unit-test-secret"
+CANARY_NARRATIVE = "CANARY-NARRATIVE 村霸强收保护费 the gang threatened the witness"
+REPORT = ReportIn.model_validate(
+    {
+        "channel": "wechat",
+        "narrative": CANARY_NARRATIVE,
+        "location": {"province": "湖南", "city": "长沙", "details": "CANARY-PLACE"},
+        "people_involved": ["CANARY-PERSON"],
+        "contact": {"phone": "+86 138 0000 0000", "name": "CANARY-NAME"},
+        "language": "zh",
+    }
+)
+
+
+def accept(key: str | None = None):
+    return accept_report(
+        REPORT,
+        secret=SECRET,
+        status_base_url="http://tracker.example/",
+        idempotency_key=key,
+        idempotency_ttl=timedelta(hours=24),
+    )
+
+
+def test_the_answer_gives_the_code_and_a_status_link_once():
+    new = accept()
+    assert new.answer.status_url == f"http://tracker.example/v1/track/{new.answer.tracking_code}"
+    assert tracking_code.normalize(new.answer.tracking_code) is not None
+
+
+def test_the_stored_report_keeps_only_the_hash_of_the_code():
+    new = accept()
+    stored = json.dumps(new.document, default=str)
+    compact = new.answer.tracking_code.replace("-", "")
+    assert new.answer.tracking_code not in stored and compact not in stored
+    assert new.document["tracking_code_hash"] == tracking_code.lookup_hash(compact, SECRET)
+
+
+def test_the_report_and_its_event_are_one_document():
+    new = accept()
+    (entry,) = new.document["outbox"]
+    assert entry["topic"] == topics.REPORT_SUBMITTED
+    assert entry["event"]["subject"] == new.report_id
+    assert entry["event"]["type"] == "tipline.report.submitted.v1"
+    assert new.document["outbox_pending"] is True
+
+
+def test_the_submitted_event_carries_no_private_data():
+    new = accept()
+    event = json.dumps(new.document["outbox"][0]["event"], ensure_ascii=False)
+    for private in ("CANARY", "138 0000", new.answer.tracking_code,
+                    new.answer.tracking_code.replace("-", ""), "长沙"):
+        assert private not in event
+    assert new.document["tracking_code_hash"] in event
+
+
+def test_a_retry_answer_opens_only_with_the_same_idempotency_key():
+    new = accept(key="channel-retry-key-1")
+    sealed = new.document["idempotency"]["answer"]
+    assert new.answer.tracking_code not in sealed
+    assert open_answer(sealed, "channel-retry-key-1", SECRET) == new.answer
+    with pytest.raises(InvalidTag):
+        open_answer(sealed, "another-key-0000", SECRET)

@@ -1,0 +1,50 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from services.intake.domain import ReportIn
+
+VALID = {"channel": "web", "narrative": "某村村霸强收保护费，殴打不交钱的商户。"}
+
+
+def problems(payload: dict) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        ReportIn.model_validate(payload)
+    return {".".join(str(p) for p in error["loc"]) for error in caught.value.errors()}
+
+
+def test_channel_and_narrative_are_all_a_reporter_must_give():
+    report = ReportIn.model_validate(VALID)
+    assert report.contact is None  # anonymous unless the reporter says otherwise
+    assert report.people_involved == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"channel": "fax"}, "channel"),
+        ({"narrative": "   too short  "}, "narrative"),
+        ({"narrative": "x" * 20_001}, "narrative"),
+        ({"location": {"province": "p" * 51}}, "location.province"),
+        ({"incident_time": "not a time"}, "incident_time"),
+        ({"incident_time": (datetime.now(UTC) + timedelta(days=3)).isoformat()}, "incident_time"),
+        ({"people_involved": ["  "]}, "people_involved"),
+        ({"people_involved": ["name"] * 21}, "people_involved"),
+        ({"language": "Chinese!"}, "language"),
+        ({"contact": {"email": "not-an-address"}}, "contact.email"),
+        ({"contact": {"phone": "call me maybe"}}, "contact.phone"),
+        ({"narative": "typo in the field name"}, "narative"),
+    ],
+)
+def test_each_bad_field_is_named(change, field):
+    assert field in problems({**VALID, **change})
+
+
+def test_missing_required_fields_are_named():
+    assert problems({}) == {"channel", "narrative"}
+
+
+def test_surrounding_whitespace_is_trimmed():
+    report = ReportIn.model_validate({**VALID, "narrative": "  " + VALID["narrative"] + "\n"})
+    assert report.narrative == VALID["narrative"]
