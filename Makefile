@@ -21,6 +21,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check services deploy tests bench
+	$(BIN)/ruff format --check services deploy tests bench
 	$(BIN)/mypy services deploy
 
 unit: $(STAMP)

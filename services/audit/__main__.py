@@ -1,8 +1,8 @@
 """python -m services.audit"""
 
+from services.audit.api import create_app
 from services.common.http import serve
 from services.common.settings import AuditSettings
-from services.audit.api import create_app
 
 if __name__ == "__main__":
     settings = AuditSettings()

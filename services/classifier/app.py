@@ -83,7 +83,7 @@ def create_app(settings: ClassifierSettings) -> faust.App:
         await runtime.connect_kafka()
         runtime.consuming = True
 
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's stub wants sync
     async def disconnect(app: faust.App, **kwargs: Any) -> None:
         if "runtime" in state:
             await state["runtime"].close()
@@ -100,8 +100,9 @@ def create_app(settings: ClassifierSettings) -> faust.App:
             assert runtime.processor is not None
             message = event.message
             await runtime.processor.process(
-                RawMessage(message.topic, message.partition, message.offset, message.key,
-                           message.value)
+                RawMessage(
+                    message.topic, message.partition, message.offset, message.key, message.value
+                )
             )
 
     @app.page("/healthz")

@@ -62,9 +62,7 @@ def province_of(location: dict[str, Any] | None) -> tuple[str | None, str | None
     city = None
     if location.get("city"):
         wanted = _canonical_place(location["city"])
-        match = next(
-            ((cid, pid) for cid, (pid, names) in CITIES.items() if wanted in names), None
-        )
+        match = next(((cid, pid) for cid, (pid, names) in CITIES.items() if wanted in names), None)
         if match is not None:
             city = match[0]
             province = province or match[1]
@@ -73,8 +71,11 @@ def province_of(location: dict[str, Any] | None) -> tuple[str | None, str | None
 
 def classify(content: dict[str, Any]) -> Classification:
     text = " ".join(
-        [content.get("narrative", ""), content.get("industry_hint") or ""]
-        + list(content.get("organisations_involved", []))
+        [
+            content.get("narrative", ""),
+            content.get("industry_hint") or "",
+            *content.get("organisations_involved", []),
+        ]
     )
     province, city = province_of(content.get("location"))
     return Classification(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 SUBMITTED_V1 = "tipline.report.submitted.v1"
 STAGE_CHANGED_V1 = "tipline.report.stage_changed.v1"

@@ -51,7 +51,9 @@ def install_common(
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         # The route template, never the raw path: a path can hold a tracking code.

@@ -35,9 +35,7 @@ EVENTS_DEAD_LETTERED = Counter(
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
 
 
-async def ensure_topics(
-    settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS
-) -> None:
+async def ensure_topics(settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS) -> None:
     """Create missing topics with the configured partition count.
 
     Auto-created topics get the broker's default count, and faust refuses to run when a topic
@@ -84,9 +82,9 @@ async def publish(producer: AIOKafkaProducer, topic: str, event: Envelope) -> No
     await producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
 
 
-async def kafka_reachable(producer: AIOKafkaProducer, timeout: float = 2.0) -> bool:
+async def kafka_reachable(producer: AIOKafkaProducer) -> bool:
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(2.0):
             await producer.client.fetch_all_metadata()
     except Exception:
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 SAFE_FIELDS = frozenset(
@@ -38,6 +39,32 @@ SAFE_FIELDS = frozenset(
 NOISY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
 
 
+class RepeatFilter(logging.Filter):
+    """Lets each library message through once per window.
+
+    While the broker is away aiokafka reports every reconnect attempt, ten times a second per
+    client; one line per half minute says the same without burying everything else.
+    """
+
+    def __init__(self, window_seconds: float = 30.0) -> None:
+        super().__init__()
+        self.window = window_seconds
+        self._last_seen: dict[tuple[str, int, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(NOISY_LOGGERS):
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = time.monotonic()
+        last = self._last_seen.get(key)
+        if last is not None and now - last < self.window:
+            return False
+        if len(self._last_seen) > 10_000:
+            self._last_seen.clear()
+        self._last_seen[key] = now
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -63,6 +90,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(service: str, level: str = "INFO") -> logging.Handler:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -80,8 +108,14 @@ def dict_config(service: str, level: str = "INFO") -> dict[str, object]:
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter, "service": service}},
         "handlers": {
-            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+                "filters": ["repeats"],
+            }
         },
+        "filters": {"repeats": {"()": RepeatFilter}},
         "root": {"level": level.upper(), "handlers": ["json"]},
         "loggers": {name: {"level": "WARNING"} for name in NOISY_LOGGERS},
     }

@@ -56,7 +56,9 @@ class ConsumerRuntime:
                 break
             except Exception as exc:
                 await producer.stop()
-                log.warning("kafka not reachable yet; retrying", extra={"error": type(exc).__name__})
+                log.warning(
+                    "kafka not reachable yet; retrying", extra={"error": type(exc).__name__}
+                )
                 await asyncio.sleep(2.0)
         self.producer = producer
         self.processor = EventProcessor(

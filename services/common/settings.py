@@ -17,7 +17,9 @@ DEVELOPMENT_ONLY_SECRET = "development-only-secret"  # noqa: S105
 def _refuse_placeholder(environment: str, name: str, value: SecretStr) -> None:
     secret = value.get_secret_value()
     if environment != "development" and (secret == DEVELOPMENT_ONLY_SECRET or len(secret) < 32):
-        raise ValueError(f"{name} must be a random value of at least 32 characters outside development")
+        raise ValueError(
+            f"{name} must be a random value of at least 32 characters outside development"
+        )
 
 
 class CommonSettings(BaseSettings):

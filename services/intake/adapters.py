@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PUBLISHED = Counter("tipline_outbox_published_total", "Outbox events published to Kafka")
 PUBLISH_FAILURES = Counter("tipline_outbox_publish_failures_total", "Failed outbox publish rounds")
-OUTBOX_BACKLOG = Gauge("tipline_outbox_backlog", "Reports whose events await publishing (last sweep)")
+OUTBOX_BACKLOG = Gauge(
+    "tipline_outbox_backlog", "Reports whose events await publishing (last sweep)"
+)
 
 
 class ReportStore:
@@ -39,9 +41,7 @@ class ReportStore:
         await self.inserter.insert(document)
 
     async def find_by_idempotency_key(self, key_hash: str) -> dict[str, Any] | None:
-        return await self.reports.find_one(
-            {"idempotency.key_hash": key_hash}, {"idempotency": 1}
-        )
+        return await self.reports.find_one({"idempotency.key_hash": key_hash}, {"idempotency": 1})
 
     async def content(self, report_id: str) -> dict[str, Any] | None:
         """The fields the classifier may read: what was reported, never who reported it."""

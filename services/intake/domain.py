@@ -86,7 +86,11 @@ class ReportIn(BaseModel):
     @field_validator("incident_time")
     @classmethod
     def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is not None and value > utcnow() + timedelta(hours=24):
+        if (
+            value is not None
+            and value.tzinfo is not None
+            and value > utcnow() + timedelta(hours=24)
+        ):
             raise ValueError("must not be in the future")
         return value
 
@@ -140,7 +144,13 @@ def accept_report(
         "tracking_code_hash": code_hash,
         **report.model_dump(mode="python", exclude_none=True),
         # The transactional outbox: the event is written in the same document as the report.
-        "outbox": [{"id": event.id, "topic": topics.REPORT_SUBMITTED, "event": event.model_dump(mode="json")}],
+        "outbox": [
+            {
+                "id": event.id,
+                "topic": topics.REPORT_SUBMITTED,
+                "event": event.model_dump(mode="json"),
+            }
+        ],
         "outbox_pending": True,
     }
     if idempotency_key is not None:

@@ -16,9 +16,7 @@ class CaseStore:
         self.cases = db["cases"]
 
     async def create_indexes(self) -> None:
-        await self.cases.create_index(
-            [("tracking_code_hash", ASCENDING)], unique=True, sparse=True
-        )
+        await self.cases.create_index([("tracking_code_hash", ASCENDING)], unique=True, sparse=True)
 
     async def add_entry(
         self, report_id: str, entry: dict[str, Any], tracking_code_hash: str | None = None

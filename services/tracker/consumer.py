@@ -36,10 +36,14 @@ def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) 
             )
             # Opening the case is the "received" stage; the event is the record of it, and the
             # tracker applies it to the timeline when it comes back on the stage topic.
-            await publish(producer, topics.REPORT_STAGE, received_event(event.id, submitted.report_id))
+            await publish(
+                producer, topics.REPORT_STAGE, received_event(event.id, submitted.report_id)
+            )
         elif event.type == STAGE_CHANGED_V1:
             change = StageChanged.model_validate(event.data)
-            await cases.add_entry(change.report_id, timeline_entry(event.id, change.stage, change.at))
+            await cases.add_entry(
+                change.report_id, timeline_entry(event.id, change.stage, change.at)
+            )
         # Other event types are not the tracker's business: ignored, as the contract says.
 
     return handle

@@ -45,9 +45,7 @@ class NotFound(BaseModel):
     detail: str
 
 
-NOT_FOUND = NotFound(
-    detail="No report matches this tracking code. Check the code and try again."
-)
+NOT_FOUND = NotFound(detail="No report matches this tracking code. Check the code and try again.")
 
 
 def timeline_entry(event_id: str, stage: Stage, at: datetime) -> dict[str, Any]:
@@ -70,6 +68,8 @@ def public_status(timeline: list[dict[str, Any]]) -> PublicStatus:
     for entry in sorted(timeline, key=lambda e: e["at"]):
         stage = Stage(entry["stage"])
         label, description = PUBLIC_LABELS[stage]
-        history.append(PublicStage(stage=stage, label=label, description=description, at=entry["at"]))
+        history.append(
+            PublicStage(stage=stage, label=label, description=description, at=entry["at"])
+        )
     current = history[-1]
     return PublicStatus(stage=current.stage, label=current.label, history=history)

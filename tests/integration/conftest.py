@@ -55,8 +55,8 @@ def _apache_kafka(host_port: int):  # type: ignore[no-untyped-def]
 
 @contextlib.contextmanager
 def _containers_stack(log_dir: Path) -> Iterator[Stack]:
-    from testcontainers.core.waiting_utils import wait_for_logs
     from testcontainers.community.mongodb import MongoDbContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
 
     kafka_port = free_port()
     with _apache_kafka(kafka_port) as kafka, MongoDbContainer(MONGODB_IMAGE) as mongo:
@@ -67,7 +67,9 @@ def _containers_stack(log_dir: Path) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session", params=["embedded", "containers"])
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     log_dir = tmp_path_factory.mktemp(f"logs-{request.param}")
     if request.param == "containers":
         problem = _docker_engine_problem()

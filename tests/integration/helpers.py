@@ -22,8 +22,9 @@ REPORT = {
 
 
 def submit(stack: Stack, report: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-    return httpx.post(f"{stack.url('intake')}/v1/reports", json=report or REPORT,
-                      headers=headers, timeout=15)
+    return httpx.post(
+        f"{stack.url('intake')}/v1/reports", json=report or REPORT, headers=headers, timeout=15
+    )
 
 
 def track(stack: Stack, code: str) -> httpx.Response:
@@ -38,8 +39,10 @@ def wait_for_stage(stack: Stack, code: str, stage: str, timeout: float = 30) -> 
         if last.status_code == 200 and stage in [s["stage"] for s in last.json()["history"]]:
             return dict(last.json())
         time.sleep(0.1)
-    raise AssertionError(f"stage {stage!r} not shown within {timeout} s; last answer: "
-                         f"{last.status_code if last else None} {last.text if last else ''}")
+    raise AssertionError(
+        f"stage {stage!r} not shown within {timeout} s; last answer: "
+        f"{last.status_code if last else None} {last.text if last else ''}"
+    )
 
 
 def wait_until(check: Any, timeout: float, what: str) -> None:
@@ -80,14 +83,17 @@ def read_topic(stack: Stack, topic: str) -> list[Any]:
 
     async def read() -> list[Any]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=stack.kafka_bootstrap, group_id=None, enable_auto_commit=False,
+            bootstrap_servers=stack.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
             client_id=f"test-reader-{uuid.uuid4()}",
         )
         await consumer.start()
         try:
             await consumer.topics()  # loads the cluster metadata
-            partitions = [TopicPartition(topic, p)
-                          for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)

@@ -107,12 +107,30 @@ def test_reusing_an_idempotency_key_for_another_report_is_refused(stack: Stack):
         ({"channel": "web"}, "narrative"),
         ({"channel": "pigeon", "narrative": "The gang beats shop owners."}, "channel"),
         ({"channel": "web", "narrative": "short"}, "narrative"),
-        ({"channel": "web", "narrative": "The gang beats shop owners.",
-          "incident_time": "yesterday-ish"}, "incident_time"),
-        ({"channel": "web", "narrative": "The gang beats shop owners.",
-          "contact": {"email": "nope"}}, "contact.email"),
-        ({"channel": "web", "narrative": "The gang beats shop owners.",
-          "location": {"province": 7}}, "location.province"),
+        (
+            {
+                "channel": "web",
+                "narrative": "The gang beats shop owners.",
+                "incident_time": "yesterday-ish",
+            },
+            "incident_time",
+        ),
+        (
+            {
+                "channel": "web",
+                "narrative": "The gang beats shop owners.",
+                "contact": {"email": "nope"},
+            },
+            "contact.email",
+        ),
+        (
+            {
+                "channel": "web",
+                "narrative": "The gang beats shop owners.",
+                "location": {"province": 7},
+            },
+            "location.province",
+        ),
     ],
 )
 def test_bad_input_gets_422_naming_the_field_and_echoing_nothing(stack: Stack, report, field):
@@ -125,8 +143,12 @@ def test_bad_input_gets_422_naming_the_field_and_echoing_nothing(stack: Stack, r
 
 
 def test_a_body_that_is_not_json_gets_422(stack: Stack):
-    answer = httpx.post(f"{stack.url('intake')}/v1/reports", content=b"{not json",
-                        headers={"content-type": "application/json"}, timeout=10)
+    answer = httpx.post(
+        f"{stack.url('intake')}/v1/reports",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
     assert answer.status_code == 422
 
 
@@ -137,25 +159,34 @@ def test_a_redelivered_event_changes_nothing(stack: Stack):
         tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
     )
     submitted = next(
-        m for m in read_topic(stack, topics.REPORT_SUBMITTED)
+        m
+        for m in read_topic(stack, topics.REPORT_SUBMITTED)
         if json.loads(m.value)["data"]["tracking_code_hash"] == code_hash
     )
-    duplicates = {s: metric(stack, s, "tipline_events_duplicate_total")
-                  for s in ("classifier", "tracker", "audit")}
+    duplicates = {
+        s: metric(stack, s, "tipline_events_duplicate_total")
+        for s in ("classifier", "tracker", "audit")
+    }
 
     produce(stack, topics.REPORT_SUBMITTED, submitted.value, submitted.key)
 
     for service, seen in duplicates.items():
-        wait_until(lambda s=service, n=seen: metric(stack, s, "tipline_events_duplicate_total") > n,
-                   30, f"{service} recognising the redelivered event")
+        wait_until(
+            lambda s=service, n=seen: metric(stack, s, "tipline_events_duplicate_total") > n,
+            30,
+            f"{service} recognising the redelivered event",
+        )
     assert track(stack, code).json() == before
     audit = MongoClient(stack.mongodb_uri)["audit"]["audit_log"]
     event_id = json.loads(submitted.value)["id"]
     assert audit.count_documents({"event_id": event_id}) == 1
     report_id = json.loads(submitted.value)["subject"]
-    classified = [m for m in read_topic(stack, topics.REPORT_STAGE)
-                  if json.loads(m.value)["subject"] == report_id
-                  and json.loads(m.value)["data"]["stage"] == "classified"]
+    classified = [
+        m
+        for m in read_topic(stack, topics.REPORT_STAGE)
+        if json.loads(m.value)["subject"] == report_id
+        and json.loads(m.value)["data"]["stage"] == "classified"
+    ]
     assert len({json.loads(m.value)["id"] for m in classified}) == 1
 
 
@@ -167,7 +198,8 @@ def test_a_message_nobody_can_read_goes_to_the_dead_letter_topic_and_the_stream_
     def dead_letters() -> dict[str, str]:
         return {
             dict(m.headers)["consumer"].decode(): dict(m.headers)["reason"].decode()
-            for m in read_topic(stack, topics.DEAD_LETTER) if m.key == b"poison-key"
+            for m in read_topic(stack, topics.DEAD_LETTER)
+            if m.key == b"poison-key"
         }
 
     wait_until(lambda: len(dead_letters()) == 3, 30, "every consumer dead-lettering the message")
@@ -182,17 +214,28 @@ def test_a_message_nobody_can_read_goes_to_the_dead_letter_topic_and_the_stream_
 def test_an_event_that_keeps_failing_is_dead_lettered_after_bounded_retries(stack: Stack):
     # A well-formed envelope whose report intake does not know: the classifier cannot apply it.
     ghost = {
-        "specversion": "1.0", "id": "00000000-0000-4000-8000-00000000dead",
-        "source": "tests", "type": "tipline.report.submitted.v1", "subject": "no-such-report",
-        "time": "2026-11-01T00:00:00Z", "datacontenttype": "application/json",
-        "data": {"report_id": "no-such-report", "channel": "web",
-                 "submitted_at": "2026-11-01T00:00:00Z", "tracking_code_hash": "00" * 32},
+        "specversion": "1.0",
+        "id": "00000000-0000-4000-8000-00000000dead",
+        "source": "tests",
+        "type": "tipline.report.submitted.v1",
+        "subject": "no-such-report",
+        "time": "2026-11-01T00:00:00Z",
+        "datacontenttype": "application/json",
+        "data": {
+            "report_id": "no-such-report",
+            "channel": "web",
+            "submitted_at": "2026-11-01T00:00:00Z",
+            "tracking_code_hash": "00" * 32,
+        },
     }
     produce(stack, topics.REPORT_SUBMITTED, json.dumps(ghost).encode(), b"no-such-report")
 
     def dead_lettered() -> list:
-        return [m for m in read_topic(stack, topics.DEAD_LETTER)
-                if m.key == b"no-such-report" and dict(m.headers)["consumer"] == b"classifier"]
+        return [
+            m
+            for m in read_topic(stack, topics.DEAD_LETTER)
+            if m.key == b"no-such-report" and dict(m.headers)["consumer"] == b"classifier"
+        ]
 
     wait_until(lambda: bool(dead_lettered()), 30, "the classifier giving up on the event")
     reason = dict(dead_lettered()[0].headers)["reason"].decode()

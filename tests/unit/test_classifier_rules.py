@@ -7,14 +7,18 @@ from services.classifier.rules import RULES_VERSION
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("村霸强收保护费，不交就打人", {"extortion_protection", "violent_intimidation",
-                                        "market_monopoly"}),
+        (
+            "村霸强收保护费，不交就打人",
+            {"extortion_protection", "violent_intimidation", "market_monopoly"},
+        ),
         ("The gang runs an underground casino behind the hotel", {"illegal_gambling"}),
         ("他们放高利贷，还暴力催收", {"loan_sharking"}),
         ("Night-time sand dredging on the river, trucks every hour", {"illegal_mining"}),
         ("派出所所长是他们的保护伞", {"official_collusion"}),
-        ("A loan shark's men beat my brother; a police chief protects them and takes bribes",
-         {"loan_sharking", "violent_intimidation", "official_collusion"}),
+        (
+            "A loan shark's men beat my brother; a police chief protects them and takes bribes",
+            {"loan_sharking", "violent_intimidation", "official_collusion"},
+        ),
     ],
 )
 def test_crime_types_are_found_in_chinese_english_and_mixed_reports(text, expected):

@@ -57,8 +57,13 @@ def test_the_report_and_its_event_are_one_document():
 def test_the_submitted_event_carries_no_private_data():
     new = accept()
     event = json.dumps(new.document["outbox"][0]["event"], ensure_ascii=False)
-    for private in ("CANARY", "138 0000", new.answer.tracking_code,
-                    new.answer.tracking_code.replace("-", ""), "长沙"):
+    for private in (
+        "CANARY",
+        "138 0000",
+        new.answer.tracking_code,
+        new.answer.tracking_code.replace("-", ""),
+        "长沙",
+    ):
         assert private not in event
     assert new.document["tracking_code_hash"] in event
 
