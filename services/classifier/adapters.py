@@ -27,6 +27,13 @@ class ReportContentMissing(Exception):
     """Intake has no report with this id: the event points at nothing."""
 
 
+class IntakeUnavailable(ConnectionError):
+    """Intake cannot answer now (down, or refusing our token): wait, do not give up on events.
+
+    A ConnectionError, so the consumer retries the same event instead of dead-lettering it.
+    """
+
+
 class IntakeContentClient:
     """Reads what was reported from intake's API: events carry references, never content."""
 
@@ -39,6 +46,8 @@ class IntakeContentClient:
         response = await self.http.get(f"/internal/v1/reports/{report_id}/content")
         if response.status_code == 404:
             raise ReportContentMissing(report_id)
+        if response.status_code in (401, 403) or response.status_code >= 500:
+            raise IntakeUnavailable(f"intake answered {response.status_code}")
         response.raise_for_status()
         content: dict[str, Any] = response.json()
         return content

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -32,7 +33,12 @@ EVENTS_DEAD_LETTERED = Counter(
 
 # Errors that say the infrastructure is away, not that the event is bad: wait and retry the
 # same event rather than dead-lettering every event while MongoDB or Kafka is down.
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionFailure,
+    KafkaError,
+    OSError,
+    httpx.TransportError,
+)
 
 
 async def ensure_topics(settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS) -> None:
@@ -128,25 +134,44 @@ class EventProcessor:
         self.retry_delay = retry_delay
 
     async def process(self, message: RawMessage) -> None:
+        """Never raises for a bad event; waits out an absent database or broker instead."""
+        while True:
+            try:
+                await self._process_once(message)
+                return
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning(
+                    "infrastructure unavailable; retrying the same message",
+                    extra={"offset": message.offset, "error": type(exc).__name__},
+                )
+                await asyncio.sleep(1.0)
+
+    async def _process_once(self, message: RawMessage) -> None:
         try:
             event = Envelope.from_bytes(message.value or b"")
         except ValidationError as exc:
             fields = ",".join(".".join(str(p) for p in err["loc"]) or "$" for err in exc.errors())
             await self.dead_letter(message, f"unparseable event: invalid {fields}")
             return
-        while True:
+        for attempt in range(1, self.max_attempts + 1):
             try:
                 await self._apply_once(event, message.topic)
                 return
-            except INFRASTRUCTURE_ERRORS as exc:
-                log.warning(
-                    "infrastructure unavailable; retrying the same event",
-                    extra={"event_id": event.id, "error": type(exc).__name__},
-                )
-                await asyncio.sleep(1.0)
+            except INFRASTRUCTURE_ERRORS:
+                raise
             except Exception as exc:
-                await self._retry_or_dead_letter(event, message, exc)
-                return
+                error_name = type(exc).__name__
+                log.warning(
+                    "event failed",
+                    extra={"event_id": event.id, "attempt": attempt, "error": error_name},
+                )
+                if attempt < self.max_attempts:
+                    await asyncio.sleep(self.retry_delay * attempt)
+        await self.dead_letter(
+            message,
+            f"apply failed after {self.max_attempts} attempts: {error_name}",
+            event_id=event.id,
+        )
 
     async def _apply_once(self, event: Envelope, topic: str) -> None:
         if await self.applied.contains(event.id):
@@ -155,27 +180,6 @@ class EventProcessor:
         await self.handler(event, topic)
         await self.applied.record(event.id, event.type)
         EVENTS_APPLIED.labels(self.consumer, event.type).inc()
-
-    async def _retry_or_dead_letter(
-        self, event: Envelope, message: RawMessage, first_error: Exception
-    ) -> None:
-        error = first_error
-        for attempt in range(2, self.max_attempts + 1):
-            log.warning(
-                "event failed; retrying",
-                extra={"event_id": event.id, "attempt": attempt, "error": type(error).__name__},
-            )
-            await asyncio.sleep(self.retry_delay * attempt)
-            try:
-                await self._apply_once(event, message.topic)
-                return
-            except Exception as exc:
-                error = exc
-        await self.dead_letter(
-            message,
-            f"apply failed after {self.max_attempts} attempts: {type(error).__name__}",
-            event_id=event.id,
-        )
 
     async def dead_letter(self, message: RawMessage, reason: str, event_id: str = "") -> None:
         # The reason names the failure, never the data: exception messages can quote content.

@@ -34,8 +34,15 @@ class AppliedEvents:
     idempotent, so a crash between the two only repeats an effect that changes nothing.
     """
 
+    # Kafka keeps a message for days, not months: past this, no redelivery can come, and the
+    # effects are idempotent even if one did.
+    RETENTION_SECONDS = 30 * 24 * 3600
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.collection = db["applied_events"]
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index("applied_at", expireAfterSeconds=self.RETENTION_SECONDS)
 
     async def contains(self, event_id: str) -> bool:
         return await self.collection.find_one({"_id": event_id}, {"_id": 1}) is not None

@@ -61,10 +61,12 @@ class ConsumerRuntime:
                 )
                 await asyncio.sleep(2.0)
         self.producer = producer
+        applied = mongo.AppliedEvents(self.db)
+        await applied.create_indexes()
         self.processor = EventProcessor(
             consumer=self.name,
             handler=self.handler_factory(self.db, producer),
-            applied=mongo.AppliedEvents(self.db),
+            applied=applied,
             producer=producer,
             max_attempts=self.settings.consumer_max_attempts,
         )
