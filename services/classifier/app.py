@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -54,6 +56,8 @@ def create_app(settings: ClassifierSettings) -> faust.App:
         "tipline-classifier",
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
         store="memory://",
+        # faust wants a data directory even with in-memory tables; keep it out of the code tree.
+        datadir=str(Path(tempfile.gettempdir()) / f"tipline-classifier-{settings.http_port}"),
         web_host=settings.http_host,
         web_port=settings.http_port,
         topic_partitions=settings.topic_partitions,
