@@ -13,33 +13,77 @@ from services.common.events import utcnow
 
 
 class AuditLog:
+    """The chain in MongoDB, addressed by position (`_id` 1, 2, 3, …).
+
+    Every read goes through the `_id` index by position: SecantusDB answers a sorted "last
+    entry" query by scanning the whole collection, which grows with every event.
+    """
+
+    VERIFY_BATCH = 1000
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.entries = db["audit_log"]
+        self._head: tuple[int, str] | None = None  # (position, hash) last seen at the head
 
     async def create_indexes(self) -> None:
         await self.entries.create_index([("event_id", ASCENDING)], unique=True)
 
     async def append(self, record: dict[str, Any]) -> int:
         """Appends at the head. Positions are unique, so two writers never share one: the
-        loser of a race reads the new head and tries again."""
+        loser of a race moves to the new head and tries again."""
         event_id = record["event"]["id"]
+        position, previous_hash = await self._known_head()
         while True:
-            head = await self.entries.find_one({}, {"hash": 1}, sort=[("_id", DESCENDING)])
-            position = head["_id"] + 1 if head else 1
-            previous_hash = head["hash"] if head else GENESIS_HASH
+            entry = chain_entry(position + 1, previous_hash, record, utcnow())
             try:
-                await self.entries.insert_one(
-                    chain_entry(position, previous_hash, record, utcnow())
-                )
-                return position
+                await self.entries.insert_one(entry)
             except DuplicateKeyError:
                 existing = await self.entries.find_one({"event_id": event_id}, {"_id": 1})
                 if existing is not None:
                     return int(existing["_id"])
+                position, previous_hash = await self._walk_forward(position, previous_hash)
+                continue
+            self._head = (entry["_id"], entry["hash"])
+            return int(entry["_id"])
+
+    async def _known_head(self) -> tuple[int, str]:
+        if self._head is None:
+            self._head = await self._find_head()
+        return self._head
+
+    async def _find_head(self) -> tuple[int, str]:
+        # Positions run 1..n without gaps in an untouched log, so the count points at the head.
+        guess = await self.entries.estimated_document_count()
+        entry = await self.entries.find_one({"_id": guess}, {"hash": 1}) if guess else None
+        if entry is None and guess:
+            entry = await self.entries.find_one({}, {"hash": 1}, sort=[("_id", DESCENDING)])
+        if entry is None:
+            return 0, GENESIS_HASH
+        return await self._walk_forward(int(entry["_id"]), str(entry["hash"]))
+
+    async def _walk_forward(self, position: int, previous_hash: str) -> tuple[int, str]:
+        while (
+            entry := await self.entries.find_one({"_id": position + 1}, {"hash": 1})
+        ) is not None:
+            position, previous_hash = position + 1, str(entry["hash"])
+        self._head = (position, previous_hash)
+        return self._head
 
     async def verify(self) -> ChainReport:
+        """Reads the log in position ranges, so memory stays flat however long it grows."""
         verifier = ChainVerifier()
-        async for entry in self.entries.find({}).sort("_id", ASCENDING).batch_size(1000):
-            if not verifier.feed(entry):
+        start = 1
+        while True:
+            batch = await self.entries.find(
+                {"_id": {"$gte": start, "$lt": start + self.VERIFY_BATCH}}
+            ).to_list(None)
+            if not batch:
+                # A hole as wide as a whole batch: show the verifier whatever lies beyond it.
+                beyond = await self.entries.find_one({"_id": {"$gte": start}})
+                if beyond is not None:
+                    verifier.feed(beyond)
                 break
+            if not all(verifier.feed(entry) for entry in sorted(batch, key=lambda e: e["_id"])):
+                break
+            start += self.VERIFY_BATCH
         return verifier.report()
