@@ -28,9 +28,11 @@ class AuditLog:
     async def create_indexes(self) -> None:
         await self.entries.create_index([("event_id", ASCENDING)], unique=True)
 
-    async def append(self, record: dict[str, Any]) -> int:
-        """Appends at the head. Positions are unique, so two writers never share one: the
-        loser of a race moves to the new head and tries again."""
+    async def append(self, record: dict[str, Any]) -> bool:
+        """Appends at the head; False when the event is in the log already (unique event id).
+
+        Positions are unique, so two writers never share one: the loser of a race moves to the
+        new head and tries again."""
         event_id = record["event"]["id"]
         position, previous_hash = await self._known_head()
         while True:
@@ -40,11 +42,11 @@ class AuditLog:
             except DuplicateKeyError:
                 existing = await self.entries.find_one({"event_id": event_id}, {"_id": 1})
                 if existing is not None:
-                    return int(existing["_id"])
+                    return False
                 position, previous_hash = await self._walk_forward(position, previous_hash)
                 continue
             self._head = (entry["_id"], entry["hash"])
-            return int(entry["_id"])
+            return True
 
     async def _known_head(self) -> tuple[int, str]:
         if self._head is None:

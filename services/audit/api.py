@@ -27,7 +27,6 @@ def create_app(settings: AuditSettings) -> FastAPI:
         )
         app.state.runtime = runtime
         app.state.log = AuditLog(runtime.db)
-        await app.state.log.create_indexes()
         runtime.start_consuming()
         try:
             yield

@@ -12,20 +12,22 @@ from services.audit.adapters import AuditLog
 from services.audit.domain import record_of
 from services.common import topics
 from services.common.events import Envelope
-from services.common.kafka import Handler
+from services.common.kafka import Handler, Outcome
 
 # The dead-letter topic is left to operators: its messages are the ones nobody could parse.
 TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
 
 
-def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
     log = AuditLog(db)
+    await log.create_indexes()
     # Partitions are consumed side by side; appending one at a time keeps this process from
     # racing itself for the head of the chain.
     head = asyncio.Lock()
 
-    async def handle(event: Envelope, topic: str) -> None:
+    async def handle(event: Envelope, topic: str) -> Outcome:
         async with head:
-            await log.append(record_of(event, topic))
+            appended = await log.append(record_of(event, topic))
+        return Outcome.APPLIED if appended else Outcome.REPEAT
 
     return handle

@@ -5,20 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common.events import Classification, utcnow
 
 
 class ClassificationStore:
+    """One classification per report, recording the event that asked for it (unique)."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.classifications = db["classifications"]
 
-    async def save(self, report_id: str, result: Classification) -> None:
+    async def create_indexes(self) -> None:
+        await self.classifications.create_index([("event_id", ASCENDING)], unique=True)
+
+    async def find_for_event(self, event_id: str) -> Classification | None:
+        found = await self.classifications.find_one({"event_id": event_id})
+        return Classification.model_validate(found) if found else None
+
+    async def save(self, report_id: str, event_id: str, result: Classification) -> None:
         # Keyed by report: classifying the same report again replaces, never duplicates.
         await self.classifications.replace_one(
             {"_id": report_id},
-            {**result.model_dump(mode="json"), "classified_at": utcnow()},
+            {**result.model_dump(mode="json"), "event_id": event_id, "classified_at": utcnow()},
             upsert=True,
         )
 

@@ -17,8 +17,8 @@ from services.classifier.adapters import ClassificationStore, IntakeContentClien
 from services.classifier.domain import classified_event, classify
 from services.common import topics
 from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted
-from services.common.kafka import Handler, RawMessage, publish
-from services.common.runtime import ConsumerRuntime
+from services.common.kafka import Handler, Outcome, RawMessage, publish
+from services.common.runtime import ConsumerRuntime, HandlerFactory
 from services.common.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
@@ -28,23 +28,30 @@ log = logging.getLogger(__name__)
 AGENT_CONCURRENCY = 8
 
 
-def make_handler_factory(intake: IntakeContentClient) -> Any:
-    def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
+    async def make_handler(
+        db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer
+    ) -> Handler:
         store = ClassificationStore(db)
+        await store.create_indexes()
 
-        async def handle(event: Envelope, topic: str) -> None:
+        async def handle(event: Envelope, topic: str) -> Outcome:
             if event.type != SUBMITTED_V1:
-                return
+                return Outcome.IGNORED
             submitted = ReportSubmitted.model_validate(event.data)
-            content = await intake.content(submitted.report_id)
-            result = classify(content)
-            await store.save(submitted.report_id, result)
+            outcome, result = Outcome.REPEAT, await store.find_for_event(event.id)
+            if result is None:
+                content = await intake.content(submitted.report_id)
+                outcome, result = Outcome.APPLIED, classify(content)
+                await store.save(submitted.report_id, event.id, result)
+                log.info("report classified", extra={"report_id": submitted.report_id})
+            # Published on a repeat too: the first run may have stopped between save and publish.
             await publish(
                 producer,
                 topics.REPORT_STAGE,
                 classified_event(event.id, submitted.report_id, result),
             )
-            log.info("report classified", extra={"report_id": submitted.report_id})
+            return outcome
 
         return handle
 

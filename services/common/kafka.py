@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -18,7 +19,6 @@ from pymongo.errors import ConnectionFailure
 
 from services.common import topics
 from services.common.events import Envelope, utcnow
-from services.common.mongo import AppliedEvents
 from services.common.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,15 @@ async def kafka_reachable(producer: AIOKafkaProducer) -> bool:
     return True
 
 
-Handler = Callable[[Envelope, str], Awaitable[None]]
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    REPEAT = "repeat"  # the event id was already recorded with its effect: nothing changed
+    IGNORED = "ignored"  # not this consumer's business (another event type)
+
+
+# A handler records the event id in the same atomic write as the effect it makes (under a
+# unique index), so a redelivered event is recognised there and changes nothing.
+Handler = Callable[[Envelope, str], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ class RawMessage:
 
 
 class EventProcessor:
-    """Applies each event once, retries a bounded number of times, and dead-letters the rest.
+    """Hands each event to its handler, retries a bounded number of times, dead-letters the rest.
 
     Used by every consumer (aiokafka loops and the faust agent alike), so one bad message
     never stops a stream and none is silently dropped.
@@ -121,14 +129,12 @@ class EventProcessor:
         *,
         consumer: str,
         handler: Handler,
-        applied: AppliedEvents,
         producer: AIOKafkaProducer,
         max_attempts: int = 3,
         retry_delay: float = 0.2,
     ) -> None:
         self.consumer = consumer
         self.handler = handler
-        self.applied = applied
         self.producer = producer
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
@@ -174,12 +180,11 @@ class EventProcessor:
         )
 
     async def _apply_once(self, event: Envelope, topic: str) -> None:
-        if await self.applied.contains(event.id):
+        outcome = await self.handler(event, topic)
+        if outcome is Outcome.APPLIED:
+            EVENTS_APPLIED.labels(self.consumer, event.type).inc()
+        elif outcome is Outcome.REPEAT:
             EVENTS_DUPLICATE.labels(self.consumer).inc()
-            return
-        await self.handler(event, topic)
-        await self.applied.record(event.id, event.type)
-        EVENTS_APPLIED.labels(self.consumer, event.type).inc()
 
     async def dead_letter(self, message: RawMessage, reason: str, event_id: str = "") -> None:
         # The reason names the failure, never the data: exception messages can quote content.

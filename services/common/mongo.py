@@ -7,10 +7,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
-
-from services.common.events import utcnow
 
 DUPLICATE_KEY = 11000
 
@@ -25,35 +22,6 @@ async def ping(client: AsyncMongoClient[dict[str, Any]]) -> bool:
     except Exception:
         return False
     return True
-
-
-class AppliedEvents:
-    """The event ids a consumer has applied, under the unique `_id` index.
-
-    A consumer checks here before applying and records here after; its effects are themselves
-    idempotent, so a crash between the two only repeats an effect that changes nothing.
-    """
-
-    # Kafka keeps a message for days, not months: past this, no redelivery can come, and the
-    # effects are idempotent even if one did.
-    RETENTION_SECONDS = 30 * 24 * 3600
-
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.collection = db["applied_events"]
-
-    async def create_indexes(self) -> None:
-        await self.collection.create_index("applied_at", expireAfterSeconds=self.RETENTION_SECONDS)
-
-    async def contains(self, event_id: str) -> bool:
-        return await self.collection.find_one({"_id": event_id}, {"_id": 1}) is not None
-
-    async def record(self, event_id: str, event_type: str) -> None:
-        try:
-            await self.collection.insert_one(
-                {"_id": event_id, "type": event_type, "applied_at": utcnow()}
-            )
-        except DuplicateKeyError:
-            pass
 
 
 class BatchInserter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -21,7 +21,10 @@ from services.common.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
-HandlerFactory = Callable[[AsyncDatabase[dict[str, Any]], AIOKafkaProducer], Handler]
+# Builds the handler once the broker is reached (creating whatever indexes it relies on).
+HandlerFactory = Callable[
+    [AsyncDatabase[dict[str, Any]], AIOKafkaProducer], Coroutine[Any, Any, Handler]
+]
 
 
 class ConsumerRuntime:
@@ -61,12 +64,9 @@ class ConsumerRuntime:
                 )
                 await asyncio.sleep(2.0)
         self.producer = producer
-        applied = mongo.AppliedEvents(self.db)
-        await applied.create_indexes()
         self.processor = EventProcessor(
             consumer=self.name,
-            handler=self.handler_factory(self.db, producer),
-            applied=applied,
+            handler=await self.handler_factory(self.db, producer),
             producer=producer,
             max_attempts=self.settings.consumer_max_attempts,
         )

@@ -12,33 +12,43 @@ from services.common.events import utcnow
 
 
 class CaseStore:
+    """One document per case, holding its timeline. Each timeline entry carries the id of the
+    event that made it, under a unique index: that is how a repeated event is recognised."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.cases = db["cases"]
 
     async def create_indexes(self) -> None:
         await self.cases.create_index([("tracking_code_hash", ASCENDING)], unique=True, sparse=True)
+        await self.cases.create_index([("timeline.event_id", ASCENDING)], unique=True)
 
-    async def add_entry(
-        self, report_id: str, entry: dict[str, Any], tracking_code_hash: str | None = None
-    ) -> None:
-        """Adds one timeline entry unless the case already has it (events can come twice, and a
-        report's events on different topics can come in any order)."""
-        update: dict[str, Any] = {
-            "$push": {"timeline": entry},
-            "$set": {"updated_at": utcnow()},
-            "$setOnInsert": {"opened_at": utcnow()},
-        }
+    async def add_entries(
+        self,
+        report_id: str,
+        entries: list[dict[str, Any]],
+        tracking_code_hash: str | None = None,
+    ) -> bool:
+        """Adds timeline entries in one atomic write, unless the case already has the first.
+
+        Returns False for a repeat. A report's events on different topics can arrive in any
+        order, so whichever comes first opens the case.
+        """
+        now = utcnow()
+        fields: dict[str, Any] = {"updated_at": now}
         if tracking_code_hash is not None:
-            update["$set"]["tracking_code_hash"] = tracking_code_hash
-        query = {"_id": report_id, "timeline.event_id": {"$ne": entry["event_id"]}}
-        for _ in range(2):
-            try:
-                await self.cases.update_one(query, update, upsert=True)
-                return
-            except DuplicateKeyError:
-                # Either the entry is already there (the filter missed, the upsert collided with
-                # the existing case) or a concurrent first write won; one retry tells them apart.
-                continue
+            fields["tracking_code_hash"] = tracking_code_hash
+        not_yet_recorded = {"_id": report_id, "timeline.event_id": {"$ne": entries[0]["event_id"]}}
+        update = {"$push": {"timeline": {"$each": entries}}, "$set": fields}
+        if (await self.cases.update_one(not_yet_recorded, update)).matched_count:
+            return True
+        try:
+            await self.cases.insert_one(
+                {"_id": report_id, "opened_at": now, "timeline": entries, **fields}
+            )
+            return True
+        except DuplicateKeyError:
+            # The case exists: it already holds this entry, or another write opened it just now.
+            return bool((await self.cases.update_one(not_yet_recorded, update)).matched_count)
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})

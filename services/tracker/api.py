@@ -35,7 +35,6 @@ def create_app(settings: TrackerSettings) -> FastAPI:
         )
         app.state.runtime = runtime
         app.state.cases = CaseStore(runtime.db)
-        await app.state.cases.create_indexes()
         runtime.start_consuming()
         try:
             yield

@@ -16,34 +16,42 @@ from services.common.events import (
     Stage,
     StageChanged,
 )
-from services.common.kafka import Handler, publish
+from services.common.kafka import Handler, Outcome, publish
 from services.tracker.adapters import CaseStore
-from services.tracker.domain import received_event, timeline_entry
+from services.tracker.domain import SOURCE, received_event, timeline_entry
 
 TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
 
 
-def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
     cases = CaseStore(db)
+    await cases.create_indexes()
 
-    async def handle(event: Envelope, topic: str) -> None:
+    async def handle(event: Envelope, topic: str) -> Outcome:
         if event.type == SUBMITTED_V1:
             submitted = ReportSubmitted.model_validate(event.data)
-            await cases.add_entry(
+            received = received_event(event.id, submitted.report_id)
+            # Opening the case is the "received" stage: both entries go in one write, and the
+            # event tells everyone else.
+            applied = await cases.add_entries(
                 submitted.report_id,
-                timeline_entry(event.id, Stage.SUBMITTED, submitted.submitted_at),
+                [
+                    timeline_entry(event.id, Stage.SUBMITTED, submitted.submitted_at),
+                    timeline_entry(received.id, Stage.RECEIVED, received.time),
+                ],
                 tracking_code_hash=submitted.tracking_code_hash,
             )
-            # Opening the case is the "received" stage; the event is the record of it, and the
-            # tracker applies it to the timeline when it comes back on the stage topic.
-            await publish(
-                producer, topics.REPORT_STAGE, received_event(event.id, submitted.report_id)
-            )
-        elif event.type == STAGE_CHANGED_V1:
+            # Published on a repeat too: the first run may have stopped between write and publish.
+            await publish(producer, topics.REPORT_STAGE, received)
+            return Outcome.APPLIED if applied else Outcome.REPEAT
+        if event.type == STAGE_CHANGED_V1:
+            if event.source == SOURCE:
+                return Outcome.REPEAT  # the tracker's own stage, recorded before it was sent
             change = StageChanged.model_validate(event.data)
-            await cases.add_entry(
-                change.report_id, timeline_entry(event.id, change.stage, change.at)
+            applied = await cases.add_entries(
+                change.report_id, [timeline_entry(event.id, change.stage, change.at)]
             )
-        # Other event types are not the tracker's business: ignored, as the contract says.
+            return Outcome.APPLIED if applied else Outcome.REPEAT
+        return Outcome.IGNORED  # other event types are not the tracker's business
 
     return handle
