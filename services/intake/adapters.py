@@ -140,15 +140,21 @@ class OutboxRelay:
                 extra={"count": len(entries), "error": type(exc).__name__},
             )
             return False
-        ids = [doc["_id"] for doc in documents]
-        event_ids = [entry["id"] for entry in entries]
-        await self.reports.update_many(
-            {"_id": {"$in": ids}}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}}
-        )
-        # Only a report with nothing left to send leaves the pending set; one that gained a new
-        # event meanwhile keeps its flag.
-        await self.reports.update_many(
-            {"_id": {"$in": ids}, "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
-        )
+        await self._mark_published(documents)
         EVENTS_PUBLISHED.inc(len(entries))
         return True
+
+    async def _mark_published(self, documents: list[dict[str, Any]]) -> None:
+        """Empties the outboxes just published, in one write per outbox size.
+
+        The size in the filter is what was published: a report that gained an event meanwhile
+        no longer matches and stays pending, so the sweep sends the rest (and repeats the rest
+        harmlessly, consumers deduplicating)."""
+        by_size: dict[int, list[str]] = {}
+        for doc in documents:
+            by_size.setdefault(len(doc.get("outbox", [])), []).append(doc["_id"])
+        for size, ids in by_size.items():
+            await self.reports.update_many(
+                {"_id": {"$in": ids}, "outbox": {"$size": size}},
+                {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+            )

@@ -1,0 +1,130 @@
+"""The storage adapters on a real MongoDB-protocol server: repeats, races and ordering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.errors import DuplicateKeyError
+
+from deploy.local.stack import Process, free_port, start_mongodb
+from services.audit.adapters import AuditLog
+from services.common.events import Stage
+from services.common.mongo import BatchInserter
+from services.tracker.adapters import CaseStore
+from services.tracker.domain import public_status, timeline_entry
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def mongodb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    server: Process = start_mongodb(port, Path(tmp_path_factory.mktemp("logs-stores")))
+    try:
+        yield f"mongodb://127.0.0.1:{port}/"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def db(mongodb: str, request: pytest.FixtureRequest) -> AsyncIterator:
+    client: AsyncMongoClient = AsyncMongoClient(mongodb, tz_aware=True)
+    name = f"t_{request.node.name[:40].replace('[', '_').replace(']', '')}"
+    await client.drop_database(name)
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
+
+
+async def test_a_stage_that_arrives_before_the_submission_still_lands_in_order(db):
+    cases = CaseStore(db)
+    await cases.create_indexes()
+    classified = timeline_entry("e3", Stage.CLASSIFIED, T0 + timedelta(seconds=2))
+    assert await cases.add_entries("r1", [classified])
+    opened = [
+        timeline_entry("e1", Stage.SUBMITTED, T0),
+        timeline_entry("e2", Stage.RECEIVED, T0 + timedelta(seconds=1)),
+    ]
+    assert await cases.add_entries("r1", opened, tracking_code_hash="h1")
+    case = await cases.by_tracking_code_hash("h1")
+    assert case is not None
+    assert [s.stage for s in public_status(case["timeline"]).history] == [
+        Stage.SUBMITTED,
+        Stage.RECEIVED,
+        Stage.CLASSIFIED,
+    ]
+
+
+async def test_a_repeated_event_is_recognised_and_changes_nothing(db):
+    cases = CaseStore(db)
+    await cases.create_indexes()
+    entry = timeline_entry("e1", Stage.SUBMITTED, T0)
+    assert await cases.add_entries("r1", [entry], tracking_code_hash="h1") is True
+    assert await cases.add_entries("r1", [entry], tracking_code_hash="h1") is False
+    case = await cases.by_tracking_code_hash("h1")
+    assert case is not None and len(case["timeline"]) == 1
+
+
+async def test_two_events_opening_the_same_case_at_once_both_land(db):
+    cases = CaseStore(db)
+    await cases.create_indexes()
+    results = await asyncio.gather(
+        *(
+            cases.add_entries("r1", [timeline_entry(f"e{i}", Stage.CLASSIFIED, T0)])
+            for i in range(8)
+        )
+    )
+    assert all(results)
+    case = await db["cases"].find_one({"_id": "r1"})
+    assert sorted(e["event_id"] for e in case["timeline"]) == [f"e{i}" for i in range(8)]
+
+
+async def test_two_audit_writers_never_fork_the_chain(db):
+    first, second = AuditLog(db), AuditLog(db)
+    await first.create_indexes()
+
+    async def write(log: AuditLog, prefix: str) -> list[bool]:
+        return [
+            await log.append({"topic": "t", "event": {"id": f"{prefix}{i}", "n": i}})
+            for i in range(40)
+        ]
+
+    results = await asyncio.gather(write(first, "a"), write(second, "b"))
+    assert all(results[0]) and all(results[1])
+    report = await AuditLog(db).verify()
+    assert report.intact and report.entries == 80
+    assert await first.append({"topic": "t", "event": {"id": "a3", "n": 3}}) is False
+    assert (await first.verify()).entries == 80
+
+
+async def test_a_restarted_audit_writer_continues_the_chain(db):
+    log = AuditLog(db)
+    await log.create_indexes()
+    for i in range(5):
+        await log.append({"topic": "t", "event": {"id": f"e{i}"}})
+    restarted = AuditLog(db)
+    assert await restarted.append({"topic": "t", "event": {"id": "e5"}})
+    report = await restarted.verify()
+    assert report.intact and report.entries == 6
+
+
+async def test_batched_inserts_report_each_callers_own_outcome(db):
+    inserter = BatchInserter(db["docs"])
+    writer = asyncio.create_task(inserter.run())
+    try:
+        await inserter.insert({"_id": "taken"})
+        outcomes = await asyncio.gather(
+            *(inserter.insert({"_id": f"d{i}"}) for i in range(20)),
+            inserter.insert({"_id": "taken"}),
+            return_exceptions=True,
+        )
+    finally:
+        writer.cancel()
+    assert outcomes[:20] == [None] * 20
+    assert isinstance(outcomes[20], DuplicateKeyError)
+    assert await db["docs"].count_documents({}) == 21
