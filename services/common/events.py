@@ -24,9 +24,15 @@ _DERIVED_EVENT_NAMESPACE = uuid.UUID("6f1c9b52-5d0e-4d55-9a53-2d1f0c4a7e10")
 
 
 class Stage(StrEnum):
+    """A case's stages, in the order a case passes through them."""
+
     SUBMITTED = "submitted"
     RECEIVED = "received"
     CLASSIFIED = "classified"
+
+    @property
+    def rank(self) -> int:
+        return list(Stage).index(self)
 
 
 class Channel(StrEnum):

@@ -79,7 +79,6 @@ def make_producer(settings: CommonSettings) -> AIOKafkaProducer:
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",  # an event that must not be lost waits for every in-sync replica
         enable_idempotence=settings.kafka_idempotent_producer,
-        linger_ms=5,
         request_timeout_ms=10_000,
     )
 

@@ -27,7 +27,8 @@ _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 def generate() -> str:
     """A new code, formatted for display."""
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_SYMBOLS))
+    number = secrets.randbits(RANDOM_SYMBOLS * 5)
+    payload = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(RANDOM_SYMBOLS))
     return format_code(payload + check_symbol(payload))
 
 

@@ -64,8 +64,10 @@ def received_event(submitted_event_id: str, report_id: str) -> Envelope:
 
 
 def public_status(timeline: list[dict[str, Any]]) -> PublicStatus:
+    """The stages reached, in stage order: the services record them independently, so under
+    load a later stage can carry an earlier time than the one before it."""
     history = []
-    for entry in sorted(timeline, key=lambda e: e["at"]):
+    for entry in sorted(timeline, key=lambda e: (Stage(e["stage"]).rank, e["at"])):
         stage = Stage(entry["stage"])
         label, description = PUBLIC_LABELS[stage]
         history.append(

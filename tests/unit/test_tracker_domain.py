@@ -18,6 +18,18 @@ def test_stages_are_shown_in_time_order_whatever_order_they_arrived_in():
     assert status.label == "Sorted for review"
 
 
+def test_the_current_stage_is_the_furthest_even_when_its_clock_is_earlier():
+    # The classifier can finish before the tracker records "received" when the tracker lags.
+    timeline = [
+        timeline_entry("e1", Stage.SUBMITTED, T0),
+        timeline_entry("e3", Stage.CLASSIFIED, T0 + timedelta(seconds=1)),
+        timeline_entry("e2", Stage.RECEIVED, T0 + timedelta(seconds=5)),
+    ]
+    status = public_status(timeline)
+    assert status.stage == Stage.CLASSIFIED
+    assert [s.stage for s in status.history] == [Stage.SUBMITTED, Stage.RECEIVED, Stage.CLASSIFIED]
+
+
 def test_the_reporter_sees_labels_and_times_only():
     status = public_status([timeline_entry("e1", Stage.SUBMITTED, T0)])
     assert set(status.history[0].model_dump()) == {"stage", "label", "description", "at"}
