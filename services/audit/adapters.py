@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.audit.domain import GENESIS_HASH, ChainReport, ChainVerifier, chain_entry
 from services.common.events import utcnow
@@ -47,6 +47,37 @@ class AuditLog:
                 continue
             self._head = (entry["_id"], entry["hash"])
             return True
+
+    async def append_many(self, records: list[dict[str, Any]]) -> list[bool]:
+        """Appends a batch in one write; for each record, False when it was in the log already.
+
+        If another writer moved the head meanwhile, the records go one by one instead."""
+        event_ids = [record["event"]["id"] for record in records]
+        recorded = {
+            doc["event_id"]
+            async for doc in self.entries.find({"event_id": {"$in": event_ids}}, {"event_id": 1})
+        }
+        position, previous_hash = await self._known_head()
+        entries, outcomes, seen = [], [], set(recorded)
+        now = utcnow()
+        for record, event_id in zip(records, event_ids, strict=True):
+            if event_id in seen:
+                outcomes.append(False)
+                continue
+            seen.add(event_id)
+            entry = chain_entry(position + 1, previous_hash, record, now)
+            entries.append(entry)
+            outcomes.append(True)
+            position, previous_hash = entry["_id"], entry["hash"]
+        if not entries:
+            return outcomes
+        try:
+            await self.entries.insert_many(entries, ordered=True)
+        except BulkWriteError:
+            self._head = None  # some of the batch may be in: find the head again
+            return [await self.append(record) for record in records]
+        self._head = (position, previous_hash)
+        return outcomes
 
     async def _known_head(self) -> tuple[int, str]:
         if self._head is None:

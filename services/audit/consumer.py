@@ -12,13 +12,13 @@ from services.audit.adapters import AuditLog
 from services.audit.domain import record_of
 from services.common import topics
 from services.common.events import Envelope
-from services.common.kafka import Handler, Outcome
+from services.common.kafka import Handlers, Outcome
 
 # The dead-letter topic is left to operators: its messages are the ones nobody could parse.
 TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
 
 
-async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handlers:
     log = AuditLog(db)
     await log.create_indexes()
     # Partitions are consumed side by side; appending one at a time keeps this process from
@@ -30,4 +30,9 @@ async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProd
             appended = await log.append(record_of(event, topic))
         return Outcome.APPLIED if appended else Outcome.REPEAT
 
-    return handle
+    async def handle_many(events: list[tuple[Envelope, str]]) -> list[Outcome]:
+        async with head:
+            appended = await log.append_many([record_of(event, topic) for event, topic in events])
+        return [Outcome.APPLIED if done else Outcome.REPEAT for done in appended]
+
+    return Handlers(one=handle, many=handle_many)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common.events import Classification, utcnow
@@ -20,17 +20,18 @@ class ClassificationStore:
     async def create_indexes(self) -> None:
         await self.classifications.create_index([("event_id", ASCENDING)], unique=True)
 
-    async def find_for_event(self, event_id: str) -> Classification | None:
-        found = await self.classifications.find_one({"event_id": event_id})
-        return Classification.model_validate(found) if found else None
+    async def save(self, report_id: str, event_id: str, result: Classification) -> bool:
+        """Stores the report's classification; False when this event's was already stored.
 
-    async def save(self, report_id: str, event_id: str, result: Classification) -> None:
-        # Keyed by report: classifying the same report again replaces, never duplicates.
-        await self.classifications.replace_one(
+        Keyed by report: classifying the same report again replaces, never duplicates."""
+        before = await self.classifications.find_one_and_replace(
             {"_id": report_id},
             {**result.model_dump(mode="json"), "event_id": event_id, "classified_at": utcnow()},
+            projection={"event_id": 1},
             upsert=True,
+            return_document=ReturnDocument.BEFORE,
         )
+        return before is None or before.get("event_id") != event_id
 
 
 class ReportContentMissing(Exception):

@@ -17,7 +17,7 @@ from services.classifier.adapters import ClassificationStore, IntakeContentClien
 from services.classifier.domain import classified_event, classify
 from services.common import topics
 from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted
-from services.common.kafka import Handler, Outcome, RawMessage, publish
+from services.common.kafka import Handlers, Outcome, RawMessage, publish
 from services.common.runtime import ConsumerRuntime, HandlerFactory
 from services.common.settings import ClassifierSettings
 
@@ -31,7 +31,7 @@ AGENT_CONCURRENCY = 8
 def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
     async def make_handler(
         db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer
-    ) -> Handler:
+    ) -> Handlers:
         store = ClassificationStore(db)
         await store.create_indexes()
 
@@ -39,21 +39,20 @@ def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
             if event.type != SUBMITTED_V1:
                 return Outcome.IGNORED
             submitted = ReportSubmitted.model_validate(event.data)
-            outcome, result = Outcome.REPEAT, await store.find_for_event(event.id)
-            if result is None:
-                content = await intake.content(submitted.report_id)
-                outcome, result = Outcome.APPLIED, classify(content)
-                await store.save(submitted.report_id, event.id, result)
-                log.info("report classified", extra={"report_id": submitted.report_id})
+            result = classify(await intake.content(submitted.report_id))
+            stored = await store.save(submitted.report_id, event.id, result)
             # Published on a repeat too: the first run may have stopped between save and publish.
             await publish(
                 producer,
                 topics.REPORT_STAGE,
                 classified_event(event.id, submitted.report_id, result),
             )
-            return outcome
+            if not stored:
+                return Outcome.REPEAT
+            log.info("report classified", extra={"report_id": submitted.report_id})
+            return Outcome.APPLIED
 
-        return handle
+        return Handlers(one=handle)
 
     return make_handler
 

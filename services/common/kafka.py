@@ -7,7 +7,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -105,6 +104,16 @@ class Outcome(StrEnum):
 # A handler records the event id in the same atomic write as the effect it makes (under a
 # unique index), so a redelivered event is recognised there and changes nothing.
 Handler = Callable[[Envelope, str], Awaitable[Outcome]]
+# Optional: applies many events in one go (one database write instead of one per event). It
+# must be all-or-nothing per event like the Handler; when it fails, the events are retried one
+# by one so that a bad one is isolated and dead-lettered alone.
+BatchHandler = Callable[[list[tuple[Envelope, str]]], Awaitable[list[Outcome]]]
+
+
+@dataclass(frozen=True)
+class Handlers:
+    one: Handler
+    many: BatchHandler | None = None
 
 
 @dataclass(frozen=True)
@@ -129,14 +138,61 @@ class EventProcessor:
         consumer: str,
         handler: Handler,
         producer: AIOKafkaProducer,
+        batch_handler: BatchHandler | None = None,
         max_attempts: int = 3,
         retry_delay: float = 0.2,
     ) -> None:
         self.consumer = consumer
         self.handler = handler
+        self.batch_handler = batch_handler
         self.producer = producer
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+
+    async def process_many(self, partitions: Iterable[list[RawMessage]]) -> None:
+        """One poll's messages. Partitions run side by side; within one, events keep order."""
+        if self.batch_handler is None:
+            await asyncio.gather(*(self._process_in_order(messages) for messages in partitions))
+            return
+        messages = [m for batch in partitions for m in batch]
+        while True:
+            try:
+                await self._process_batch_once(messages)
+                return
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning(
+                    "infrastructure unavailable; retrying the same batch",
+                    extra={"count": len(messages), "error": type(exc).__name__},
+                )
+                await asyncio.sleep(1.0)
+
+    async def _process_in_order(self, messages: list[RawMessage]) -> None:
+        for message in messages:
+            await self.process(message)
+
+    async def _process_batch_once(self, messages: list[RawMessage]) -> None:
+        assert self.batch_handler is not None
+        parsed: list[tuple[Envelope, str]] = []
+        for message in messages:
+            try:
+                parsed.append((Envelope.from_bytes(message.value or b""), message.topic))
+            except ValidationError:
+                await self.process(message)  # dead-letters it with the reason
+        if not parsed:
+            return
+        try:
+            outcomes = await self.batch_handler(parsed)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
+            log.warning(
+                "batch failed; applying its events one by one",
+                extra={"count": len(parsed), "error": type(exc).__name__},
+            )
+            await self._process_in_order(messages)
+            return
+        for (event, _), outcome in zip(parsed, outcomes, strict=True):
+            self._count(event, outcome)
 
     async def process(self, message: RawMessage) -> None:
         """Never raises for a bad event; waits out an absent database or broker instead."""
@@ -179,7 +235,9 @@ class EventProcessor:
         )
 
     async def _apply_once(self, event: Envelope, topic: str) -> None:
-        outcome = await self.handler(event, topic)
+        self._count(event, await self.handler(event, topic))
+
+    def _count(self, event: Envelope, outcome: Outcome) -> None:
         if outcome is Outcome.APPLIED:
             EVENTS_APPLIED.labels(self.consumer, event.type).inc()
         elif outcome is Outcome.REPEAT:
@@ -236,9 +294,11 @@ async def consume_forever(
             on_ready(True)
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                # Partitions run side by side; within one, events keep their order.
-                await asyncio.gather(
-                    *(_process_partition(processor, msgs) for msgs in batches.values())
+                await processor.process_many(
+                    [
+                        [RawMessage(m.topic, m.partition, m.offset, m.key, m.value) for m in msgs]
+                        for msgs in batches.values()
+                    ]
                 )
                 if batches:
                     await consumer.commit()
@@ -250,8 +310,3 @@ async def consume_forever(
             await asyncio.sleep(1.0)
         finally:
             await consumer.stop()
-
-
-async def _process_partition(processor: EventProcessor, messages: list[Any]) -> None:
-    for m in messages:
-        await processor.process(RawMessage(m.topic, m.partition, m.offset, m.key, m.value))

@@ -16,14 +16,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common import kafka, mongo
-from services.common.kafka import EventProcessor, Handler
+from services.common.kafka import EventProcessor, Handlers
 from services.common.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
 # Builds the handler once the broker is reached (creating whatever indexes it relies on).
 HandlerFactory = Callable[
-    [AsyncDatabase[dict[str, Any]], AIOKafkaProducer], Coroutine[Any, Any, Handler]
+    [AsyncDatabase[dict[str, Any]], AIOKafkaProducer], Coroutine[Any, Any, Handlers]
 ]
 
 
@@ -64,9 +64,11 @@ class ConsumerRuntime:
                 )
                 await asyncio.sleep(2.0)
         self.producer = producer
+        handlers = await self.handler_factory(self.db, producer)
         self.processor = EventProcessor(
             consumer=self.name,
-            handler=await self.handler_factory(self.db, producer),
+            handler=handlers.one,
+            batch_handler=handlers.many,
             producer=producer,
             max_attempts=self.settings.consumer_max_attempts,
         )

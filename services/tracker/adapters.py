@@ -27,11 +27,13 @@ class CaseStore:
         report_id: str,
         entries: list[dict[str, Any]],
         tracking_code_hash: str | None = None,
+        opening: bool = False,
     ) -> bool:
         """Adds timeline entries in one atomic write, unless the case already has the first.
 
         Returns False for a repeat. A report's events on different topics can arrive in any
-        order, so whichever comes first opens the case.
+        order, so whichever comes first opens the case; `opening` says this one usually does,
+        so the case is created first and updated only if it already exists.
         """
         now = utcnow()
         fields: dict[str, Any] = {"updated_at": now}
@@ -39,7 +41,7 @@ class CaseStore:
             fields["tracking_code_hash"] = tracking_code_hash
         not_yet_recorded = {"_id": report_id, "timeline.event_id": {"$ne": entries[0]["event_id"]}}
         update = {"$push": {"timeline": {"$each": entries}}, "$set": fields}
-        if (await self.cases.update_one(not_yet_recorded, update)).matched_count:
+        if not opening and (await self.cases.update_one(not_yet_recorded, update)).matched_count:
             return True
         try:
             await self.cases.insert_one(

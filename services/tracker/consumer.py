@@ -16,14 +16,14 @@ from services.common.events import (
     Stage,
     StageChanged,
 )
-from services.common.kafka import Handler, Outcome, publish
+from services.common.kafka import Handlers, Outcome, publish
 from services.tracker.adapters import CaseStore
 from services.tracker.domain import SOURCE, received_event, timeline_entry
 
 TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
 
 
-async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handler:
+async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handlers:
     cases = CaseStore(db)
     await cases.create_indexes()
 
@@ -40,6 +40,7 @@ async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProd
                     timeline_entry(received.id, Stage.RECEIVED, received.time),
                 ],
                 tracking_code_hash=submitted.tracking_code_hash,
+                opening=True,
             )
             # Published on a repeat too: the first run may have stopped between write and publish.
             await publish(producer, topics.REPORT_STAGE, received)
@@ -54,4 +55,4 @@ async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProd
             return Outcome.APPLIED if applied else Outcome.REPEAT
         return Outcome.IGNORED  # other event types are not the tracker's business
 
-    return handle
+    return Handlers(one=handle)

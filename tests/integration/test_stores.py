@@ -50,7 +50,7 @@ async def test_a_stage_that_arrives_before_the_submission_still_lands_in_order(d
         timeline_entry("e1", Stage.SUBMITTED, T0),
         timeline_entry("e2", Stage.RECEIVED, T0 + timedelta(seconds=1)),
     ]
-    assert await cases.add_entries("r1", opened, tracking_code_hash="h1")
+    assert await cases.add_entries("r1", opened, tracking_code_hash="h1", opening=True)
     case = await cases.by_tracking_code_hash("h1")
     assert case is not None
     assert [s.stage for s in public_status(case["timeline"]).history] == [
@@ -64,8 +64,9 @@ async def test_a_repeated_event_is_recognised_and_changes_nothing(db):
     cases = CaseStore(db)
     await cases.create_indexes()
     entry = timeline_entry("e1", Stage.SUBMITTED, T0)
-    assert await cases.add_entries("r1", [entry], tracking_code_hash="h1") is True
-    assert await cases.add_entries("r1", [entry], tracking_code_hash="h1") is False
+    assert await cases.add_entries("r1", [entry], tracking_code_hash="h1", opening=True) is True
+    assert await cases.add_entries("r1", [entry], tracking_code_hash="h1", opening=True) is False
+    assert await cases.add_entries("r1", [entry]) is False
     case = await cases.by_tracking_code_hash("h1")
     assert case is not None and len(case["timeline"]) == 1
 
@@ -100,6 +101,29 @@ async def test_two_audit_writers_never_fork_the_chain(db):
     assert report.intact and report.entries == 80
     assert await first.append({"topic": "t", "event": {"id": "a3", "n": 3}}) is False
     assert (await first.verify()).entries == 80
+
+
+async def test_a_batch_is_appended_in_order_without_its_repeats(db):
+    log = AuditLog(db)
+    await log.create_indexes()
+    await log.append({"topic": "t", "event": {"id": "e0"}})
+    batch = [{"topic": "t", "event": {"id": i}} for i in ("e1", "e0", "e2", "e1", "e3")]
+    assert await log.append_many(batch) == [True, False, True, False, True]
+    report = await log.verify()
+    assert report.intact and report.entries == 4
+    ids = [doc["event_id"] async for doc in db["audit_log"].find().sort("_id", 1)]
+    assert ids == ["e0", "e1", "e2", "e3"]
+
+
+async def test_a_batch_racing_another_writer_falls_back_and_keeps_the_chain(db):
+    first, second = AuditLog(db), AuditLog(db)
+    await first.create_indexes()
+    await first.append({"topic": "t", "event": {"id": "a0"}})
+    await second.append({"topic": "t", "event": {"id": "b0"}})  # first's head is now stale
+    outcomes = await first.append_many([{"topic": "t", "event": {"id": f"a{i}"}} for i in (1, 2)])
+    assert outcomes == [True, True]
+    report = await first.verify()
+    assert report.intact and report.entries == 4
 
 
 async def test_a_restarted_audit_writer_continues_the_chain(db):
