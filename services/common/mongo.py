@@ -12,8 +12,14 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 DUPLICATE_KEY = 11000
 
 
-def connect(uri: str) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000, appname="tipline")
+def connect(uri: str, max_pool_size: int = 100) -> AsyncMongoClient[dict[str, Any]]:
+    return AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        maxPoolSize=max_pool_size,
+        appname="tipline",
+    )
 
 
 async def ping(client: AsyncMongoClient[dict[str, Any]]) -> bool:

@@ -86,6 +86,7 @@ class OutboxRelay:
         self.sweep_grace = sweep_grace
         self.on_sweep = on_sweep
         self._fresh: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._published: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
 
     def hand_over(self, document: dict[str, Any]) -> None:
         self._fresh.put_nowait({"_id": document["_id"], "outbox": document["outbox"]})
@@ -99,6 +100,17 @@ class OutboxRelay:
                 await self._publish(batch)
             except Exception as exc:  # the sweep publishes whatever this round missed
                 log.warning("outbox relay round failed", extra={"error": type(exc).__name__})
+
+    async def run_marking(self) -> None:
+        """Marks published outboxes in the background, so publishing never waits on it."""
+        while True:
+            documents = await self._published.get()
+            while not self._published.empty():
+                documents += self._published.get_nowait()
+            try:
+                self._published.put_nowait(documents)
+            except Exception as exc:  # left pending: the sweep publishes them again
+                log.warning("marking outboxes failed", extra={"error": type(exc).__name__})
 
     async def run_sweep(self) -> None:
         while True:
@@ -140,7 +152,7 @@ class OutboxRelay:
                 extra={"count": len(entries), "error": type(exc).__name__},
             )
             return False
-        await self._mark_published(documents)
+        self._published.put_nowait(documents)
         EVENTS_PUBLISHED.inc(len(entries))
         return True
 

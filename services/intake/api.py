@@ -181,5 +181,6 @@ async def _start_kafka(
             await asyncio.sleep(2.0)
     app.state.producer = relay.producer = producer
     tasks.append(asyncio.create_task(relay.run_fresh()))
+    tasks.append(asyncio.create_task(relay.run_marking()))
     tasks.append(asyncio.create_task(relay.run_sweep()))
     log.info("outbox relay started")

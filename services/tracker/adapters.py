@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from typing import Any
 
 from pymongo import ASCENDING
@@ -54,3 +56,70 @@ class CaseStore:
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})
+
+
+class RecentStatuses:
+    """Case timelines recently read, by tracking-code hash, in front of the case store.
+
+    A reporter refreshing the status page should not cost a database read each time. This
+    process's consumer forgets a case the moment it changes it, so what this instance shows is
+    never behind its own writes; a case written by another tracker instance shows at most
+    `ttl_seconds` late (a code not found yet: `miss_ttl_seconds`).
+    """
+
+    def __init__(
+        self,
+        cases: CaseStore,
+        *,
+        max_entries: int = 50_000,
+        ttl_seconds: float = 2.0,
+        miss_ttl_seconds: float = 0.5,
+    ) -> None:
+        self.cases = cases
+        self.max_entries = max_entries
+        self.ttl = ttl_seconds
+        self.miss_ttl = miss_ttl_seconds
+        # code hash -> (expires at, case or None); oldest first, for eviction
+        self._entries: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
+        self._hash_of: dict[str, str] = {}  # report id -> code hash, for cached cases
+        # Change numbers by report id and code hash: a read that overlapped a change to its
+        # case is answered but not kept, so a stale answer is never cached.
+        self._changes = 0
+        self._changed: dict[str, int] = {}
+
+    async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
+        cached = self._entries.get(code_hash)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        started = self._changes
+        case = await self.cases.by_tracking_code_hash(code_hash)
+        last_change = max(
+            self._changed.get(code_hash, 0), self._changed.get(case["_id"], 0) if case else 0
+        )
+        if last_change <= started:
+            self._remember(code_hash, case)
+        return case
+
+    def forget(self, report_id: str, code_hash: str | None = None) -> None:
+        """Called by this process's consumer whenever it changes a case."""
+        self._changes += 1
+        known = self._hash_of.pop(report_id, None)
+        for key in (report_id, known, code_hash):
+            if key is not None:
+                self._entries.pop(key, None)
+                self._changed[key] = self._changes
+        if len(self._changed) > 2 * self.max_entries:
+            # Reads take milliseconds: change numbers far behind the current one matter no more.
+            horizon = self._changes - self.max_entries
+            self._changed = {k: n for k, n in self._changed.items() if n > horizon}
+
+    def _remember(self, code_hash: str, case: dict[str, Any] | None) -> None:
+        ttl = self.ttl if case is not None else self.miss_ttl
+        self._entries[code_hash] = (time.monotonic() + ttl, case)
+        self._entries.move_to_end(code_hash)
+        if case is not None:
+            self._hash_of[case["_id"]] = code_hash
+        while len(self._entries) > self.max_entries:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            if evicted is not None:
+                self._hash_of.pop(evicted["_id"], None)

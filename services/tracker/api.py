@@ -9,13 +9,15 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.common import tracking_code
+from services.common import mongo, tracking_code
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime
 from services.common.settings import TrackerSettings
-from services.tracker.adapters import CaseStore
-from services.tracker.consumer import TOPICS, make_handler
+from services.tracker.adapters import CaseStore, RecentStatuses
+from services.tracker.consumer import TOPICS, make_handler_factory
 from services.tracker.domain import NOT_FOUND, NotFound, PublicStatus, public_status
+
+READ_POOL_SIZE = 8
 
 # The URL holds the code: never cache it, never send it on as a referrer.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -26,20 +28,25 @@ def create_app(settings: TrackerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Status reads get their own small connection pool: a crowd of reporters refreshing
+        # their page must not queue ahead of the consumer that moves their cases forward.
+        readers = mongo.connect(settings.mongodb_uri, max_pool_size=READ_POOL_SIZE)
+        statuses = RecentStatuses(CaseStore(readers[settings.database]))
         runtime = ConsumerRuntime(
             settings,
             name="tracker",
             database=settings.database,
             topic_names=TOPICS,
-            handler_factory=make_handler,
+            handler_factory=make_handler_factory(statuses),
         )
         app.state.runtime = runtime
-        app.state.cases = CaseStore(runtime.db)
+        app.state.statuses = statuses
         runtime.start_consuming()
         try:
             yield
         finally:
             await runtime.close()
+            await readers.close()
 
     app = FastAPI(
         title="Tipline tracker",
@@ -65,7 +72,7 @@ def create_app(settings: TrackerSettings) -> FastAPI:
         case = None
         if normalized is not None:
             code_hash = tracking_code.lookup_hash(normalized, secret)
-            case = await request.app.state.cases.by_tracking_code_hash(code_hash)
+            case = await request.app.state.statuses.by_tracking_code_hash(code_hash)
         # A mistyped code and an unknown one get the same answer: no hint which part was wrong.
         if case is None:
             return JSONResponse(
