@@ -14,10 +14,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,10 +71,14 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    # If the supervisor is killed outright, its children must not linger (Linux prctl).
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _dies_with_parent(death_signal: signal.Signals) -> Callable[[], None]:
+    """If the supervisor is killed outright, its children must not linger (Linux prctl)."""
+
+    def arrange() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, death_signal)  # PR_SET_PDEATHSIG
+
+    return arrange
 
 
 @dataclass
@@ -102,8 +107,15 @@ class Process:
 
 
 def spawn(
-    name: str, argv: list[str], log_dir: Path, env: Mapping[str, str] | None = None
+    name: str,
+    argv: list[str],
+    log_dir: Path,
+    env: Mapping[str, str] | None = None,
+    death_signal: signal.Signals = signal.SIGKILL,
 ) -> Process:
+    """Starts a process we own. Should we die without stopping it, it gets `death_signal`:
+    SIGKILL for services (a stuck or faust worker can ignore SIGTERM; they keep no state of
+    their own), SIGTERM for the database so it can close its files."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
@@ -115,7 +127,7 @@ def spawn(
             env={**os.environ, **(env or {})},
             cwd=REPO,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us in order
-            preexec_fn=_die_with_parent,
+            preexec_fn=_dies_with_parent(death_signal),
         )
     return Process(name, popen, log_path)
 
@@ -165,6 +177,7 @@ def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") ->
             "WARNING",
         ],
         log_dir,
+        death_signal=signal.SIGTERM,
     )
     wait_until(lambda: port_is_open(port), 30, "mongodb")
     return process
@@ -245,6 +258,16 @@ class Stack:
             self.wait_ready(name)
 
     def stop(self) -> None:
+        # A second Ctrl-C must not cut the shutdown short and leave processes behind.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+        try:
+            self._stop_all()
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
+
+    def _stop_all(self) -> None:
         # Services first, so they leave their consumer groups while the broker is still there.
         order = [n for n in reversed(list(self.processes)) if n not in ("kafka", "mongodb")]
         order += [n for n in ("kafka-proxy", "kafka", "mongodb") if n in self.processes]

@@ -108,7 +108,7 @@ class OutboxRelay:
             while not self._published.empty():
                 documents += self._published.get_nowait()
             try:
-                self._published.put_nowait(documents)
+                await self._mark_published(documents)
             except Exception as exc:  # left pending: the sweep publishes them again
                 log.warning("marking outboxes failed", extra={"error": type(exc).__name__})
 
