@@ -9,6 +9,7 @@ from typing import Any
 
 import faust
 from aiokafka import AIOKafkaProducer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
@@ -57,7 +58,25 @@ def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
     return make_handler
 
 
+def _limit_faust_fetch_wait(max_wait_ms: int) -> None:
+    """faust fixes the consumer's fetch_max_wait_ms at 1,500 ms, and Tansu holds a fetch for
+    the whole wait even when events arrive meanwhile: every report would wait up to 1.5 s
+    here. faust offers no setting for it, so its consumer factory is wrapped once."""
+    factory = AIOKafkaConsumerThread._create_worker_consumer
+    if getattr(factory, "tipline_wrapped", False):
+        return
+
+    def create_worker_consumer(self: AIOKafkaConsumerThread, transport: Any) -> Any:
+        consumer = factory(self, transport)
+        consumer._fetch_max_wait_ms = max_wait_ms  # read by aiokafka when the consumer starts
+        return consumer
+
+    create_worker_consumer.tipline_wrapped = True  # type: ignore[attr-defined]
+    AIOKafkaConsumerThread._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+
+
 def create_app(settings: ClassifierSettings) -> faust.App:
+    _limit_faust_fetch_wait(settings.kafka_fetch_max_wait_ms)
     app = faust.App(
         "tipline-classifier",
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],

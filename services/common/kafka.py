@@ -287,6 +287,7 @@ async def consume_forever(
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=settings.kafka_session_timeout_ms,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 500),
         )
         try:

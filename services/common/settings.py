@@ -34,6 +34,9 @@ class CommonSettings(BaseSettings):
     # consumers deduplicate by event id either way. Switch on against Apache Kafka.
     kafka_idempotent_producer: bool = Field(default=False, alias="KAFKA_IDEMPOTENT_PRODUCER")
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, alias="KAFKA_SESSION_TIMEOUT_MS")
+    # How long the broker may hold a fetch when nothing is waiting. Tansu holds it that long
+    # even when data arrives meanwhile, so this bounds every event's delivery delay.
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=10, alias="KAFKA_FETCH_MAX_WAIT_MS")
     consumer_max_attempts: int = Field(default=3, ge=1, alias="CONSUMER_MAX_ATTEMPTS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
