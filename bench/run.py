@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured reports first")
     parser.add_argument("--e2e-rate", type=float, default=50.0, help="reports per second")
     parser.add_argument("--e2e-seconds", type=float, default=20.0, help="how long to submit")
+    parser.add_argument(
+        "--e2e-warmup-seconds",
+        type=float,
+        default=5.0,
+        help="the same steady load first, unmeasured (consumers join, caches warm)",
+    )
     # Every poll is a database read: at 50 ms the polling alone saturated SecantusDB.
     parser.add_argument("--poll-interval", type=float, default=0.1, help="tracker poll, s")
     parser.add_argument("--poll-bound", type=float, default=30.0, help="give up a report after")
@@ -74,8 +80,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (1 <= args.reports <= 200_000 and 1 <= args.concurrency <= 1024):
         parser.error("--reports must be 1..200000 and --concurrency 1..1024")
-    if not (0 < args.e2e_rate <= 2000 and 0 < args.e2e_seconds <= 600):
-        parser.error("--e2e-rate must be 0..2000 and --e2e-seconds 0..600")
+    if not (
+        0 < args.e2e_rate <= 2000
+        and 0 < args.e2e_seconds <= 600
+        and 0 <= args.e2e_warmup_seconds <= 60
+    ):
+        parser.error("--e2e-rate must be 0..2000, --e2e-seconds 0..600, warm-up 0..60")
     if not (0.005 <= args.poll_interval <= 5 and 0 < args.poll_bound <= 300):
         parser.error("--poll-interval must be 0.005..5 s and --poll-bound 0..300 s")
     if not (0 <= args.warmup <= 100_000 and 0 < args.drain_timeout <= 600):
@@ -266,6 +276,23 @@ def measure_end_to_end(
     print("Starting a stack for the end-to-end run…", flush=True)
     with running_stack(log_dir) as stack:
         meter = CpuMeter(stack_pids(stack))
+        warmup = bodies[: round(args.e2e_rate * args.e2e_warmup_seconds)]
+        if warmup:
+            print(
+                f"Warming up at {args.e2e_rate:.0f}/s for {args.e2e_warmup_seconds:.0f} s…",
+                flush=True,
+            )
+            run_async(
+                lambda: steady_end_to_end(
+                    stack.url("intake"),
+                    stack.url("tracker"),
+                    warmup,
+                    rate_per_s=args.e2e_rate,
+                    poll_interval_s=args.poll_interval,
+                    poll_bound_s=args.poll_bound,
+                )
+            )
+        bodies = bodies[len(warmup) :]
         print(f"End to end at {args.e2e_rate:.0f}/s for {args.e2e_seconds:.0f} s…", flush=True)
         with meter.measure(results["cpu"].setdefault("end-to-end", {})):
             e2e: EndToEnd = run_async(
@@ -519,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)  # stop everything, as on Ctrl-C
     log_dir = Path(tempfile.mkdtemp(prefix="tipline-bench-"))
     e2e_count = max(1, round(args.e2e_rate * args.e2e_seconds))
+    e2e_warmup_count = round(args.e2e_rate * args.e2e_warmup_seconds)
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(),
         "machine": machine_info(),
@@ -529,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
             "e2e_rate": args.e2e_rate,
             "e2e_seconds": args.e2e_seconds,
             "e2e_reports": e2e_count,
+            "e2e_warmup_seconds": args.e2e_warmup_seconds,
             "poll_interval_s": args.poll_interval,
             "poll_bound_s": args.poll_bound,
             "drain_timeout_s": args.drain_timeout,
@@ -544,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Generating report bodies…", flush=True)
     bodies = make_bodies(args.reports, args.seed)
     warmup = make_bodies(args.warmup, args.seed + 1) if args.warmup else []
-    e2e_bodies = make_bodies(e2e_count, args.seed + 2)
+    e2e_bodies = make_bodies(e2e_warmup_count + e2e_count, args.seed + 2)
     narrative_lengths = [len(json.loads(b)["narrative"]) for b in bodies]
     results["parameters"]["narrative_chars"] = {
         "min": min(narrative_lengths),

@@ -141,18 +141,25 @@ class EventProcessor:
         batch_handler: BatchHandler | None = None,
         max_attempts: int = 3,
         retry_delay: float = 0.2,
+        parallelism: int = 16,
     ) -> None:
         self.consumer = consumer
         self.handler = handler
         self.batch_handler = batch_handler
+        self._parallel = asyncio.Semaphore(parallelism)
         self.producer = producer
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
 
     async def process_many(self, partitions: Iterable[list[RawMessage]]) -> None:
-        """One poll's messages. Partitions run side by side; within one, events keep order."""
+        """One poll's messages. Different reports run side by side (up to `parallelism` at
+        once); one report's events, which share a key, keep their order."""
         if self.batch_handler is None:
-            await asyncio.gather(*(self._process_in_order(messages) for messages in partitions))
+            by_report: dict[bytes | None, list[RawMessage]] = {}
+            for messages in partitions:
+                for message in messages:
+                    by_report.setdefault(message.key, []).append(message)
+            await asyncio.gather(*(self._process_in_order(m) for m in by_report.values()))
             return
         messages = [m for batch in partitions for m in batch]
         while True:
@@ -167,8 +174,9 @@ class EventProcessor:
                 await asyncio.sleep(1.0)
 
     async def _process_in_order(self, messages: list[RawMessage]) -> None:
-        for message in messages:
-            await self.process(message)
+        async with self._parallel:
+            for message in messages:
+                await self.process(message)
 
     async def _process_batch_once(self, messages: list[RawMessage]) -> None:
         assert self.batch_handler is not None

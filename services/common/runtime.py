@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
@@ -74,7 +75,7 @@ class ConsumerRuntime:
         )
         self.started.set()
 
-    async def _connect_and_consume(self) -> None:
+    async def consume(self) -> None:
         await self.connect_kafka()
         assert self.processor is not None
         await kafka.consume_forever(
@@ -89,7 +90,7 @@ class ConsumerRuntime:
         self.consuming = consuming
 
     def start_consuming(self) -> None:
-        self._tasks.append(asyncio.create_task(self._connect_and_consume()))
+        self._tasks.append(asyncio.create_task(self.consume()))
 
     async def readiness(self) -> dict[str, bool]:
         return {
@@ -106,3 +107,52 @@ class ConsumerRuntime:
         if self.producer is not None:
             await self.producer.stop()
         await self.client.close()
+
+
+class ConsumerThread:
+    """Runs a service's consumer on its own event loop, in its own thread.
+
+    A service that also answers many HTTP requests (the tracker's status page) would otherwise
+    share one event loop between them: a crowd of readers refreshing their page puts hundreds
+    of requests ahead of every step of the consumer that moves their cases forward. In its own
+    thread the consumer gets its turn from the interpreter's thread switching instead.
+    """
+
+    def __init__(self, make_runtime: Callable[[], ConsumerRuntime], name: str) -> None:
+        self.make_runtime = make_runtime
+        self.name = name
+        self.runtime: ConsumerRuntime | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._running = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{name}-consumer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._running.wait(10)
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self.runtime = self.make_runtime()
+        self._running.set()
+        try:
+            await self.runtime.consume()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await self.runtime.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        if self.runtime is None or self._loop is None or not self._thread.is_alive():
+            return {"database": False, "kafka": False}
+        checks = asyncio.run_coroutine_threadsafe(self.runtime.readiness(), self._loop)
+        return await asyncio.wrap_future(checks)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout)

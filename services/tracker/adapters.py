@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from typing import Any
@@ -64,7 +65,8 @@ class RecentStatuses:
     A reporter refreshing the status page should not cost a database read each time. This
     process's consumer forgets a case the moment it changes it, so what this instance shows is
     never behind its own writes; a case written by another tracker instance shows at most
-    `ttl_seconds` late (a code not found yet: `miss_ttl_seconds`).
+    `ttl_seconds` late (a code not found yet: `miss_ttl_seconds`). The consumer runs in its
+    own thread, so every change to the tables happens under one lock.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class RecentStatuses:
         # case is answered but not kept, so a stale answer is never cached.
         self._changes = 0
         self._changed: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
         cached = self._entries.get(code_hash)
@@ -93,15 +96,20 @@ class RecentStatuses:
             return cached[1]
         started = self._changes
         case = await self.cases.by_tracking_code_hash(code_hash)
-        last_change = max(
-            self._changed.get(code_hash, 0), self._changed.get(case["_id"], 0) if case else 0
-        )
-        if last_change <= started:
-            self._remember(code_hash, case)
+        with self._lock:
+            last_change = max(
+                self._changed.get(code_hash, 0), self._changed.get(case["_id"], 0) if case else 0
+            )
+            if last_change <= started:
+                self._remember(code_hash, case)
         return case
 
     def forget(self, report_id: str, code_hash: str | None = None) -> None:
         """Called by this process's consumer whenever it changes a case."""
+        with self._lock:
+            self._forget(report_id, code_hash)
+
+    def _forget(self, report_id: str, code_hash: str | None) -> None:
         self._changes += 1
         known = self._hash_of.pop(report_id, None)
         for key in (report_id, known, code_hash):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from services.common import mongo, tracking_code
 from services.common.http import install_common
-from services.common.runtime import ConsumerRuntime
+from services.common.runtime import ConsumerRuntime, ConsumerThread
 from services.common.settings import TrackerSettings
 from services.tracker.adapters import CaseStore, RecentStatuses
 from services.tracker.consumer import TOPICS, make_handler_factory
@@ -32,20 +33,23 @@ def create_app(settings: TrackerSettings) -> FastAPI:
         # their page must not queue ahead of the consumer that moves their cases forward.
         readers = mongo.connect(settings.mongodb_uri, max_pool_size=READ_POOL_SIZE)
         statuses = RecentStatuses(CaseStore(readers[settings.database]))
-        runtime = ConsumerRuntime(
-            settings,
+        consumer = ConsumerThread(
+            lambda: ConsumerRuntime(
+                settings,
+                name="tracker",
+                database=settings.database,
+                topic_names=TOPICS,
+                handler_factory=make_handler_factory(statuses),
+            ),
             name="tracker",
-            database=settings.database,
-            topic_names=TOPICS,
-            handler_factory=make_handler_factory(statuses),
         )
-        app.state.runtime = runtime
+        app.state.consumer = consumer
         app.state.statuses = statuses
-        runtime.start_consuming()
+        consumer.start()
         try:
             yield
         finally:
-            await runtime.close()
+            await asyncio.to_thread(consumer.stop)
             await readers.close()
 
     app = FastAPI(
@@ -56,7 +60,7 @@ def create_app(settings: TrackerSettings) -> FastAPI:
     )
 
     async def readiness() -> dict[str, bool]:
-        return await app.state.runtime.readiness()
+        return await app.state.consumer.readiness()
 
     install_common(app, readiness)
 
