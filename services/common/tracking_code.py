@@ -56,21 +56,20 @@ def lookup_hash(normalized_code: str, secret: bytes) -> str:
 def check_symbol(payload: str) -> str:
     """Luhn mod N over the base-32 alphabet (N = 32)."""
     n = len(ALPHABET)
-    total = 0
-    factor = 2
-    for symbol in reversed(payload):
-        addend = factor * _VALUE[symbol]
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(n - total % n) % n]
+    return ALPHABET[(n - _luhn_sum(payload, double_last=True) % n) % n]
 
 
 def _luhn_valid(code: str) -> bool:
+    return _luhn_sum(code, double_last=False) % len(ALPHABET) == 0
+
+
+def _luhn_sum(symbols: str, *, double_last: bool) -> int:
+    """Sum of the symbols' values from the right, every other one doubled (digits summed in
+    base N); the payload's last symbol is doubled, a full code's check symbol is not."""
     n = len(ALPHABET)
     total = 0
-    factor = 1
-    for symbol in reversed(code):
-        addend = factor * _VALUE[symbol]
+    for position, symbol in enumerate(reversed(symbols)):
+        doubled = (position % 2 == 0) == double_last
+        addend = _VALUE[symbol] * (2 if doubled else 1)
         total += addend // n + addend % n
-        factor = 2 if factor == 1 else 1
-    return total % n == 0
+    return total
