@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import secrets
 import signal
 import socket
@@ -42,10 +43,39 @@ PORT_VARIABLES = {
 }
 
 
+# Listening ports are taken from below Linux's ephemeral range (32768-60999), where the
+# outgoing connections of every process on the machine get theirs: a port picked there can be
+# grabbed by some client's connect() before our server binds it.
+_PORT_RANGE = (20_000, 32_000)
+_taken_here: set[int] = set()
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports that are free now and that this process has not handed out."""
+    chosen: list[int] = []
+    held: list[socket.socket] = []
+    try:
+        while len(chosen) < count:
+            port = random.randrange(*_PORT_RANGE)
+            if port in _taken_here or port in chosen:
+                continue
+            probe = socket.socket()
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                probe.close()
+                continue
+            held.append(probe)
+            chosen.append(port)
+    finally:
+        for probe in held:
+            probe.close()
+    _taken_here.update(chosen)
+    return chosen
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -314,7 +344,7 @@ def running_stack(
     `external` = (Kafka bootstrap servers, MongoDB URI) runs the services against
     infrastructure someone else started, such as testcontainers' Apache Kafka and MongoDB.
     """
-    chosen = ports or {name: free_port() for name in DEFAULT_PORTS}
+    chosen = ports or dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
     stack = Stack(ports=chosen, log_dir=log_dir, secrets=new_secrets())
     try:
         if external is not None:
