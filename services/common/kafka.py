@@ -12,7 +12,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 EVENTS_APPLIED = Counter("tipline_events_applied_total", "Events applied", ["consumer", "type"])
 EVENTS_DUPLICATE = Counter(
     "tipline_events_duplicate_total", "Redelivered events recognised and skipped", ["consumer"]
+)
+APPLY_SECONDS = Histogram(
+    "tipline_event_apply_seconds", "Time to apply one event (or one batch)", ["consumer"]
+)
+EVENT_AGE_SECONDS = Histogram(
+    "tipline_event_age_seconds",
+    "From an event's creation until this consumer has applied it: the delivery delay",
+    ["consumer"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 EVENTS_DEAD_LETTERED = Counter(
     "tipline_events_dead_lettered_total", "Events sent to the dead-letter topic", ["consumer"]
@@ -110,6 +119,11 @@ Handler = Callable[[Envelope, str], Awaitable[Outcome]]
 BatchHandler = Callable[[list[tuple[Envelope, str]]], Awaitable[list[Outcome]]]
 
 
+class ApplyOneByOne(Exception):
+    """Raised by a batch handler whose batch held something it cannot do in bulk (a repeat,
+    events out of order): nothing is wrong, the events just go through the one-event path."""
+
+
 @dataclass(frozen=True)
 class Handlers:
     one: Handler
@@ -154,14 +168,10 @@ class EventProcessor:
     async def process_many(self, partitions: Iterable[list[RawMessage]]) -> None:
         """One poll's messages. Different reports run side by side (up to `parallelism` at
         once); one report's events, which share a key, keep their order."""
-        if self.batch_handler is None:
-            by_report: dict[bytes | None, list[RawMessage]] = {}
-            for messages in partitions:
-                for message in messages:
-                    by_report.setdefault(message.key, []).append(message)
-            await asyncio.gather(*(self._process_in_order(m) for m in by_report.values()))
-            return
         messages = [m for batch in partitions for m in batch]
+        if self.batch_handler is None:
+            await self._process_by_report(messages)
+            return
         while True:
             try:
                 await self._process_batch_once(messages)
@@ -172,6 +182,12 @@ class EventProcessor:
                     extra={"count": len(messages), "error": type(exc).__name__},
                 )
                 await asyncio.sleep(1.0)
+
+    async def _process_by_report(self, messages: list[RawMessage]) -> None:
+        by_report: dict[bytes | None, list[RawMessage]] = {}
+        for message in messages:
+            by_report.setdefault(message.key, []).append(message)
+        await asyncio.gather(*(self._process_in_order(m) for m in by_report.values()))
 
     async def _process_in_order(self, messages: list[RawMessage]) -> None:
         async with self._parallel:
@@ -189,15 +205,19 @@ class EventProcessor:
         if not parsed:
             return
         try:
-            outcomes = await self.batch_handler(parsed)
+            with APPLY_SECONDS.labels(self.consumer).time():
+                outcomes = await self.batch_handler(parsed)
         except INFRASTRUCTURE_ERRORS:
             raise
+        except ApplyOneByOne:
+            await self._process_by_report(messages)
+            return
         except Exception as exc:
             log.warning(
                 "batch failed; applying its events one by one",
                 extra={"count": len(parsed), "error": type(exc).__name__},
             )
-            await self._process_in_order(messages)
+            await self._process_by_report(messages)
             return
         for (event, _), outcome in zip(parsed, outcomes, strict=True):
             self._count(event, outcome)
@@ -243,9 +263,14 @@ class EventProcessor:
         )
 
     async def _apply_once(self, event: Envelope, topic: str) -> None:
-        self._count(event, await self.handler(event, topic))
+        with APPLY_SECONDS.labels(self.consumer).time():
+            outcome = await self.handler(event, topic)
+        self._count(event, outcome)
 
     def _count(self, event: Envelope, outcome: Outcome) -> None:
+        if outcome is not Outcome.IGNORED:
+            age = (utcnow() - event.time).total_seconds()
+            EVENT_AGE_SECONDS.labels(self.consumer).observe(max(age, 0.0))
         if outcome is Outcome.APPLIED:
             EVENTS_APPLIED.labels(self.consumer, event.type).inc()
         elif outcome is Outcome.REPEAT:

@@ -7,9 +7,9 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common.events import utcnow
 
@@ -54,6 +54,42 @@ class CaseStore:
         except DuplicateKeyError:
             # The case exists: it already holds this entry, or another write opened it just now.
             return bool((await self.cases.update_one(not_yet_recorded, update)).matched_count)
+
+    async def open_many(self, openings: list[tuple[str, list[dict[str, Any]], str]]) -> bool:
+        """Opens many cases (report id, entries, code hash) in one write. False if any case
+        existed already; the others are open then, and the caller goes one by one."""
+        now = utcnow()
+        documents = [
+            {
+                "_id": report_id,
+                "opened_at": now,
+                "updated_at": now,
+                "timeline": entries,
+                "tracking_code_hash": code_hash,
+            }
+            for report_id, entries, code_hash in openings
+        ]
+        try:
+            await self.cases.insert_many(documents, ordered=False)
+        except BulkWriteError:
+            return False
+        return True
+
+    async def add_to_many(self, additions: list[tuple[str, dict[str, Any]]]) -> bool:
+        """Adds one entry to each of many open cases in one write. False unless every case
+        was open and lacked its entry; the caller then goes one by one."""
+        now = utcnow()
+        result = await self.cases.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": report_id, "timeline.event_id": {"$ne": entry["event_id"]}},
+                    {"$push": {"timeline": entry}, "$set": {"updated_at": now}},
+                )
+                for report_id, entry in additions
+            ],
+            ordered=False,
+        )
+        return result.matched_count == len(additions)
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})
