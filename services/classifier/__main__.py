@@ -15,5 +15,6 @@ if __name__ == "__main__":
         # faust would install its own coloured handler; keep our JSON lines instead.
         logging_config=dict_config("classifier", settings.log_level),
         redirect_stdouts=False,
+        quiet=True,  # no banner or spinner: stdout carries JSON lines only
     )
     worker.execute_from_commandline()

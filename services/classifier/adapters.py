@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from services.common.events import Classification, utcnow
+from services.common.events import Classification
 
 
 class ClassificationStore:
@@ -20,18 +22,34 @@ class ClassificationStore:
     async def create_indexes(self) -> None:
         await self.classifications.create_index([("event_id", ASCENDING)], unique=True)
 
-    async def save(self, report_id: str, event_id: str, result: Classification) -> bool:
-        """Stores the report's classification; False when this event's was already stored.
+    async def for_event(self, event_id: str) -> tuple[Classification, datetime] | None:
+        """What this event already produced, and when: a redelivery changes nothing."""
+        found = await self.classifications.find_one({"event_id": event_id})
+        if found is None:
+            return None
+        return Classification.model_validate(found), found["classified_at"]
 
-        Keyed by report: classifying the same report again replaces, never duplicates."""
-        before = await self.classifications.find_one_and_replace(
-            {"_id": report_id},
-            {**result.model_dump(mode="json"), "event_id": event_id, "classified_at": utcnow()},
-            projection={"event_id": 1},
-            upsert=True,
-            return_document=ReturnDocument.BEFORE,
-        )
-        return before is None or before.get("event_id") != event_id
+    async def save(
+        self, report_id: str, event_id: str, result: Classification, at: datetime
+    ) -> bool:
+        """Stores the report's classification; False if this event's is stored already.
+
+        Keyed by report: a later event classifying the same report replaces, never adds."""
+        try:
+            await self.classifications.update_one(
+                {"_id": report_id, "event_id": {"$ne": event_id}},
+                {
+                    "$set": {
+                        **result.model_dump(mode="json"),
+                        "event_id": event_id,
+                        "classified_at": at,
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # this event's classification is there (unique event_id)
+        return True
 
 
 class ReportContentMissing(Exception):

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.classifier.adapters import ClassificationStore, IntakeContentClient
 from services.classifier.domain import classified_event, classify
 from services.common import topics
-from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted
+from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted, utcnow
 from services.common.kafka import Handlers, Outcome, RawMessage, publish
 from services.common.runtime import ConsumerRuntime, HandlerFactory
 from services.common.settings import ClassifierSettings
@@ -40,18 +40,22 @@ def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
             if event.type != SUBMITTED_V1:
                 return Outcome.IGNORED
             submitted = ReportSubmitted.model_validate(event.data)
-            result = classify(await intake.content(submitted.report_id))
-            stored = await store.save(submitted.report_id, event.id, result)
+            earlier = await store.for_event(event.id)
+            if earlier is not None:
+                outcome, (result, at) = Outcome.REPEAT, earlier
+            else:
+                result, at = classify(await intake.content(submitted.report_id)), utcnow()
+                stored = await store.save(submitted.report_id, event.id, result, at)
+                outcome = Outcome.APPLIED if stored else Outcome.REPEAT
+                if stored:
+                    log.info("report classified", extra={"report_id": submitted.report_id})
             # Published on a repeat too: the first run may have stopped between save and publish.
             await publish(
                 producer,
                 topics.REPORT_STAGE,
-                classified_event(event.id, submitted.report_id, result),
+                classified_event(event.id, submitted.report_id, result, at),
             )
-            if not stored:
-                return Outcome.REPEAT
-            log.info("report classified", extra={"report_id": submitted.report_id})
-            return Outcome.APPLIED
+            return outcome
 
         return Handlers(one=handle)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,6 @@ from services.common.events import (
     StageChanged,
     derived_event_id,
     new_event,
-    utcnow,
 )
 
 SOURCE = "tipline/classifier"
@@ -83,13 +83,15 @@ def classify(content: dict[str, Any]) -> Classification:
     )
 
 
-def classified_event(submitted_event_id: str, report_id: str, result: Classification) -> Envelope:
+def classified_event(
+    submitted_event_id: str, report_id: str, result: Classification, at: datetime
+) -> Envelope:
     return new_event(
         source=SOURCE,
         type=STAGE_CHANGED_V1,
         subject=report_id,
         data=StageChanged(
-            report_id=report_id, stage=Stage.CLASSIFIED, at=utcnow(), classification=result
+            report_id=report_id, stage=Stage.CLASSIFIED, at=at, classification=result
         ),
         event_id=derived_event_id(submitted_event_id, Stage.CLASSIFIED.value),
     )

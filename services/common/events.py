@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 SUBMITTED_V1 = "tipline.report.submitted.v1"
 STAGE_CHANGED_V1 = "tipline.report.stage_changed.v1"
@@ -55,7 +55,7 @@ class Envelope(BaseModel):
     source: str
     type: str
     subject: str  # the report id: every report event is keyed and ordered by it
-    time: datetime
+    time: AwareDatetime  # a time without its zone cannot be compared: refused
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
 
@@ -67,7 +67,7 @@ class Envelope(BaseModel):
         return cls.model_validate_json(raw)
 
     def canonical(self) -> str:
-        """One stable text for hashing: sorted keys, no whitespace, UTC times."""
+        """One stable text for hashing: sorted keys, no whitespace."""
         return canonical_json(self.model_dump(mode="json"))
 
 
@@ -76,7 +76,7 @@ class ReportSubmitted(BaseModel):
 
     report_id: str
     channel: Channel
-    submitted_at: datetime
+    submitted_at: AwareDatetime
     tracking_code_hash: str
     language: str | None = None
 
@@ -95,7 +95,7 @@ class StageChanged(BaseModel):
 
     report_id: str
     stage: Stage
-    at: datetime
+    at: AwareDatetime
     classification: Classification | None = None
 
 

@@ -197,13 +197,16 @@ class EventProcessor:
     async def _process_batch_once(self, messages: list[RawMessage]) -> None:
         assert self.batch_handler is not None
         parsed: list[tuple[Envelope, str]] = []
+        readable: list[RawMessage] = []
         for message in messages:
             try:
                 parsed.append((Envelope.from_bytes(message.value or b""), message.topic))
+                readable.append(message)
             except ValidationError:
                 await self.process(message)  # dead-letters it with the reason
         if not parsed:
             return
+        messages = readable  # a fallback below must not dead-letter the unreadable twice
         try:
             with APPLY_SECONDS.labels(self.consumer).time():
                 outcomes = await self.batch_handler(parsed)

@@ -36,7 +36,8 @@ SAFE_FIELDS = frozenset(
 )
 
 # Libraries whose info lines say nothing an operator needs (httpx would log internal URLs).
-NOISY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
+# pymongo's command log (DEBUG) would quote whole documents, report content included.
+NOISY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore", "pymongo")
 
 
 class RepeatFilter(logging.Filter):

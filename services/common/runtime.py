@@ -57,15 +57,17 @@ class ConsumerRuntime:
             try:
                 await kafka.ensure_topics(self.settings)
                 await producer.start()
+                # Builds indexes: MongoDB must answer too before the consumer can start.
+                handlers = await self.handler_factory(self.db, producer)
                 break
             except Exception as exc:
                 await producer.stop()
                 log.warning(
-                    "kafka not reachable yet; retrying", extra={"error": type(exc).__name__}
+                    "kafka or mongodb not reachable yet; retrying",
+                    extra={"error": type(exc).__name__},
                 )
                 await asyncio.sleep(2.0)
         self.producer = producer
-        handlers = await self.handler_factory(self.db, producer)
         self.processor = EventProcessor(
             consumer=self.name,
             handler=handlers.one,

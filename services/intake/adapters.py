@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import timedelta
@@ -85,11 +86,13 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.sweep_grace = sweep_grace
         self.on_sweep = on_sweep
-        self._fresh: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # Bounded: while Kafka is away the sweep, not memory, holds what is waiting.
+        self._fresh: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
         self._published: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
 
     def hand_over(self, document: dict[str, Any]) -> None:
-        self._fresh.put_nowait({"_id": document["_id"], "outbox": document["outbox"]})
+        with contextlib.suppress(asyncio.QueueFull):
+            self._fresh.put_nowait({"_id": document["_id"], "outbox": document["outbox"]})
 
     async def run_fresh(self) -> None:
         while True:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, HTTPException, Request, status
+from fastapi import FastAPI, Header, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from pymongo.errors import DuplicateKeyError
@@ -100,8 +100,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         responses={422: {"description": "A field is missing or invalid; the body names it"}},
     )
     async def submit_report(
-        report: ReportIn, request: Request, idempotency_key: IdempotencyKey = None
+        report: ReportIn,
+        request: Request,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
     ) -> Any:
+        # The answer holds the tracking code: no cache anywhere may keep it.
+        response.headers["Cache-Control"] = "no-store"
         store: ReportStore = request.app.state.store
         if idempotency_key is not None:
             replay = await _replay(store, report, idempotency_key, secret)

@@ -68,8 +68,12 @@ class ReportIn(BaseModel):
     people_involved: list[str] = Field(default_factory=list, max_length=20)
     organisations_involved: list[str] = Field(default_factory=list, max_length=20)
     industry_hint: str | None = Field(default=None, max_length=100)
+    # Travels in the submitted event: short, and a language tag only, never free text.
     language: str | None = Field(
-        default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", examples=["zh", "en"]
+        default=None,
+        max_length=16,
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$",
+        examples=["zh", "en", "zh-Hant"],
     )
     contact: Contact | None = Field(
         default=None, description="Leave out to stay anonymous (the default)."

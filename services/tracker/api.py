@@ -62,10 +62,13 @@ def create_app(settings: TrackerSettings) -> FastAPI:
     async def readiness() -> dict[str, bool]:
         return await app.state.consumer.readiness()
 
-    install_common(app, readiness)
+    # Reading a status needs only the database: a Kafka outage must not take the reporters'
+    # status page out of rotation (the checks still show it).
+    install_common(app, readiness, required=("database",))
 
     @app.get(
-        "/v1/track/{code}",
+        # `path`, so a code with a slash or a trailing slash still gets the same 404 below.
+        "/v1/track/{code:path}",
         response_model=PublicStatus,
         responses={404: {"model": NotFound, "description": "Unknown or mistyped code"}},
         tags=["tracking"],

@@ -44,6 +44,12 @@ def test_a_message_without_the_envelope_is_rejected():
         Envelope.from_bytes(b'{"hello": "world"}')
 
 
+def test_an_event_whose_time_has_no_zone_is_rejected():
+    raw = submitted().model_dump(mode="json") | {"time": "2026-11-01T00:00:00"}
+    with pytest.raises(ValidationError):
+        Envelope.model_validate(raw)
+
+
 def test_derived_event_ids_repeat_for_the_same_cause_only():
     assert derived_event_id("e1", "received") == derived_event_id("e1", "received")
     assert derived_event_id("e1", "received") != derived_event_id("e2", "received")

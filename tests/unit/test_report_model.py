@@ -32,6 +32,7 @@ def test_channel_and_narrative_are_all_a_reporter_must_give():
         ({"people_involved": ["  "]}, "people_involved"),
         ({"people_involved": ["name"] * 21}, "people_involved"),
         ({"language": "Chinese!"}, "language"),
+        ({"language": "en-John-Smith-No12"}, "language"),  # a tag, never free text
         ({"contact": {"email": "not-an-address"}}, "contact.email"),
         ({"contact": {"phone": "call me maybe"}}, "contact.phone"),
         ({"narative": "typo in the field name"}, "narative"),

@@ -6,7 +6,7 @@ from services.tracker.domain import public_status, received_event, timeline_entr
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def test_stages_are_shown_in_time_order_whatever_order_they_arrived_in():
+def test_stages_are_shown_in_stage_order_whatever_order_they_arrived_in():
     timeline = [
         timeline_entry("e3", Stage.CLASSIFIED, T0 + timedelta(seconds=2)),
         timeline_entry("e1", Stage.SUBMITTED, T0),
