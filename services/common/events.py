@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 SUBMITTED_V1 = "tipline.report.submitted.v1"
 STAGE_CHANGED_V1 = "tipline.report.stage_changed.v1"
+KNOWN_EVENT_TYPES = frozenset({SUBMITTED_V1, STAGE_CHANGED_V1})
 
 # Namespace for event ids derived from another event, so a consumer that re-runs after a crash
 # emits the same id again and downstream consumers recognise the repeat.

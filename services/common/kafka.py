@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from services.common import topics
-from services.common.events import Envelope, utcnow
+from services.common.events import KNOWN_EVENT_TYPES, Envelope, utcnow
 from services.common.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,32 @@ EVENTS_DEAD_LETTERED = Counter(
     "tipline_events_dead_lettered_total", "Events sent to the dead-letter topic", ["consumer"]
 )
 
-# Errors that say the infrastructure is away, not that the event is bad: wait and retry the
-# same event rather than dead-lettering every event while MongoDB or Kafka is down.
-INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (
-    ConnectionFailure,
-    KafkaError,
-    OSError,
-    httpx.TransportError,
-)
+
+class InfrastructureUnavailable(Exception):
+    """The database, the broker or another service is away: the event is not at fault."""
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """Errors that say the infrastructure is away, not that the event is bad: the consumer
+    waits and retries the same event rather than dead-lettering every event while MongoDB or
+    Kafka is down. A Kafka error counts only if Kafka says a retry can succeed."""
+    if isinstance(exc, KafkaTimeoutError):
+        return True  # aiokafka marks it not retriable, yet it is what an absent broker gives
+    if isinstance(exc, KafkaError):
+        return bool(exc.retriable)
+    return isinstance(
+        exc, ConnectionFailure | ConnectionError | TimeoutError | httpx.TransportError
+    )
+
+
+@contextlib.contextmanager
+def infrastructure_errors_marked() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if is_infrastructure_error(exc):
+            raise InfrastructureUnavailable(type(exc).__name__) from exc
+        raise
 
 
 async def ensure_topics(settings: CommonSettings, names: Iterable[str] = topics.ALL_TOPICS) -> None:
@@ -176,7 +195,7 @@ class EventProcessor:
             try:
                 await self._process_batch_once(messages)
                 return
-            except INFRASTRUCTURE_ERRORS as exc:
+            except InfrastructureUnavailable as exc:
                 log.warning(
                     "infrastructure unavailable; retrying the same batch",
                     extra={"count": len(messages), "error": type(exc).__name__},
@@ -208,9 +227,9 @@ class EventProcessor:
             return
         messages = readable  # a fallback below must not dead-letter the unreadable twice
         try:
-            with APPLY_SECONDS.labels(self.consumer).time():
+            with APPLY_SECONDS.labels(self.consumer).time(), infrastructure_errors_marked():
                 outcomes = await self.batch_handler(parsed)
-        except INFRASTRUCTURE_ERRORS:
+        except InfrastructureUnavailable:
             raise
         except ApplyOneByOne:
             await self._process_by_report(messages)
@@ -231,7 +250,7 @@ class EventProcessor:
             try:
                 await self._process_once(message)
                 return
-            except INFRASTRUCTURE_ERRORS as exc:
+            except InfrastructureUnavailable as exc:
                 log.warning(
                     "infrastructure unavailable; retrying the same message",
                     extra={"offset": message.offset, "error": type(exc).__name__},
@@ -249,7 +268,7 @@ class EventProcessor:
             try:
                 await self._apply_once(event, message.topic)
                 return
-            except INFRASTRUCTURE_ERRORS:
+            except InfrastructureUnavailable:
                 raise
             except Exception as exc:
                 error_name = type(exc).__name__
@@ -266,7 +285,7 @@ class EventProcessor:
         )
 
     async def _apply_once(self, event: Envelope, topic: str) -> None:
-        with APPLY_SECONDS.labels(self.consumer).time():
+        with APPLY_SECONDS.labels(self.consumer).time(), infrastructure_errors_marked():
             outcome = await self.handler(event, topic)
         self._count(event, outcome)
 
@@ -275,7 +294,9 @@ class EventProcessor:
             age = (utcnow() - event.time).total_seconds()
             EVENT_AGE_SECONDS.labels(self.consumer).observe(max(age, 0.0))
         if outcome is Outcome.APPLIED:
-            EVENTS_APPLIED.labels(self.consumer, event.type).inc()
+            # Only types we know become labels: any producer could write any text there.
+            kind = event.type if event.type in KNOWN_EVENT_TYPES else "other"
+            EVENTS_APPLIED.labels(self.consumer, kind).inc()
         elif outcome is Outcome.REPEAT:
             EVENTS_DUPLICATE.labels(self.consumer).inc()
 
@@ -289,9 +310,10 @@ class EventProcessor:
             ("source_offset", str(message.offset).encode()),
             ("failed_at", utcnow().isoformat().encode()),
         ]
-        await self.producer.send_and_wait(
-            topics.DEAD_LETTER, message.value or b"", key=message.key, headers=headers
-        )
+        with infrastructure_errors_marked():
+            await self.producer.send_and_wait(
+                topics.DEAD_LETTER, message.value or b"", key=message.key, headers=headers
+            )
         EVENTS_DEAD_LETTERED.labels(self.consumer).inc()
         log.error(
             "event dead-lettered",

@@ -7,6 +7,7 @@ It is the one composition root for a consumer's dependencies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable
@@ -152,9 +153,14 @@ class ConsumerThread:
         if self.runtime is None or self._loop is None or not self._thread.is_alive():
             return {"database": False, "kafka": False}
         checks = asyncio.run_coroutine_threadsafe(self.runtime.readiness(), self._loop)
-        return await asyncio.wrap_future(checks)
+        try:
+            async with asyncio.timeout(5):
+                return await asyncio.wrap_future(checks)
+        except TimeoutError:
+            return {"database": False, "kafka": False}
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
+            with contextlib.suppress(RuntimeError):  # its loop has closed already
+                self._loop.call_soon_threadsafe(self._task.cancel)
         self._thread.join(timeout)

@@ -25,7 +25,8 @@ def _refuse_placeholder(environment: str, name: str, value: SecretStr) -> None:
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
-    environment: str = Field(default="development", alias="TIPLINE_ENV")
+    # Fails closed: only an explicit TIPLINE_ENV=development accepts placeholder secrets.
+    environment: str = Field(default="production", alias="TIPLINE_ENV")
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     mongodb_uri: str = Field(default="mongodb://127.0.0.1:27017/", alias="MONGODB_URI")
     topic_partitions: int = Field(default=6, ge=1, alias="TOPIC_PARTITIONS")

@@ -59,6 +59,9 @@ class ReportStore:
             },
         )
 
+    async def forget_idempotency(self, report_id: str) -> None:
+        await self.reports.update_one({"_id": report_id}, {"$unset": {"idempotency": ""}})
+
     async def forget_expired_idempotency(self) -> None:
         await self.reports.update_many(
             {"idempotency.expires_at": {"$lt": utcnow()}}, {"$unset": {"idempotency": ""}}

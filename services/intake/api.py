@@ -16,6 +16,7 @@ from prometheus_client import Counter
 from pymongo.errors import DuplicateKeyError
 
 from services.common import kafka, mongo
+from services.common.events import utcnow
 from services.common.http import install_common
 from services.common.settings import IntakeSettings
 from services.intake.adapters import OutboxRelay, ReportStore
@@ -156,6 +157,10 @@ async def _replay(
     if existing is None:
         return None
     record = existing["idempotency"]
+    if record["expires_at"] <= utcnow():
+        # Forgotten by now, even if the periodic clean-up has not run: the key is free again.
+        await store.forget_idempotency(existing["_id"])
+        return None
     if not hmac.compare_digest(record["request_hash"], request_fingerprint(report, secret)):
         return JSONResponse(
             status_code=422,

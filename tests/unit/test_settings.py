@@ -11,6 +11,19 @@ def test_outside_development_a_placeholder_secret_is_refused(monkeypatch):
         TrackerSettings()
 
 
+def test_without_tipline_env_a_placeholder_secret_is_refused(monkeypatch):
+    monkeypatch.delenv("TIPLINE_ENV", raising=False)
+    monkeypatch.delenv("TRACKING_CODE_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="TRACKING_CODE_SECRET"):
+        TrackerSettings()
+
+
+def test_in_development_placeholder_secrets_are_allowed(monkeypatch):
+    monkeypatch.setenv("TIPLINE_ENV", "development")
+    monkeypatch.delenv("TRACKING_CODE_SECRET", raising=False)
+    assert TrackerSettings().tracking_code_secret.get_secret_value()
+
+
 def test_outside_development_real_secrets_are_accepted(monkeypatch):
     monkeypatch.setenv("TIPLINE_ENV", "production")
     monkeypatch.setenv("TRACKING_CODE_SECRET", "s" * 40)
