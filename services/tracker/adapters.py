@@ -16,7 +16,8 @@ from services.common.events import utcnow
 
 class CaseStore:
     """One document per case, holding its timeline. Each timeline entry carries the id of the
-    event that made it, under a unique index: that is how a repeated event is recognised."""
+    event that made it: every write adds an entry only if its event id is absent, which is how a
+    repeated event is recognised, and a unique index keeps one event out of two cases."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.cases = db["cases"]
