@@ -138,11 +138,6 @@ Handler = Callable[[Envelope, str], Awaitable[Outcome]]
 BatchHandler = Callable[[list[tuple[Envelope, str]]], Awaitable[list[Outcome]]]
 
 
-class ApplyOneByOne(Exception):
-    """Raised by a batch handler whose batch held something it cannot do in bulk (a repeat,
-    events out of order): nothing is wrong, the events just go through the one-event path."""
-
-
 @dataclass(frozen=True)
 class Handlers:
     one: Handler
@@ -231,9 +226,6 @@ class EventProcessor:
                 outcomes = await self.batch_handler(parsed)
         except InfrastructureUnavailable:
             raise
-        except ApplyOneByOne:
-            await self._process_by_report(messages)
-            return
         except Exception as exc:
             log.warning(
                 "batch failed; applying its events one by one",

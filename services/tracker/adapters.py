@@ -56,9 +56,10 @@ class CaseStore:
             # The case exists: it already holds this entry, or another write opened it just now.
             return bool((await self.cases.update_one(not_yet_recorded, update)).matched_count)
 
-    async def open_many(self, openings: list[tuple[str, list[dict[str, Any]], str]]) -> bool:
-        """Opens many cases (report id, entries, code hash) in one write. False if any case
-        existed already; the others are open then, and the caller goes one by one."""
+    async def open_many(self, openings: list[tuple[str, list[dict[str, Any]], str]]) -> set[int]:
+        """Opens many cases (report id, entries, code hash) in one write. Returns the positions
+        of those whose case existed already (a repeat, or a stage that came first): the caller
+        applies those one by one."""
         now = utcnow()
         documents = [
             {
@@ -72,28 +73,44 @@ class CaseStore:
         ]
         try:
             await self.cases.insert_many(documents, ordered=False)
-        except BulkWriteError:
-            return False
-        return True
+        except BulkWriteError as exc:
+            return _failed_positions(exc)
+        return set()
 
-    async def add_to_many(self, additions: list[tuple[str, dict[str, Any]]]) -> bool:
-        """Adds one entry to each of many open cases in one write. False unless every case
-        was open and lacked its entry; the caller then goes one by one."""
+    async def add_to_many(self, additions: list[tuple[str, dict[str, Any]]]) -> set[int]:
+        """Adds one entry to each of many cases in one write, opening a case not seen yet.
+        Returns the positions of entries a case already held (or that lost a race to open
+        it): the caller applies those one by one."""
         now = utcnow()
-        result = await self.cases.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": report_id, "timeline.event_id": {"$ne": entry["event_id"]}},
-                    {"$push": {"timeline": entry}, "$set": {"updated_at": now}},
-                )
-                for report_id, entry in additions
-            ],
-            ordered=False,
-        )
-        return result.matched_count == len(additions)
+        try:
+            await self.cases.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": report_id, "timeline.event_id": {"$ne": entry["event_id"]}},
+                        {
+                            "$push": {"timeline": entry},
+                            "$set": {"updated_at": now},
+                            "$setOnInsert": {"opened_at": now},
+                        },
+                        upsert=True,
+                    )
+                    for report_id, entry in additions
+                ],
+                ordered=False,
+            )
+        except BulkWriteError as exc:
+            return _failed_positions(exc)
+        return set()
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})
+
+
+def _failed_positions(error: BulkWriteError) -> set[int]:
+    duplicates = [e for e in error.details.get("writeErrors", []) if e.get("code") == 11000]
+    if len(duplicates) != len(error.details.get("writeErrors", [])):
+        raise error  # something other than an existing case: let the consumer retry or report
+    return {int(e["index"]) for e in duplicates}
 
 
 class RecentStatuses:

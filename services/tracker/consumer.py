@@ -18,7 +18,7 @@ from services.common.events import (
     Stage,
     StageChanged,
 )
-from services.common.kafka import ApplyOneByOne, Handlers, Outcome, publish
+from services.common.kafka import Handlers, Outcome, publish
 from services.common.runtime import HandlerFactory
 from services.tracker.adapters import CaseStore, RecentStatuses
 from services.tracker.domain import SOURCE, received_event, timeline_entry
@@ -83,13 +83,15 @@ async def handle_many(
     producer: AIOKafkaProducer,
     events: list[tuple[Envelope, str]],
 ) -> list[Outcome]:
-    """A poll's events in two writes: new cases in one, stage entries in another. Anything
-    unusual in the batch (a repeat, a stage before its case) sends it through `handle`."""
+    """A poll's events in two writes: new cases in one, stage entries in another. The few that
+    cannot go in bulk (a repeat, a case a stage opened first) go through `handle`."""
     outcomes: list[Outcome] = []
     openings: list[tuple[str, list[dict[str, Any]], str]] = []
-    received: list[Envelope] = []
+    opening_events: list[tuple[int, Envelope, str, Envelope]] = []  # position, event, topic, ack
     additions: list[tuple[str, dict[str, Any]]] = []
-    for event, _ in events:
+    addition_events: list[tuple[int, Envelope, str]] = []
+    for position, (event, topic) in enumerate(events):
+        outcomes.append(Outcome.APPLIED)
         if event.type == SUBMITTED_V1:
             submitted = ReportSubmitted.model_validate(event.data)
             acknowledgement = received_event(event.id, submitted.report_id)
@@ -98,29 +100,35 @@ async def handle_many(
                 timeline_entry(acknowledgement.id, Stage.RECEIVED, acknowledgement.time),
             ]
             openings.append((submitted.report_id, entries, submitted.tracking_code_hash))
-            received.append(acknowledgement)
-            outcomes.append(Outcome.APPLIED)
+            opening_events.append((position, event, topic, acknowledgement))
         elif event.type == STAGE_CHANGED_V1 and event.source == SOURCE:
-            outcomes.append(Outcome.REPEAT)
+            outcomes[position] = Outcome.REPEAT
         elif event.type == STAGE_CHANGED_V1:
             change = StageChanged.model_validate(event.data)
             additions.append((change.report_id, timeline_entry(event.id, change.stage, change.at)))
-            outcomes.append(Outcome.APPLIED)
+            addition_events.append((position, event, topic))
         else:
-            outcomes.append(Outcome.IGNORED)
-    opened = not openings or await cases.open_many(openings)
+            outcomes[position] = Outcome.IGNORED
+
+    existing = await cases.open_many(openings) if openings else set()
     for report_id, _, code_hash in openings:
         statuses.forget(report_id, code_hash)
-    if not opened:
-        raise ApplyOneByOne
-    sent = [
-        await producer.send(topics.REPORT_STAGE, event.to_bytes(), key=event.subject.encode())
-        for event in received
-    ]
+    sent = []
+    for index, (position, event, topic, acknowledgement) in enumerate(opening_events):
+        if index in existing:
+            outcomes[position] = await handle(cases, statuses, producer, event, topic)
+        else:
+            sent.append(
+                await producer.send(
+                    topics.REPORT_STAGE, acknowledgement.to_bytes(), key=event.subject.encode()
+                )
+            )
     await asyncio.gather(*sent)
-    added = not additions or await cases.add_to_many(additions)
+
+    held = await cases.add_to_many(additions) if additions else set()
     for report_id, _ in additions:
         statuses.forget(report_id)
-    if not added:
-        raise ApplyOneByOne
+    for index in held:
+        position, event, topic = addition_events[index]
+        outcomes[position] = await handle(cases, statuses, producer, event, topic)
     return outcomes

@@ -85,23 +85,24 @@ async def test_two_events_opening_the_same_case_at_once_both_land(db):
     assert sorted(e["event_id"] for e in case["timeline"]) == [f"e{i}" for i in range(8)]
 
 
-async def test_cases_open_and_advance_in_bulk_and_say_when_one_by_one_is_needed(db):
+async def test_cases_open_and_advance_in_bulk_and_name_what_must_go_one_by_one(db):
     cases = CaseStore(db)
     await cases.create_indexes()
     openings = [
         (f"r{i}", [timeline_entry(f"s{i}", Stage.SUBMITTED, T0)], f"h{i}") for i in range(5)
     ]
-    assert await cases.open_many(openings) is True
+    assert await cases.open_many(openings) == set()
     additions = [(f"r{i}", timeline_entry(f"c{i}", Stage.CLASSIFIED, T0)) for i in range(5)]
-    assert await cases.add_to_many(additions) is True
-    # The same again: every case exists and holds its entry, so nothing changes in bulk.
-    assert await cases.open_many(openings) is False
-    assert await cases.add_to_many(additions) is False
-    # A stage for a case not opened yet cannot go in bulk either.
-    assert await cases.add_to_many([("r9", timeline_entry("c9", Stage.CLASSIFIED, T0))]) is False
+    # A stage for a case not opened yet opens it.
+    additions.append(("r9", timeline_entry("c9", Stage.CLASSIFIED, T0)))
+    assert await cases.add_to_many(additions) == set()
+    # The same again: every case exists and holds its entry; each is named, nothing changes.
+    assert await cases.open_many(openings) == {0, 1, 2, 3, 4}
+    assert await cases.add_to_many(additions[:2]) == {0, 1}
     case = await cases.by_tracking_code_hash("h3")
     assert case is not None
     assert [e["event_id"] for e in case["timeline"]] == ["s3", "c3"]
+    assert await db["cases"].count_documents({}) == 6
 
 
 async def test_two_audit_writers_never_fork_the_chain(db):
