@@ -128,17 +128,17 @@ class OutboxRelay:
             except Exception as exc:
                 log.warning("outbox sweep failed", extra={"error": type(exc).__name__})
 
-    async def sweep_once(self, grace: timedelta | None = None) -> int:
-        cutoff = utcnow() - (self.sweep_grace if grace is None else grace)
+    async def sweep_once(self) -> None:
+        cutoff = utcnow() - self.sweep_grace
         pending = await self.reports.find(
             {"outbox_pending": True, "received_at": {"$lt": cutoff}}, {"outbox": 1}
         ).to_list(500)
         OUTBOX_BACKLOG.set(len(pending))
         if pending:
             await self._publish(pending)
-        return len(pending)
 
-    async def _publish(self, documents: list[dict[str, Any]]) -> bool:
+    async def _publish(self, documents: list[dict[str, Any]]) -> None:
+        """Publishes, then queues the documents for marking; on failure leaves them pending."""
         entries = [entry for doc in documents for entry in doc.get("outbox", [])]
         assert self.producer is not None, "the relay runs only once Kafka has been reached"
         try:
@@ -157,10 +157,9 @@ class OutboxRelay:
                 "outbox publish failed; the sweep will retry",
                 extra={"count": len(entries), "error": type(exc).__name__},
             )
-            return False
+            return
         self._published.put_nowait(documents)
         EVENTS_PUBLISHED.inc(len(entries))
-        return True
 
     async def _mark_published(self, documents: list[dict[str, Any]]) -> None:
         """Empties the outboxes just published, in one write per outbox size.

@@ -166,10 +166,11 @@ class RecentStatuses:
     def _forget(self, report_id: str, code_hash: str | None) -> None:
         self._changes += 1
         known = self._hash_of.pop(report_id, None)
-        for key in (report_id, known, code_hash):
-            if key is not None:
-                self._entries.pop(key, None)
-                self._changed[key] = self._changes
+        self._changed[report_id] = self._changes
+        for code in (known, code_hash):  # cached entries are keyed by code hash
+            if code is not None:
+                self._entries.pop(code, None)
+                self._changed[code] = self._changes
         if len(self._changed) > 2 * self.max_entries:
             # Reads take milliseconds: change numbers far behind the current one matter no more.
             horizon = self._changes - self.max_entries
