@@ -17,7 +17,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 SUBMITTED_V1 = "tipline.report.submitted.v1"
 STAGE_CHANGED_V1 = "tipline.report.stage_changed.v1"
-KNOWN_EVENT_TYPES = frozenset({SUBMITTED_V1, STAGE_CHANGED_V1})
+ACCESS_RECORDED_V1 = "tipline.access.recorded.v1"
+KNOWN_EVENT_TYPES = frozenset({SUBMITTED_V1, STAGE_CHANGED_V1, ACCESS_RECORDED_V1})
 
 # Namespace for event ids derived from another event, so a consumer that re-runs after a crash
 # emits the same id again and downstream consumers recognise the repeat.
@@ -98,6 +99,22 @@ class StageChanged(BaseModel):
     stage: Stage
     at: AwareDatetime
     classification: Classification | None = None
+
+
+class AccessRecorded(BaseModel):
+    """A member of staff read decrypted content or a file of one report.
+
+    Names the fields and files read, never their content."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    report_id: str
+    staff: str
+    role: str
+    token_id: str
+    fields: list[str]
+    purpose: str
+    at: AwareDatetime
 
 
 def new_event(

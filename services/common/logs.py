@@ -32,6 +32,9 @@ SAFE_FIELDS = frozenset(
         "reason",
         "url",
         "position",
+        "staff",
+        "role",
+        "fields",
     }
 )
 

@@ -6,8 +6,12 @@ code runs against Tansu + SecantusDB locally and Apache Kafka + MongoDB in conta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.crypto import Keyring
 
 # A placeholder secret is refused outside development, so a deployment cannot start
 # with a value anyone can read in this repository.
@@ -73,7 +77,45 @@ class InternalApiSettings(CommonSettings):
         return self
 
 
-class IntakeSettings(TrackingCodeSettings, InternalApiSettings):
+class KeyringSettings(CommonSettings):
+    """Where the key-encryption keys come from: a file, or the same JSON in the environment."""
+
+    keyring_file: Path | None = Field(default=None, alias="TIPLINE_KEYRING_FILE")
+    keyring_json: SecretStr | None = Field(default=None, alias="TIPLINE_KEYRING")
+
+    def keyring(self) -> Keyring:
+        if self.keyring_json is not None:
+            return Keyring.from_json(self.keyring_json.get_secret_value())
+        if self.keyring_file is not None:
+            return Keyring.from_file(self.keyring_file)
+        raise ValueError(
+            "no keyring: set TIPLINE_KEYRING_FILE (a path) or TIPLINE_KEYRING (its JSON); "
+            "`python -m services.common.keys new` makes one"
+        )
+
+
+class StaffAuthSettings(CommonSettings):
+    """Services verify staff tokens with the public key; only the issuing command signs."""
+
+    token_public_key_file: Path | None = Field(default=None, alias="TOKEN_PUBLIC_KEY_FILE")
+    token_public_key: str | None = Field(default=None, alias="TOKEN_PUBLIC_KEY")
+    staff_database: str = Field(default="staff", alias="STAFF_DATABASE")
+    token_revocation_refresh_seconds: float = Field(
+        default=5.0, gt=0, alias="TOKEN_REVOCATION_REFRESH_SECONDS"
+    )
+
+    def public_key_pem(self) -> bytes:
+        if self.token_public_key:
+            return self.token_public_key.encode()
+        if self.token_public_key_file is not None:
+            return self.token_public_key_file.read_bytes()
+        raise ValueError(
+            "no token verifying key: set TOKEN_PUBLIC_KEY_FILE (a PEM file) or TOKEN_PUBLIC_KEY; "
+            "`python -m services.common.tokens keys` makes a pair"
+        )
+
+
+class IntakeSettings(TrackingCodeSettings, InternalApiSettings, KeyringSettings, StaffAuthSettings):
     http_port: int = Field(default=8080, alias="INTAKE_PORT")
     database: str = Field(default="intake", alias="INTAKE_DATABASE")
     public_base_url: str = Field(default="http://127.0.0.1:8082", alias="TRACKER_PUBLIC_URL")
