@@ -19,9 +19,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+
+from services.common.auth import Role, issue, load_private_key, new_key_pair
+from services.common.crypto import Keyring
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "classifier", "tracker", "audit")
@@ -257,6 +261,28 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def staff_token(
+        self,
+        role: str,
+        subject: str = "staff-1",
+        hours: float = 1.0,
+        provinces: Iterable[str] = (),
+        teams: Iterable[str] = (),
+    ) -> str:
+        """A signed token from this stack's throw-away signing key (tests and local use).
+
+        Not entered in the token register: it is for a stack that lives minutes."""
+        signing_path = Path(self.secrets["TIPLINE_KEYRING_FILE"]).parent / "token-signing.pem"
+        token, _ = issue(
+            load_private_key(signing_path.read_bytes()),
+            subject=subject,
+            role=Role(role),
+            lifetime=timedelta(hours=hours),
+            provinces=provinces,
+            teams=teams,
+        )
+        return token
+
     def service_env(self) -> dict[str, str]:
         return {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
@@ -339,10 +365,26 @@ class Stack:
         return lines
 
 
-def new_secrets() -> dict[str, str]:
+def new_secrets(key_dir: Path) -> dict[str, str]:
+    """Throw-away secrets and keys: a keyring for report encryption, and a token signing pair
+    (the services get only the verifying half)."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    keyring_path, signing_path = key_dir / "keyring.json", key_dir / "token-signing.pem"
+    verifying_path = key_dir / "token-verifying.pem"
+    private_pem, public_pem = new_key_pair()
+    for path, content in (
+        (keyring_path, Keyring.new("dev-1").to_json().encode()),
+        (signing_path, private_pem),
+    ):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+    verifying_path.write_bytes(public_pem)
     return {
         "TRACKING_CODE_SECRET": secrets.token_urlsafe(32),
         "INTERNAL_API_TOKEN": secrets.token_urlsafe(32),
+        "TIPLINE_KEYRING_FILE": str(keyring_path),
+        "TOKEN_PUBLIC_KEY_FILE": str(verifying_path),
     }
 
 
@@ -362,7 +404,7 @@ def running_stack(
     infrastructure someone else started, such as testcontainers' Apache Kafka and MongoDB.
     """
     chosen = ports or dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
-    stack = Stack(ports=chosen, log_dir=log_dir, secrets=new_secrets())
+    stack = Stack(ports=chosen, log_dir=log_dir, secrets=new_secrets(log_dir / "keys"))
     try:
         if external is not None:
             stack.external_kafka, stack.external_mongodb = external
@@ -397,11 +439,14 @@ def _configured_ports() -> dict[str, int]:
 def _dev_secrets(run_dir: Path) -> dict[str, str]:
     """Throw-away development secrets, kept beside the data so tracking codes survive restarts."""
     path = run_dir / "dev-secrets.env"
+    if path.exists() and "TIPLINE_KEYRING_FILE" not in path.read_text():
+        path.unlink()  # made before reports were encrypted: a new set, keys included
     if not path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as secrets_file:
-            secrets_file.write("".join(f"{k}={v}\n" for k, v in new_secrets().items()))
+            dev_secrets = new_secrets(run_dir / "keys")
+            secrets_file.write("".join(f"{k}={v}\n" for k, v in dev_secrets.items()))
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return {key: value for key, value in pairs}
 
