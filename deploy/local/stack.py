@@ -293,6 +293,7 @@ class Stack:
             "AUDIT_PORT": str(self.ports["audit"]),
             "INTAKE_URL": self.url("intake"),
             "TRACKER_PUBLIC_URL": self.url("tracker"),
+            "INTAKE_PUBLIC_URL": self.url("intake"),
             "KAFKA_SESSION_TIMEOUT_MS": "6000",
             "PYTHONUNBUFFERED": "1",
             **self.secrets,
@@ -385,6 +386,9 @@ def new_secrets(key_dir: Path) -> dict[str, str]:
         "INTERNAL_API_TOKEN": secrets.token_urlsafe(32),
         "TIPLINE_KEYRING_FILE": str(keyring_path),
         "TOKEN_PUBLIC_KEY_FILE": str(verifying_path),
+        # Messaging-app webhook secrets (the platforms' own would replace these).
+        "WECHAT_TOKEN": secrets.token_urlsafe(24),
+        "WEIBO_APP_SECRET": secrets.token_urlsafe(24),
     }
 
 

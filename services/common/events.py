@@ -81,6 +81,8 @@ class ReportSubmitted(BaseModel):
     submitted_at: AwareDatetime
     tracking_code_hash: str
     language: str | None = None
+    # A short slug naming the poster or campaign a QR code came from; never free text.
+    campaign: str | None = None
 
 
 class Classification(BaseModel):

@@ -50,7 +50,11 @@ class DataKeyLocation:
 
 
 # Every place a wrapped data key is kept. A new owner of private data adds itself here.
-DATA_KEY_LOCATIONS = (DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),)
+DATA_KEY_LOCATIONS = (
+    DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),
+    # Messaging-app conversations still being written (erased within a day).
+    DataKeyLocation("INTAKE_DATABASE", "intake", "conversations", "data_key"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:

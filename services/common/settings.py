@@ -115,7 +115,24 @@ class StaffAuthSettings(CommonSettings):
         )
 
 
-class IntakeSettings(TrackingCodeSettings, InternalApiSettings, KeyringSettings, StaffAuthSettings):
+class ChannelSettings(CommonSettings):
+    """The reporting website, QR codes, messaging-app webhooks and their abuse limits."""
+
+    intake_public_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_PUBLIC_URL")
+    # A webhook whose secret is not set answers 404: that channel is simply not offered.
+    wechat_token: SecretStr | None = Field(default=None, alias="WECHAT_TOKEN")
+    weibo_app_secret: SecretStr | None = Field(default=None, alias="WEIBO_APP_SECRET")
+    web_submissions_per_hour: int = Field(default=20, ge=1, alias="WEB_SUBMISSIONS_PER_HOUR")
+    web_submissions_per_hour_without_proof: int = Field(
+        default=5, ge=1, alias="WEB_SUBMISSIONS_PER_HOUR_WITHOUT_PROOF"
+    )
+    proof_of_work_bits: int = Field(default=14, ge=1, le=24, alias="PROOF_OF_WORK_BITS")
+    conversation_ttl_hours: int = Field(default=24, ge=1, alias="CONVERSATION_TTL_HOURS")
+
+
+class IntakeSettings(
+    TrackingCodeSettings, InternalApiSettings, KeyringSettings, StaffAuthSettings, ChannelSettings
+):
     http_port: int = Field(default=8080, alias="INTAKE_PORT")
     database: str = Field(default="intake", alias="INTAKE_DATABASE")
     public_base_url: str = Field(default="http://127.0.0.1:8082", alias="TRACKER_PUBLIC_URL")
@@ -131,6 +148,8 @@ class ClassifierSettings(InternalApiSettings):
 
 class TrackerSettings(TrackingCodeSettings):
     http_port: int = Field(default=8082, alias="TRACKER_PORT")
+    # The status page links back to the reporting form.
+    intake_public_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_PUBLIC_URL")
     database: str = Field(default="tracker", alias="TRACKER_DATABASE")
 
 

@@ -16,10 +16,11 @@ from prometheus_client import Counter
 from pymongo.errors import DuplicateKeyError
 
 from services.common import kafka, mongo
+from services.common.auth import StaffAuth, TokenRegister, load_public_key
 from services.common.events import utcnow
 from services.common.http import install_common
 from services.common.settings import IntakeSettings
-from services.intake.adapters import OutboxRelay, ReportStore
+from services.intake.adapters import ConversationStore, OutboxRelay, ReportStore
 from services.intake.domain import (
     ReportAccepted,
     ReportIn,
@@ -28,6 +29,7 @@ from services.intake.domain import (
     open_answer,
     request_fingerprint,
 )
+from services.intake.web import channels_router
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,20 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         )
         app.state.store, app.state.relay, app.state.client = store, relay, client
         app.state.producer = None
-        tasks = [asyncio.create_task(store.inserter.run())]
+        # Staff pages (clerk entry) check tokens; the revocation list refreshes in the background.
+        app.state.staff_auth = StaffAuth(
+            load_public_key(settings.public_key_pem()),
+            TokenRegister(client[settings.staff_database]),
+            settings.token_revocation_refresh_seconds,
+        )
+        app.state.conversations = ConversationStore(
+            client[settings.database], settings.keyring(), settings.conversation_ttl_hours
+        )
+        await app.state.conversations.create_indexes()
+        tasks = [
+            asyncio.create_task(store.inserter.run()),
+            asyncio.create_task(app.state.staff_auth.refresh_forever()),
+        ]
         # Reports are accepted even while Kafka is away: the outbox holds their events.
         tasks.append(asyncio.create_task(_start_kafka(app, settings, relay, tasks)))
         try:
@@ -92,23 +107,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     # without its database, where every report must land first.
     install_common(app, readiness, required=("database",))
 
-    @app.post(
-        "/v1/reports",
-        status_code=status.HTTP_201_CREATED,
-        response_model=ReportAccepted,
-        tags=["reports"],
-        summary="Submit a report",
-        responses={422: {"description": "A field is missing or invalid; the body names it"}},
-    )
-    async def submit_report(
-        report: ReportIn,
-        request: Request,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Any:
-        # The answer holds the tracking code: no cache anywhere may keep it.
-        response.headers["Cache-Control"] = "no-store"
-        store: ReportStore = request.app.state.store
+    async def submit(
+        report: ReportIn, idempotency_key: str | None
+    ) -> ReportAccepted | JSONResponse:
+        """The one way a report gets in, whatever the channel: the JSON API, the website, the
+        messaging-app webhooks and staff entry all end here (same validation, storage, event)."""
+        store: ReportStore = app.state.store
         if idempotency_key is not None:
             replay = await _replay(store, report, idempotency_key, secret)
             if replay is not None:
@@ -128,12 +132,33 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             if replay is None:
                 raise
             return replay
-        request.app.state.relay.hand_over(new.document)
+        app.state.relay.hand_over(new.document)
         REPORTS_ACCEPTED.labels(report.channel.value).inc()
         log.info(
             "report accepted", extra={"report_id": new.report_id, "channel": report.channel.value}
         )
         return new.answer
+
+    app.state.submit = submit
+
+    @app.post(
+        "/v1/reports",
+        status_code=status.HTTP_201_CREATED,
+        response_model=ReportAccepted,
+        tags=["reports"],
+        summary="Submit a report",
+        responses={422: {"description": "A field is missing or invalid; the body names it"}},
+    )
+    async def submit_report(
+        report: ReportIn,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Any:
+        # The answer holds the tracking code: no cache anywhere may keep it.
+        response.headers["Cache-Control"] = "no-store"
+        return await submit(report, idempotency_key)
+
+    app.include_router(channels_router(settings))
 
     @app.get("/internal/v1/reports/{report_id}/content", include_in_schema=False)
     async def report_content(report_id: str, request: Request) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from services.common.events import (
 )
 
 SOURCE = "tipline/intake"
+CAMPAIGN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
 
 
 class Location(BaseModel):
@@ -77,6 +78,20 @@ class ReportIn(BaseModel):
     )
     contact: Contact | None = Field(
         default=None, description="Leave out to stay anonymous (the default)."
+    )
+    # Travels in the submitted event, so only a short slug: which poster or campaign a QR code
+    # (or a link) came from, never anything a reporter typed.
+    campaign: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=CAMPAIGN_PATTERN,
+        description="Where a QR code or link was posted, as a short slug (`metro-line-2`).",
+        examples=["metro-line-2"],
+    )
+    source_reference: str | None = Field(
+        default=None,
+        max_length=100,
+        description="For staff-entered reports: the reference of the original call or letter.",
     )
 
     @field_validator("people_involved", "organisations_involved")
@@ -140,6 +155,7 @@ def accept_report(
             submitted_at=now,
             tracking_code_hash=code_hash,
             language=report.language,
+            campaign=report.campaign,
         ),
     )
     document: dict[str, Any] = {

@@ -17,6 +17,7 @@ from services.common.settings import TrackerSettings
 from services.tracker.adapters import CaseStore, RecentStatuses
 from services.tracker.consumer import TOPICS, make_handler_factory
 from services.tracker.domain import NOT_FOUND, NotFound, PublicStatus, public_status
+from services.tracker.web import status_router
 
 READ_POOL_SIZE = 8
 
@@ -87,5 +88,7 @@ def create_app(settings: TrackerSettings) -> FastAPI:
             )
         response.headers.update(PRIVATE_HEADERS)
         return public_status(case["timeline"])
+
+    app.include_router(status_router(settings))
 
     return app

@@ -1,0 +1,183 @@
+"""The reporting website and the status page in a real browser: Debian's Chromium, headless,
+driven through Debian's chromedriver. Screenshots go to test-artifacts/ (not committed)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from deploy.local.stack import Stack
+from services.common import tracking_code
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+NARRATIVE_ZH = "村霸强收保护费，不交就打人。镇上每家店每月都要交五百元。"
+NARRATIVE_EN = "The village bully extorts protection money from every shop on the street."
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    # `.ci/run` installs both from Debian; a machine without them fails here, it does not skip.
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), (
+        "apt-get install chromium chromium-driver"
+    )
+    profile = tempfile.mkdtemp(prefix="tipline-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=412,915",  # a common phone's viewport
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()  # ends the browser and the driver this fixture started
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def screenshot(driver: WebDriver, name: str) -> None:
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(412, max(915, int(height) + 120))
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    driver.set_window_size(412, 915)
+
+
+def wait_for(driver: WebDriver, css: str, timeout: float = 15):  # type: ignore[no-untyped-def]
+    return WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+
+
+def fill_and_send(driver: WebDriver, narrative: str, city: str) -> str:
+    driver.find_element(By.ID, "narrative").send_keys(narrative)
+    driver.find_element(By.ID, "location-city").send_keys(city)
+    # The proof of work runs while the reporter types; the page's script fills it in.
+    WebDriverWait(driver, 15).until(
+        lambda d: d.find_element(By.NAME, "pow_nonce").get_attribute("value")
+    )
+    driver.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    return wait_for(driver, "#tracking-code").text.strip()
+
+
+def check_status(driver: WebDriver, code: str) -> str:
+    field = wait_for(driver, "#code")
+    field.clear()
+    field.send_keys(code)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    return wait_for(driver, "#current-stage").get_attribute("data-stage") or ""
+
+
+def follow_until_classified(driver: WebDriver, code: str) -> list[str]:
+    """Checks again (as a reporter would press the button) until the report is classified."""
+    deadline = time.monotonic() + 45
+    seen = []
+    while time.monotonic() < deadline:
+        stage = check_status(driver, code)
+        seen.append(stage)
+        if stage == "classified":
+            break
+        time.sleep(0.3)
+    history = [
+        li.get_attribute("data-stage")
+        for li in driver.find_elements(By.CSS_SELECTOR, "ol.stages li")
+    ]
+    assert seen[-1] == "classified", f"stages seen: {seen}"
+    return history
+
+
+def test_a_reporter_reports_in_chinese_keeps_the_code_and_follows_it(
+    stack: Stack, browser: WebDriver
+) -> None:
+    browser.get(stack.url("intake") + "/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    assert "匿名举报" in browser.find_element(By.TAG_NAME, "h1").text
+    screenshot(browser, "form-zh")
+
+    code = fill_and_send(browser, NARRATIVE_ZH, "长沙")
+    assert tracking_code.normalize(code) is not None
+    assert "只显示这一次" in browser.page_source
+    copy = browser.find_element(By.ID, "copy-code")
+    copy.click()
+    WebDriverWait(browser, 5).until(lambda d: copy.text == "已复制")
+    # The code is not in the address bar, and the status link does not carry it either.
+    assert code not in browser.current_url
+    status_link = browser.find_element(By.ID, "status-link")
+    assert code not in (status_link.get_attribute("href") or "")
+    screenshot(browser, "done-zh")
+
+    status_link.click()
+    first = check_status(browser, code)
+    assert first in ("received", "classified")
+    history = follow_until_classified(browser, code)
+    assert history == ["submitted", "received", "classified"]
+    assert "已分类" in browser.find_element(By.ID, "current-stage").text
+    assert code not in browser.current_url
+    screenshot(browser, "status-zh")
+
+
+def test_a_reporter_switches_to_english_and_reports(stack: Stack, browser: WebDriver) -> None:
+    browser.get(stack.url("intake") + "/")
+    browser.find_element(By.LINK_TEXT, "English").click()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "Report anonymously" in browser.find_element(By.TAG_NAME, "h1").text
+    screenshot(browser, "form-en")
+
+    code = fill_and_send(browser, NARRATIVE_EN, "Changsha")
+    assert "shown only this once" in browser.page_source
+    screenshot(browser, "done-en")
+    browser.find_element(By.ID, "status-link").click()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    history = follow_until_classified(browser, code)
+    assert history == ["submitted", "received", "classified"]
+    assert "Sorted for review" in browser.find_element(By.ID, "current-stage").text
+    screenshot(browser, "status-en")
+
+
+def test_an_empty_narrative_is_shown_next_to_the_field(stack: Stack, browser: WebDriver) -> None:
+    browser.get(stack.url("intake") + "/?lang=en")
+    browser.find_element(By.ID, "location-city").send_keys("Changsha")
+    browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    error = wait_for(browser, "#narrative-error")
+    assert "required" in error.text
+    narrative = browser.find_element(By.ID, "narrative")
+    assert narrative.get_attribute("aria-invalid") == "true"
+    assert "narrative-error" in (narrative.get_attribute("aria-describedby") or "")
+    # What was typed elsewhere is kept, so nothing has to be typed twice.
+    assert browser.find_element(By.ID, "location-city").get_attribute("value") == "Changsha"
+    assert browser.find_elements(By.ID, "tracking-code") == []
+    screenshot(browser, "form-error-en")
+
+
+def test_a_mistyped_code_gets_the_typo_message(stack: Stack, browser: WebDriver) -> None:
+    code = tracking_code.generate()
+    symbols = list(code)
+    symbols[0] = "1" if symbols[0] != "1" else "2"  # one wrong symbol: the check catches it
+    browser.get(stack.url("tracker") + "/status?lang=zh")
+    browser.find_element(By.ID, "code").send_keys("".join(symbols))
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    error = wait_for(browser, "#code-error")
+    assert "错字" in error.text
+    assert browser.find_elements(By.ID, "current-stage") == []
+    screenshot(browser, "status-typo-zh")
