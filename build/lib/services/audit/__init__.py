@@ -1,0 +1,1 @@
+"""Audit: a tamper-evident, hash-chained log of every report event."""

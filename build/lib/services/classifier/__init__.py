@@ -1,0 +1,1 @@
+"""Classifier: sorts each report into categories so it reaches the right team."""

@@ -1,0 +1,160 @@
+"""Classifier's stream entry point: a faust agent on report.submitted, plus its web pages."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import faust
+from aiokafka import AIOKafkaProducer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.classifier.adapters import ClassificationStore, IntakeContentClient
+from services.classifier.domain import classified_event, classify
+from services.common import topics
+from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted, utcnow
+from services.common.kafka import Handlers, Outcome, RawMessage, publish
+from services.common.runtime import ConsumerRuntime, HandlerFactory
+from services.common.settings import ClassifierSettings
+
+log = logging.getLogger(__name__)
+
+# Events of different reports are independent, so several run at once; faust still commits
+# an offset only when every event before it is done.
+AGENT_CONCURRENCY = 8
+
+
+def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
+    async def make_handler(
+        db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer
+    ) -> Handlers:
+        store = ClassificationStore(db)
+        await store.create_indexes()
+
+        async def handle(event: Envelope, topic: str) -> Outcome:
+            if event.type != SUBMITTED_V1:
+                return Outcome.IGNORED
+            submitted = ReportSubmitted.model_validate(event.data)
+            earlier = await store.for_event(event.id)
+            if earlier is not None:
+                outcome, (result, at) = Outcome.REPEAT, earlier
+            else:
+                result, at = classify(await intake.content(submitted.report_id)), utcnow()
+                stored = await store.save(submitted.report_id, event.id, result, at)
+                outcome = Outcome.APPLIED if stored else Outcome.REPEAT
+                if stored:
+                    log.info("report classified", extra={"report_id": submitted.report_id})
+            # Published on a repeat too: the first run may have stopped between save and publish.
+            await publish(
+                producer,
+                topics.REPORT_STAGE,
+                classified_event(event.id, submitted.report_id, result, at),
+            )
+            return outcome
+
+        return Handlers(one=handle)
+
+    return make_handler
+
+
+def _limit_faust_fetch_wait(max_wait_ms: int) -> None:
+    """faust fixes the consumer's fetch_max_wait_ms at 1,500 ms, and Tansu holds a fetch for
+    the whole wait even when events arrive meanwhile: every report would wait up to 1.5 s
+    here. faust offers no setting for it, so its consumer factory is wrapped once."""
+    factory = AIOKafkaConsumerThread._create_worker_consumer
+    if getattr(factory, "tipline_wrapped", False):
+        return
+
+    def create_worker_consumer(self: AIOKafkaConsumerThread, transport: Any) -> Any:
+        consumer = factory(self, transport)
+        consumer._fetch_max_wait_ms = max_wait_ms  # read by aiokafka when the consumer starts
+        return consumer
+
+    create_worker_consumer.tipline_wrapped = True  # type: ignore[attr-defined]
+    AIOKafkaConsumerThread._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+
+
+def create_app(settings: ClassifierSettings) -> faust.App:
+    _limit_faust_fetch_wait(settings.kafka_fetch_max_wait_ms)
+    app = faust.App(
+        "tipline-classifier",
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
+        store="memory://",
+        # faust wants a data directory even with in-memory tables; keep it out of the code tree.
+        datadir=str(Path(tempfile.gettempdir()) / f"tipline-classifier-{settings.http_port}"),
+        web_host=settings.http_host,
+        web_port=settings.http_port,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication_factor,
+        producer_acks=-1,
+        broker_session_timeout=settings.kafka_session_timeout_ms / 1000,
+        consumer_auto_offset_reset="earliest",
+    )
+    submitted = app.topic(
+        topics.REPORT_SUBMITTED, key_serializer="raw", value_serializer="raw", internal=False
+    )
+    state: dict[str, Any] = {}
+
+    @app.task
+    async def connect() -> None:
+        intake = IntakeContentClient(
+            settings.intake_url, settings.internal_api_token.get_secret_value()
+        )
+        runtime = ConsumerRuntime(
+            settings,
+            name="classifier",
+            database=settings.database,
+            topic_names=(topics.REPORT_SUBMITTED,),
+            handler_factory=make_handler_factory(intake),
+        )
+        state["runtime"], state["intake"] = runtime, intake
+        await runtime.connect_kafka()
+        runtime.consuming = True
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's stub wants sync
+    async def disconnect(app: faust.App, **kwargs: Any) -> None:
+        if "runtime" in state:
+            await state["runtime"].close()
+            await state["intake"].close()
+
+    @app.agent(submitted, concurrency=AGENT_CONCURRENCY)
+    async def classify_reports(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            runtime: ConsumerRuntime | None = state.get("runtime")
+            while runtime is None:
+                await app.sleep(0.1)
+                runtime = state.get("runtime")
+            await runtime.started.wait()
+            assert runtime.processor is not None
+            message = event.message
+            await runtime.processor.process(
+                RawMessage(
+                    message.topic, message.partition, message.offset, message.key, message.value
+                )
+            )
+
+    @app.page("/healthz")
+    async def healthz(web: View, request: Request) -> Response:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: View, request: Request) -> Response:
+        runtime: ConsumerRuntime | None = state.get("runtime")
+        checks = await runtime.readiness() if runtime else {"database": False, "kafka": False}
+        ready = all(checks.values())
+        return web.json(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status=200 if ready else 503,
+        )
+
+    @app.page("/metrics")
+    async def metrics(web: View, request: Request) -> Response:
+        # aiohttp refuses a charset inside content_type, so the full header goes in as is.
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return app

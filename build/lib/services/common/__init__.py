@@ -1,0 +1,1 @@
+"""Code every Tipline service shares: events, topics, settings, Kafka and MongoDB adapters."""

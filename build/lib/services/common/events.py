@@ -1,0 +1,144 @@
+"""The one event envelope (after CloudEvents 1.0) and the event payloads.
+
+No private data ever goes into an event: no narrative, no contact details, no tracking code.
+Events carry ids, categories, stages and references; the tracking code travels only as its
+keyed hash so the tracker can index it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+SUBMITTED_V1 = "tipline.report.submitted.v1"
+STAGE_CHANGED_V1 = "tipline.report.stage_changed.v1"
+ACCESS_RECORDED_V1 = "tipline.access.recorded.v1"
+KNOWN_EVENT_TYPES = frozenset({SUBMITTED_V1, STAGE_CHANGED_V1, ACCESS_RECORDED_V1})
+
+# Namespace for event ids derived from another event, so a consumer that re-runs after a crash
+# emits the same id again and downstream consumers recognise the repeat.
+_DERIVED_EVENT_NAMESPACE = uuid.UUID("6f1c9b52-5d0e-4d55-9a53-2d1f0c4a7e10")
+
+
+class Stage(StrEnum):
+    """A case's stages, in the order a case passes through them."""
+
+    SUBMITTED = "submitted"
+    RECEIVED = "received"
+    CLASSIFIED = "classified"
+
+    @property
+    def rank(self) -> int:
+        return list(Stage).index(self)
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    WECHAT = "wechat"
+    WEIBO = "weibo"
+    QR = "qr"
+    PHONE = "phone"
+    LETTER = "letter"
+    OTHER = "other"
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 attributes; the version of the payload lives in `type`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str  # the report id: every report event is keyed and ordered by it
+    time: AwareDatetime  # a time without its zone cannot be compared: refused
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate_json(raw)
+
+    def canonical(self) -> str:
+        """One stable text for hashing: sorted keys, no whitespace."""
+        return canonical_json(self.model_dump(mode="json"))
+
+
+class ReportSubmitted(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    report_id: str
+    channel: Channel
+    submitted_at: AwareDatetime
+    tracking_code_hash: str
+    language: str | None = None
+    # A short slug naming the poster or campaign a QR code came from; never free text.
+    campaign: str | None = None
+
+
+class Classification(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    crime_types: list[str]
+    province: str | None = None
+    city: str | None = None
+    rules_version: str
+
+
+class StageChanged(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    report_id: str
+    stage: Stage
+    at: AwareDatetime
+    classification: Classification | None = None
+
+
+class AccessRecorded(BaseModel):
+    """A member of staff read decrypted content or a file of one report.
+
+    Names the fields and files read, never their content."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    report_id: str
+    staff: str
+    role: str
+    token_id: str
+    fields: list[str]
+    purpose: str
+    at: AwareDatetime
+
+
+def new_event(
+    *, source: str, type: str, subject: str, data: BaseModel, event_id: str | None = None
+) -> Envelope:
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=type,
+        subject=subject,
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+    )
+
+
+def derived_event_id(cause_event_id: str, purpose: str) -> str:
+    return str(uuid.uuid5(_DERIVED_EVENT_NAMESPACE, f"{cause_event_id}:{purpose}"))
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

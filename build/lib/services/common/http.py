@@ -1,0 +1,105 @@
+"""What every HTTP service shares: error shape, health, readiness and metrics endpoints."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.common.logs import configure_logging
+from services.common.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+HTTP_REQUESTS = Counter(
+    "tipline_http_requests_total", "HTTP requests", ["route", "method", "status"]
+)
+HTTP_LATENCY = Histogram("tipline_http_request_seconds", "HTTP request latency", ["route"])
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Each problem as the field and the reason, never echoing what was sent."""
+    problems = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        problems.append({"field": ".".join(location) or "body", "reason": error.get("msg", "")})
+    return problems
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(status_code=422, content={"detail": field_errors(exc)})
+
+
+class RequestMetrics:
+    """Counts and times requests by route template, never by raw path (a path can hold a
+    tracking code). Plain ASGI: Starlette's BaseHTTPMiddleware costs more than the work."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(route, scope["method"], str(status)).inc()
+            HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+def install_common(
+    app: FastAPI, readiness: ReadinessCheck, required: tuple[str, ...] | None = None
+) -> None:
+    """Adds the error shape and /healthz, /readyz, /metrics.
+
+    `required` names the checks readiness depends on (all of them by default); the others are
+    reported, and their failure shows as "degraded" without taking the service out of rotation.
+    """
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    app.add_middleware(RequestMetrics)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Broker and database are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await readiness()
+        ready = all(ok for name, ok in checks.items() if required is None or name in required)
+        state = "not ready" if not ready else "ready" if all(checks.values()) else "degraded"
+        return JSONResponse(
+            status_code=200 if ready else 503, content={"status": state, "checks": checks}
+        )
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve(service: str, settings: CommonSettings, app: FastAPI, port: int) -> None:
+    """Runs one service's API with JSON logs and no access log (raw paths can hold codes)."""
+    configure_logging(service, settings.log_level)
+    uvicorn.run(app, host=settings.http_host, port=port, access_log=False, log_config=None)

@@ -1,0 +1,109 @@
+"""What every public HTML page shares: security headers, language choice and templates.
+
+Pages are server-rendered and work without JavaScript. Nothing is loaded from anywhere else
+(no third-party scripts, fonts or trackers), and the Content-Security-Policy says so, so even
+an injected tag could not phone home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from services.common.texts import TEXTS
+
+COMMON_DIR = Path(__file__).parent / "web"
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LANGUAGE_COOKIE = "lang"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "script-src 'self'",
+        "worker-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
+# Pages may hold a tracking code or what a reporter typed: no cache keeps them, no referrer
+# tells the next site where the reporter came from, no frame can overlay them.
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+def choose_language(request: Request, asked: str | None = None) -> str:
+    """`?lang=` (or a form field) first, then the cookie a switch left, then Chinese."""
+    for candidate in (asked, request.query_params.get("lang"), request.cookies.get("lang")):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
+
+
+class Pages:
+    """Renders one service's templates (its own folder first, then the shared one)."""
+
+    def __init__(self, service_templates: Path) -> None:
+        self.environment = Environment(
+            loader=ChoiceLoader(
+                [FileSystemLoader(service_templates), FileSystemLoader(COMMON_DIR / "templates")]
+            ),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            extensions=["jinja2.ext.do"],
+        )
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        *,
+        lang: str,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        text: Mapping[str, str] = TEXTS[lang]
+        body = self.environment.get_template(template).render(
+            t=text, lang=lang, other_lang="en" if lang == "zh" else "zh", **context
+        )
+        response = HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+        if request.query_params.get("lang") in LANGUAGES:
+            # Remember the switch for the next page (a preference, not an identifier).
+            response.set_cookie(
+                LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="strict", httponly=True
+            )
+        return response
+
+
+def static_router() -> APIRouter:
+    """The shared stylesheet, served by each service from its own origin."""
+    router = APIRouter(include_in_schema=False)
+    stylesheet = (COMMON_DIR / "static" / "site.css").read_bytes()
+
+    @router.get("/static/site.css")
+    async def site_css() -> Response:
+        return Response(
+            stylesheet,
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return router

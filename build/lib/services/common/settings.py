@@ -1,0 +1,158 @@
+"""Configuration from the environment, one settings object per service.
+
+Only KAFKA_BOOTSTRAP_SERVERS and MONGODB_URI decide where the infrastructure is, so the same
+code runs against Tansu + SecantusDB locally and Apache Kafka + MongoDB in containers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.crypto import Keyring
+
+# A placeholder secret is refused outside development, so a deployment cannot start
+# with a value anyone can read in this repository.
+DEVELOPMENT_ONLY_SECRET = "development-only-secret"  # noqa: S105
+
+
+def _refuse_placeholder(environment: str, name: str, value: SecretStr) -> None:
+    secret = value.get_secret_value()
+    if environment != "development" and (secret == DEVELOPMENT_ONLY_SECRET or len(secret) < 32):
+        raise ValueError(
+            f"{name} must be a random value of at least 32 characters outside development"
+        )
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    # Fails closed: only an explicit TIPLINE_ENV=development accepts placeholder secrets.
+    environment: str = Field(default="production", alias="TIPLINE_ENV")
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    mongodb_uri: str = Field(default="mongodb://127.0.0.1:27017/", alias="MONGODB_URI")
+    topic_partitions: int = Field(default=6, ge=1, alias="TOPIC_PARTITIONS")
+    topic_replication_factor: int = Field(default=1, ge=1, alias="TOPIC_REPLICATION_FACTOR")
+    # Tansu answers InitProducerId with an error, so idempotent producers stay off by default;
+    # consumers deduplicate by event id either way. Switch on against Apache Kafka.
+    kafka_idempotent_producer: bool = Field(default=False, alias="KAFKA_IDEMPOTENT_PRODUCER")
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, alias="KAFKA_SESSION_TIMEOUT_MS")
+    # How long the broker may hold a fetch when nothing is waiting. Tansu holds it that long
+    # even when data arrives meanwhile, so this bounds every event's delivery delay.
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=10, alias="KAFKA_FETCH_MAX_WAIT_MS")
+    consumer_max_attempts: int = Field(default=3, ge=1, alias="CONSUMER_MAX_ATTEMPTS")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
+class TrackingCodeSettings(CommonSettings):
+    """Intake and tracker share the key that turns a tracking code into its lookup hash."""
+
+    tracking_code_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_ONLY_SECRET), alias="TRACKING_CODE_SECRET"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> TrackingCodeSettings:
+        _refuse_placeholder(self.environment, "TRACKING_CODE_SECRET", self.tracking_code_secret)
+        return self
+
+
+class InternalApiSettings(CommonSettings):
+    """The token the classifier presents to read a report's content from intake."""
+
+    internal_api_token: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_ONLY_SECRET), alias="INTERNAL_API_TOKEN"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_token(self) -> InternalApiSettings:
+        _refuse_placeholder(self.environment, "INTERNAL_API_TOKEN", self.internal_api_token)
+        return self
+
+
+class KeyringSettings(CommonSettings):
+    """Where the key-encryption keys come from: a file, or the same JSON in the environment."""
+
+    keyring_file: Path | None = Field(default=None, alias="TIPLINE_KEYRING_FILE")
+    keyring_json: SecretStr | None = Field(default=None, alias="TIPLINE_KEYRING")
+
+    def keyring(self) -> Keyring:
+        if self.keyring_json is not None:
+            return Keyring.from_json(self.keyring_json.get_secret_value())
+        if self.keyring_file is not None:
+            return Keyring.from_file(self.keyring_file)
+        raise ValueError(
+            "no keyring: set TIPLINE_KEYRING_FILE (a path) or TIPLINE_KEYRING (its JSON); "
+            "`python -m services.common.keys new` makes one"
+        )
+
+
+class StaffAuthSettings(CommonSettings):
+    """Services verify staff tokens with the public key; only the issuing command signs."""
+
+    token_public_key_file: Path | None = Field(default=None, alias="TOKEN_PUBLIC_KEY_FILE")
+    token_public_key: str | None = Field(default=None, alias="TOKEN_PUBLIC_KEY")
+    staff_database: str = Field(default="staff", alias="STAFF_DATABASE")
+    token_revocation_refresh_seconds: float = Field(
+        default=5.0, gt=0, alias="TOKEN_REVOCATION_REFRESH_SECONDS"
+    )
+
+    def public_key_pem(self) -> bytes:
+        if self.token_public_key:
+            return self.token_public_key.encode()
+        if self.token_public_key_file is not None:
+            return self.token_public_key_file.read_bytes()
+        raise ValueError(
+            "no token verifying key: set TOKEN_PUBLIC_KEY_FILE (a PEM file) or TOKEN_PUBLIC_KEY; "
+            "`python -m services.common.tokens keys` makes a pair"
+        )
+
+
+class ChannelSettings(CommonSettings):
+    """The reporting website, QR codes, messaging-app webhooks and their abuse limits."""
+
+    intake_public_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_PUBLIC_URL")
+    # A webhook whose secret is not set answers 404: that channel is simply not offered.
+    wechat_token: SecretStr | None = Field(default=None, alias="WECHAT_TOKEN")
+    weibo_app_secret: SecretStr | None = Field(default=None, alias="WEIBO_APP_SECRET")
+    web_submissions_per_hour: int = Field(default=20, ge=1, alias="WEB_SUBMISSIONS_PER_HOUR")
+    web_submissions_per_hour_without_proof: int = Field(
+        default=5, ge=1, alias="WEB_SUBMISSIONS_PER_HOUR_WITHOUT_PROOF"
+    )
+    proof_of_work_bits: int = Field(default=14, ge=1, le=24, alias="PROOF_OF_WORK_BITS")
+    conversation_ttl_hours: int = Field(default=24, ge=1, alias="CONVERSATION_TTL_HOURS")
+
+
+class IntakeSettings(
+    TrackingCodeSettings, InternalApiSettings, KeyringSettings, StaffAuthSettings, ChannelSettings
+):
+    http_port: int = Field(default=8080, alias="INTAKE_PORT")
+    database: str = Field(default="intake", alias="INTAKE_DATABASE")
+    public_base_url: str = Field(default="http://127.0.0.1:8082", alias="TRACKER_PUBLIC_URL")
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="OUTBOX_POLL_SECONDS")
+    idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")
+
+
+class ClassifierSettings(InternalApiSettings):
+    http_port: int = Field(default=8081, alias="CLASSIFIER_PORT")
+    intake_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_URL")
+    database: str = Field(default="classifier", alias="CLASSIFIER_DATABASE")
+
+
+class TrackerSettings(TrackingCodeSettings):
+    http_port: int = Field(default=8082, alias="TRACKER_PORT")
+    # The status page links back to the reporting form.
+    intake_public_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_PUBLIC_URL")
+    database: str = Field(default="tracker", alias="TRACKER_DATABASE")
+
+
+class AuditSettings(CommonSettings):
+    http_port: int = Field(default=8083, alias="AUDIT_PORT")
+    database: str = Field(default="audit", alias="AUDIT_DATABASE")

@@ -1,0 +1,196 @@
+"""Every word the public pages show, in Chinese (the default) and English.
+
+One catalog, so a translator works in one file and a missing translation fails a unit test.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "site_name": "举报平台",
+        "switch_language": "English",
+        "skip_to_form": "跳到表格",
+        "form_title": "匿名举报",
+        "form_intro": "只有第一项必填，约三分钟即可完成。您不必留下姓名。",
+        "safety_note": "请尽量使用自己的手机或可信的电脑，完成后关闭浏览器窗口。",
+        "narrative_label": "发生了什么？（必填）",
+        "narrative_help": (
+            "用自己的话写：谁、做了什么、在哪里、什么时候、您怎么知道的。"
+            "具体的名字、地点、金额和日期对调查最有帮助。至少 10 个字。"
+        ),
+        "optional": "以下都可不填",
+        "where_legend": "在哪里",
+        "province_label": "省份",
+        "city_label": "城市",
+        "location_details_label": "具体地点（街道、村、单位）",
+        "when_label": "大概什么时候发生",
+        "people_label": "涉及的人（每行一个）",
+        "organisations_label": "涉及的单位或公司（每行一个）",
+        "contact_summary": "希望调查人员联系您？（可选，默认匿名）",
+        "contact_help": "只有在您愿意时才填写。留空即完全匿名。",
+        "contact_name_label": "称呼",
+        "contact_phone_label": "电话",
+        "contact_email_label": "电子邮箱",
+        "contact_handle_label": "微信或其他联系方式",
+        "evidence_legend": "证据文件",
+        "evidence_help": "照片、录音和文件的上传即将开放。现在可以先提交文字，之后在进度页补充。",
+        "submit": "提交举报",
+        "errors_title": "请修改以下内容：",
+        "done_title": "举报已收到",
+        "code_intro": "这是您的查询码。它只显示这一次：",
+        "code_warning": (
+            "请立即抄下或保存这个查询码，并放在安全的地方。"
+            "凭它可以查看进度、补充信息；没有它，我们也无法找回您的举报。"
+            "不要把它发给别人。"
+        ),
+        "copy_code": "复制查询码",
+        "copied": "已复制",
+        "status_link": "查看进度",
+        "new_report": "再提交一份举报",
+        "too_many_title": "提交过于频繁",
+        "too_many_body": (
+            "为了防止滥用，同一网络短时间内的提交次数有限。请稍后再试，您填写的内容没有保存。"
+        ),
+        "status_title": "查询举报进度",
+        "code_label": "查询码",
+        "code_help": "例如 K7Q-M3X-W9T-Z4H-8PD-2RA-N6C，大小写、空格和横线都没关系。",
+        "check": "查询",
+        "code_typo": "这个查询码有错字：请逐个字符核对后重试。",
+        "code_unknown": "没有与这个查询码对应的举报。请核对后重试。",
+        "stages_title": "进度",
+        "current_stage": "目前状态",
+        "add_information_title": "补充信息",
+        "add_information_help": (
+            "在此补充信息和回答调查人员提问的功能即将开放。"
+            "在此之前，请提交一份新的举报，写明同一地点和时间，我们会把两份举报关联起来。"
+            "不要在举报中写出查询码。"
+        ),
+        "report_link": "我要举报",
+        "stage_submitted": "已提交",
+        "stage_submitted_description": "您的举报已安全送达。",
+        "stage_received": "已受理",
+        "stage_received_description": "办公室已登记您的举报。",
+        "stage_classified": "已分类",
+        "stage_classified_description": "您的举报已分类，等待分配给调查组。",
+        "field_required": "这一项必填。",
+        "field_too_short": "太短了：至少需要 {min} 个字。",
+        "field_too_long": "太长了：最多 {max} 个字。",
+        "field_invalid": "格式不对，请检查。",
+        "field_future": "时间不能在将来。",
+        "staff_sign_in_title": "工作人员登录",
+        "staff_token_label": "工作人员令牌",
+        "staff_token_help": (
+            "粘贴签发给您的令牌。它只保存在本浏览器的安全 Cookie 中，关闭浏览器即失效。"
+        ),
+        "sign_in": "登录",
+        "sign_out": "退出",
+        "staff_entry_title": "录入电话或来信举报",
+        "staff_channel_label": "来源",
+        "channel_phone": "电话",
+        "channel_letter": "来信",
+        "staff_reference_label": "原件编号（来电记录号或信件编号）",
+        "staff_done_title": "已录入",
+        "staff_code_intro": "请把这个查询码告诉举报人（只显示一次）：",
+        "staff_next": "录入下一份",
+        "staff_bad_session": "登录已失效或表单已过期，请重新登录。",
+    },
+    "en": {
+        "site_name": "Tipline",
+        "switch_language": "中文",
+        "skip_to_form": "Skip to the form",
+        "form_title": "Report anonymously",
+        "form_intro": (
+            "Only the first box is required; it takes about three minutes. "
+            "You do not have to give your name."
+        ),
+        "safety_note": (
+            "If you can, use your own phone or a computer you trust, and close this window "
+            "when you are done."
+        ),
+        "narrative_label": "What happened? (required)",
+        "narrative_help": (
+            "In your own words: who did what, where, when, and how you know. Names, places, "
+            "amounts and dates help investigators most. At least 10 characters."
+        ),
+        "optional": "Everything below is optional",
+        "where_legend": "Where",
+        "province_label": "Province",
+        "city_label": "City",
+        "location_details_label": "Exact place (street, village, workplace)",
+        "when_label": "Roughly when it happened",
+        "people_label": "People involved (one per line)",
+        "organisations_label": "Organisations or companies involved (one per line)",
+        "contact_summary": "Want investigators to contact you? (optional; anonymous by default)",
+        "contact_help": "Only if you wish. Leave these empty to stay completely anonymous.",
+        "contact_name_label": "Name",
+        "contact_phone_label": "Phone",
+        "contact_email_label": "Email",
+        "contact_handle_label": "WeChat or another messaging handle",
+        "evidence_legend": "Evidence files",
+        "evidence_help": (
+            "Uploading photos, recordings and documents opens soon. Send your words now; you "
+            "can add more later from the status page."
+        ),
+        "submit": "Send report",
+        "errors_title": "Please correct the following:",
+        "done_title": "Your report was received",
+        "code_intro": "This is your tracking code. It is shown only this once:",
+        "code_warning": (
+            "Write it down or save it now, somewhere safe. With it you can follow your report "
+            "and add information; without it, nobody can find your report again, not even us. "
+            "Do not share it."
+        ),
+        "copy_code": "Copy code",
+        "copied": "Copied",
+        "status_link": "Check the status",
+        "new_report": "Make another report",
+        "too_many_title": "Too many reports at once",
+        "too_many_body": (
+            "To prevent abuse, the number of reports from one network in a short time is "
+            "limited. Please try again later; nothing you typed was kept."
+        ),
+        "status_title": "Check a report's status",
+        "code_label": "Tracking code",
+        "code_help": "Like K7Q-M3X-W9T-Z4H-8PD-2RA-N6C. Case, spaces and hyphens do not matter.",
+        "check": "Check",
+        "code_typo": "This code has a typo: check it symbol by symbol and try again.",
+        "code_unknown": "No report matches this tracking code. Check the code and try again.",
+        "stages_title": "Progress",
+        "current_stage": "Current stage",
+        "add_information_title": "Add information",
+        "add_information_help": (
+            "Adding information and answering investigators' questions here opens soon. Until "
+            "then, make a new report naming the same place and time, and we will link the two. "
+            "Never write your tracking code in a report."
+        ),
+        "report_link": "Make a report",
+        "stage_submitted": "Submitted",
+        "stage_submitted_description": "Your report reached us safely.",
+        "stage_received": "Received",
+        "stage_received_description": "The office has registered your report.",
+        "stage_classified": "Sorted for review",
+        "stage_classified_description": "Your report has been sorted and awaits a team.",
+        "field_required": "This is required.",
+        "field_too_short": "Too short: at least {min} characters.",
+        "field_too_long": "Too long: at most {max} characters.",
+        "field_invalid": "This does not look right; please check it.",
+        "field_future": "This must not be in the future.",
+        "staff_sign_in_title": "Staff sign-in",
+        "staff_token_label": "Staff token",
+        "staff_token_help": (
+            "Paste the token issued to you. It is kept only in a secure cookie of this "
+            "browser and ends when the browser closes."
+        ),
+        "sign_in": "Sign in",
+        "sign_out": "Sign out",
+        "staff_entry_title": "Enter a phone call or letter",
+        "staff_channel_label": "Came by",
+        "channel_phone": "Phone",
+        "channel_letter": "Letter",
+        "staff_reference_label": "Reference of the original (call log or letter number)",
+        "staff_done_title": "Entered",
+        "staff_code_intro": "Give the reporter this tracking code (shown only once):",
+        "staff_next": "Enter the next one",
+        "staff_bad_session": "Your sign-in has ended or the form expired. Please sign in again.",
+    },
+}

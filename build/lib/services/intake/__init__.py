@@ -1,0 +1,1 @@
+"""Intake: accepts reports from every channel and hands them to the pipeline."""

@@ -1,0 +1,215 @@
+"""Intake's domain: what a report is, and what accepting one produces. No I/O here."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.common import topics, tracking_code
+from services.common.events import (
+    SUBMITTED_V1,
+    Channel,
+    ReportSubmitted,
+    canonical_json,
+    new_event,
+    utcnow,
+)
+
+SOURCE = "tipline/intake"
+CAMPAIGN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    province: str | None = Field(default=None, max_length=50, examples=["湖南"])
+    city: str | None = Field(default=None, max_length=80, examples=["长沙"])
+    details: str | None = Field(
+        default=None, max_length=500, description="Street, village, landmark: anything that helps"
+    )
+
+
+class Contact(BaseModel):
+    """How investigators may reach the reporter. Every field is optional."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+()\- ]{3,40}$")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    messaging_handle: str | None = Field(default=None, max_length=100)
+
+
+class ReportIn(BaseModel):
+    """A report as a channel sends it. Only `channel` and `narrative` are required."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel
+    narrative: str = Field(
+        min_length=10,
+        max_length=20_000,
+        description="What happened, in the reporter's own words (Chinese, English or both).",
+    )
+    location: Location | None = None
+    incident_time: datetime | None = Field(
+        default=None, description="When it happened, as closely as the reporter knows"
+    )
+    people_involved: list[str] = Field(default_factory=list, max_length=20)
+    organisations_involved: list[str] = Field(default_factory=list, max_length=20)
+    industry_hint: str | None = Field(default=None, max_length=100)
+    # Travels in the submitted event: short, and a language tag only, never free text.
+    language: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$",
+        examples=["zh", "en", "zh-Hant"],
+    )
+    contact: Contact | None = Field(
+        default=None, description="Leave out to stay anonymous (the default)."
+    )
+    # Travels in the submitted event, so only a short slug: which poster or campaign a QR code
+    # (or a link) came from, never anything a reporter typed.
+    campaign: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=CAMPAIGN_PATTERN,
+        description="Where a QR code or link was posted, as a short slug (`metro-line-2`).",
+        examples=["metro-line-2"],
+    )
+    source_reference: str | None = Field(
+        default=None,
+        max_length=100,
+        description="For staff-entered reports: the reference of the original call or letter.",
+    )
+
+    @field_validator("people_involved", "organisations_involved")
+    @classmethod
+    def _names_are_short_and_present(cls, names: list[str]) -> list[str]:
+        cleaned = [name.strip() for name in names]
+        if any(not name or len(name) > 200 for name in cleaned):
+            raise ValueError("each entry must be 1 to 200 characters")
+        return cleaned
+
+    @field_validator("incident_time")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if (
+            value is not None
+            and value.tzinfo is not None
+            and value > utcnow() + timedelta(hours=24)
+        ):
+            raise ValueError("must not be in the future")
+        return value
+
+
+class ReportAccepted(BaseModel):
+    tracking_code: str = Field(description="Shown once. Keep it safe: it is the only way back.")
+    status_url: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class NewReport:
+    report_id: str
+    document: dict[str, Any]
+    answer: ReportAccepted
+
+
+def accept_report(
+    report: ReportIn,
+    *,
+    secret: bytes,
+    status_base_url: str,
+    idempotency_key: str | None,
+    idempotency_ttl: timedelta,
+) -> NewReport:
+    """Turn a valid report into the one document that stores it together with its event."""
+    report_id = str(uuid.uuid4())
+    code = tracking_code.generate()
+    code_hash = tracking_code.lookup_hash(tracking_code.normalize(code) or "", secret)
+    now = utcnow()
+    answer = ReportAccepted(
+        tracking_code=code,
+        status_url=f"{status_base_url.rstrip('/')}/v1/track/{code}",
+        submitted_at=now,
+    )
+    event = new_event(
+        source=SOURCE,
+        type=SUBMITTED_V1,
+        subject=report_id,
+        data=ReportSubmitted(
+            report_id=report_id,
+            channel=report.channel,
+            submitted_at=now,
+            tracking_code_hash=code_hash,
+            language=report.language,
+            campaign=report.campaign,
+        ),
+    )
+    document: dict[str, Any] = {
+        "_id": report_id,
+        "received_at": now,
+        "tracking_code_hash": code_hash,
+        **report.model_dump(mode="python", exclude_none=True),
+        # The transactional outbox: the event is written in the same document as the report.
+        "outbox": [
+            {
+                "id": event.id,
+                "topic": topics.REPORT_SUBMITTED,
+                "event": event.model_dump(mode="json"),
+            }
+        ],
+        "outbox_pending": True,
+    }
+    if idempotency_key is not None:
+        document["idempotency"] = {
+            "key_hash": idempotency_key_hash(idempotency_key, secret),
+            "request_hash": request_fingerprint(report, secret),
+            "answer": seal_answer(answer, idempotency_key, secret),
+            "expires_at": now + idempotency_ttl,
+        }
+    return NewReport(report_id=report_id, document=document, answer=answer)
+
+
+def idempotency_key_hash(key: str, secret: bytes) -> str:
+    return hmac.new(secret, b"idempotency-key:" + key.encode(), hashlib.sha256).hexdigest()
+
+
+def request_fingerprint(report: ReportIn, secret: bytes) -> str:
+    body = canonical_json(report.model_dump(mode="json"))
+    return hmac.new(secret, b"request:" + body.encode(), hashlib.sha256).hexdigest()
+
+
+# The first answer holds the tracking code, which is never stored in the clear. For a retry it
+# is sealed under a key derived from the channel's Idempotency-Key, which is itself stored only
+# as a hash: only the channel that made the request can open it again.
+def _answer_key(idempotency_key: str, secret: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=secret, info=b"tipline idempotent answer"
+    ).derive(idempotency_key.encode())
+
+
+def seal_answer(answer: ReportAccepted, idempotency_key: str, secret: bytes) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(_answer_key(idempotency_key, secret)).encrypt(
+        nonce, answer.model_dump_json().encode(), None
+    )
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def open_answer(sealed: str, idempotency_key: str, secret: bytes) -> ReportAccepted:
+    raw = base64.b64decode(sealed)
+    plain = AESGCM(_answer_key(idempotency_key, secret)).decrypt(raw[:12], raw[12:], None)
+    return ReportAccepted.model_validate_json(plain)

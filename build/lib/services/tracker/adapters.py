@@ -1,0 +1,188 @@
+"""Tracker's adapters: the case store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.common.events import utcnow
+
+
+class CaseStore:
+    """One document per case, holding its timeline. Each timeline entry carries the id of the
+    event that made it: every write adds an entry only if its event id is absent, which is how a
+    repeated event is recognised, and a unique index keeps one event out of two cases."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.cases = db["cases"]
+
+    async def create_indexes(self) -> None:
+        await self.cases.create_index([("tracking_code_hash", ASCENDING)], unique=True, sparse=True)
+        await self.cases.create_index([("timeline.event_id", ASCENDING)], unique=True)
+
+    async def add_entries(
+        self,
+        report_id: str,
+        entries: list[dict[str, Any]],
+        tracking_code_hash: str | None = None,
+        opening: bool = False,
+    ) -> bool:
+        """Adds timeline entries in one atomic write, unless the case already has the first.
+
+        Returns False for a repeat. A report's events on different topics can arrive in any
+        order, so whichever comes first opens the case; `opening` says this one usually does,
+        so the case is created first and updated only if it already exists.
+        """
+        now = utcnow()
+        fields: dict[str, Any] = {"updated_at": now}
+        if tracking_code_hash is not None:
+            fields["tracking_code_hash"] = tracking_code_hash
+        not_yet_recorded = {"_id": report_id, "timeline.event_id": {"$ne": entries[0]["event_id"]}}
+        update = {"$push": {"timeline": {"$each": entries}}, "$set": fields}
+        if not opening and (await self.cases.update_one(not_yet_recorded, update)).matched_count:
+            return True
+        try:
+            await self.cases.insert_one(
+                {"_id": report_id, "opened_at": now, "timeline": entries, **fields}
+            )
+            return True
+        except DuplicateKeyError:
+            # The case exists: it already holds this entry, or another write opened it just now.
+            return bool((await self.cases.update_one(not_yet_recorded, update)).matched_count)
+
+    async def open_many(self, openings: list[tuple[str, list[dict[str, Any]], str]]) -> set[int]:
+        """Opens many cases (report id, entries, code hash) in one write. Returns the positions
+        of those whose case existed already (a repeat, or a stage that came first): the caller
+        applies those one by one."""
+        now = utcnow()
+        documents = [
+            {
+                "_id": report_id,
+                "opened_at": now,
+                "updated_at": now,
+                "timeline": entries,
+                "tracking_code_hash": code_hash,
+            }
+            for report_id, entries, code_hash in openings
+        ]
+        try:
+            await self.cases.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            return _failed_positions(exc)
+        return set()
+
+    async def add_to_many(self, additions: list[tuple[str, dict[str, Any]]]) -> set[int]:
+        """Adds one entry to each of many cases in one write, opening a case not seen yet.
+        Returns the positions of entries a case already held (or that lost a race to open
+        it): the caller applies those one by one."""
+        now = utcnow()
+        try:
+            await self.cases.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": report_id, "timeline.event_id": {"$ne": entry["event_id"]}},
+                        {
+                            "$push": {"timeline": entry},
+                            "$set": {"updated_at": now},
+                            "$setOnInsert": {"opened_at": now},
+                        },
+                        upsert=True,
+                    )
+                    for report_id, entry in additions
+                ],
+                ordered=False,
+            )
+        except BulkWriteError as exc:
+            return _failed_positions(exc)
+        return set()
+
+    async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
+        return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})
+
+
+def _failed_positions(error: BulkWriteError) -> set[int]:
+    duplicates = [e for e in error.details.get("writeErrors", []) if e.get("code") == 11000]
+    if len(duplicates) != len(error.details.get("writeErrors", [])):
+        raise error  # something other than an existing case: let the consumer retry or report
+    return {int(e["index"]) for e in duplicates}
+
+
+class RecentStatuses:
+    """Case timelines recently read, by tracking-code hash, in front of the case store.
+
+    A reporter refreshing the status page should not cost a database read each time. This
+    process's consumer forgets a case the moment it changes it, so what this instance shows is
+    never behind its own writes; a case written by another tracker instance shows at most
+    `ttl_seconds` late (a code not found yet: `miss_ttl_seconds`). The consumer runs in its
+    own thread, so every change to the tables happens under one lock.
+    """
+
+    def __init__(
+        self,
+        cases: CaseStore,
+        *,
+        max_entries: int = 50_000,
+        ttl_seconds: float = 2.0,
+        miss_ttl_seconds: float = 0.5,
+    ) -> None:
+        self.cases = cases
+        self.max_entries = max_entries
+        self.ttl = ttl_seconds
+        self.miss_ttl = miss_ttl_seconds
+        # code hash -> (expires at, case or None); oldest first, for eviction
+        self._entries: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
+        self._hash_of: dict[str, str] = {}  # report id -> code hash, for cached cases
+        # Change numbers by report id and code hash: a read that overlapped a change to its
+        # case is answered but not kept, so a stale answer is never cached.
+        self._changes = 0
+        self._changed: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
+        cached = self._entries.get(code_hash)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        started = self._changes
+        case = await self.cases.by_tracking_code_hash(code_hash)
+        with self._lock:
+            last_change = max(
+                self._changed.get(code_hash, 0), self._changed.get(case["_id"], 0) if case else 0
+            )
+            if last_change <= started:
+                self._remember(code_hash, case)
+        return case
+
+    def forget(self, report_id: str, code_hash: str | None = None) -> None:
+        """Called by this process's consumer whenever it changes a case."""
+        with self._lock:
+            self._forget(report_id, code_hash)
+
+    def _forget(self, report_id: str, code_hash: str | None) -> None:
+        self._changes += 1
+        known = self._hash_of.pop(report_id, None)
+        self._changed[report_id] = self._changes
+        for code in (known, code_hash):  # cached entries are keyed by code hash
+            if code is not None:
+                self._entries.pop(code, None)
+                self._changed[code] = self._changes
+        if len(self._changed) > 2 * self.max_entries:
+            # Reads take milliseconds: change numbers far behind the current one matter no more.
+            horizon = self._changes - self.max_entries
+            self._changed = {k: n for k, n in self._changed.items() if n > horizon}
+
+    def _remember(self, code_hash: str, case: dict[str, Any] | None) -> None:
+        ttl = self.ttl if case is not None else self.miss_ttl
+        self._entries[code_hash] = (time.monotonic() + ttl, case)
+        self._entries.move_to_end(code_hash)
+        if case is not None:
+            self._hash_of[case["_id"]] = code_hash
+        while len(self._entries) > self.max_entries:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            if evicted is not None:
+                self._hash_of.pop(evicted["_id"], None)

@@ -1,0 +1,384 @@
+"""Every channel ends at the same intake path: the website without JavaScript, QR posters,
+staff entry of calls and letters, and the WeChat and Weibo webhooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from deploy.local.stack import Stack, free_port
+from services.common import topics, tracking_code
+from tests.integration.helpers import read_topic, wait_for_stage
+
+NARRATIVE = "村霸强收保护费，不交就打人。镇上每家店每月都要交五百元。"
+
+
+def code_on(page: str) -> str:
+    found = re.search(r'id="tracking-code"[^>]*>\s*([^<\s]+)\s*<', page)
+    assert found, "no tracking code on the page"
+    return found.group(1)
+
+
+def submitted_event(stack: Stack, code: str) -> dict[str, Any]:
+    code_hash = tracking_code.lookup_hash(
+        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
+    )
+    for message in read_topic(stack, topics.REPORT_SUBMITTED):
+        event = json.loads(message.value)
+        if event["data"]["tracking_code_hash"] == code_hash:
+            return dict(event)
+    raise AssertionError("no submitted event for this code")
+
+
+def stored_report(stack: Stack, event: dict[str, Any]) -> dict[str, Any]:
+    document = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one(
+        {"_id": event["subject"]}
+    )
+    assert document is not None
+    return dict(document)
+
+
+# --- the website, without JavaScript -------------------------------------------------------
+
+
+def test_the_form_works_without_javascript_and_shows_the_code_once(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.url("intake"), timeout=15) as browser:
+        form = browser.get("/")
+        assert form.status_code == 200
+        csp = form.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp
+        assert form.headers["cache-control"] == "no-store"
+        assert "http" not in re.sub(r'href="/|src="/|action="/', "", form.text).replace(
+            "http-equiv", ""
+        ), "the page loads nothing from another site"
+        answer = browser.post(
+            "/report",
+            data={"narrative": NARRATIVE, "location.city": "长沙", "lang": "zh"},
+        )
+    assert answer.status_code == 201
+    code = code_on(answer.text)
+    assert tracking_code.normalize(code) is not None
+    event = submitted_event(stack, code)
+    assert event["data"]["channel"] == "web"
+    assert stored_report(stack, event)["location"] == {"city": "长沙"}
+    wait_for_stage(stack, code, "classified")
+
+
+def test_a_reload_of_the_sent_form_gives_the_same_code_not_a_second_report(stack: Stack) -> None:
+    fields = {"narrative": NARRATIVE, "submission_id": "reload-test-3f9a1c", "lang": "en"}
+    first = httpx.post(f"{stack.url('intake')}/report", data=fields, timeout=15)
+    again = httpx.post(f"{stack.url('intake')}/report", data=fields, timeout=15)
+    assert first.status_code == again.status_code == 201
+    assert code_on(first.text) == code_on(again.text)
+
+
+def test_each_invalid_field_is_named_in_the_page_in_the_readers_language(stack: Stack) -> None:
+    answer = httpx.post(
+        f"{stack.url('intake')}/report",
+        data={"narrative": "短", "contact.email": "not-an-email", "lang": "zh"},
+        timeout=15,
+    )
+    assert answer.status_code == 422
+    assert 'id="narrative-error"' in answer.text and "至少需要 10 个字" in answer.text
+    assert 'id="contact-email-error"' in answer.text
+    assert "<details open>" in answer.text  # the contact section opens to show its error
+    assert "not-an-email" in answer.text  # kept in its field, so it can be corrected
+    assert 'id="tracking-code"' not in answer.text
+
+
+def test_the_status_page_takes_the_code_by_post_and_tells_a_typo_from_an_unknown_code(
+    stack: Stack,
+) -> None:
+    tracker = stack.url("tracker")
+    typo = httpx.post(f"{tracker}/status", data={"code": "ABC-DEF", "lang": "en"}, timeout=10)
+    assert typo.status_code == 422 and "typo" in typo.text
+    unknown = httpx.post(
+        f"{tracker}/status", data={"code": tracking_code.generate(), "lang": "en"}, timeout=10
+    )
+    assert unknown.status_code == 404 and "No report matches" in unknown.text
+    assert unknown.headers["referrer-policy"] == "no-referrer"
+    assert unknown.headers["cache-control"] == "no-store"
+
+
+# --- QR codes --------------------------------------------------------------------------------
+
+
+def test_a_poster_qr_code_opens_the_form_and_the_report_records_qr_and_campaign(
+    stack: Stack,
+) -> None:
+    svg = httpx.get(f"{stack.url('intake')}/qr.svg", params={"campaign": "metro-line-2"})
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.lstrip().startswith("<svg")
+    png = httpx.get(f"{stack.url('intake')}/qr.png", params={"campaign": "metro-line-2"})
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    bad = httpx.get(f"{stack.url('intake')}/qr.svg", params={"campaign": "Free text!"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "query.campaign"
+
+    with httpx.Client(base_url=stack.url("intake"), timeout=15) as browser:
+        landing = browser.get("/", params={"via": "qr", "campaign": "metro-line-2"})
+        assert 'name="campaign" value="metro-line-2"' in landing.text
+        answer = browser.post(
+            "/report",
+            data={"narrative": NARRATIVE, "campaign": "metro-line-2", "via": "qr", "lang": "zh"},
+        )
+    assert answer.status_code == 201
+    event = submitted_event(stack, code_on(answer.text))
+    assert event["data"]["channel"] == "qr"
+    assert event["data"]["campaign"] == "metro-line-2"
+
+
+def test_the_qr_command_writes_svg_and_png_for_a_campaign(tmp_path: Path) -> None:
+    for name in ("poster.svg", "poster.png"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.intake.qr",
+                "--campaign",
+                "bus-stop-7",
+                "--out",
+                str(tmp_path / name),
+                "--url",
+                "https://report.example.org",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "https://report.example.org/?via=qr&campaign=bus-stop-7" in done.stderr
+    assert (tmp_path / "poster.svg").read_text().lstrip().startswith("<svg")
+    assert (tmp_path / "poster.png").read_bytes().startswith(b"\x89PNG")
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.intake.qr",
+            "--campaign",
+            "Not A Slug",
+            "--out",
+            str(tmp_path / "x.svg"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0 and "slug" in refused.stderr
+
+
+# --- staff entry -----------------------------------------------------------------------------
+
+
+def test_a_clerk_signs_in_enters_a_letter_and_gets_the_code_for_the_reporter(
+    stack: Stack,
+) -> None:
+    with httpx.Client(base_url=stack.url("intake"), timeout=15) as browser:
+        assert browser.get("/staff/entry").status_code == 303  # not signed in: to the sign-in
+        signed_in = browser.post(
+            "/staff/sign-in", data={"token": stack.staff_token("clerk", subject="clerk-7")}
+        )
+        assert signed_in.status_code == 303
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/staff" in cookie
+        page = browser.get("/staff/entry?lang=en")
+        assert page.status_code == 200
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+        assert csrf
+        fields = {
+            "channel": "letter",
+            "source_reference": "LETTER-2026-0042",
+            "narrative": NARRATIVE,
+            "lang": "en",
+        }
+        forged = browser.post("/staff/entry", data={**fields, "csrf": "0" * 64})
+        assert forged.status_code == 403
+        entered = browser.post("/staff/entry", data={**fields, "csrf": csrf.group(1)})
+    assert entered.status_code == 201
+    assert "Give the reporter this tracking code" in entered.text
+    event = submitted_event(stack, code_on(entered.text))
+    assert event["data"]["channel"] == "letter"
+    assert stored_report(stack, event)["source_reference"] == "LETTER-2026-0042"
+
+
+def test_staff_entry_refuses_no_token_and_other_roles(stack: Stack) -> None:
+    intake = stack.url("intake")
+    assert httpx.post(f"{intake}/staff/entry", data={"narrative": NARRATIVE}).status_code == 401
+    analyst = {"authorization": f"Bearer {stack.staff_token('analyst')}"}
+    assert httpx.get(f"{intake}/staff/entry", headers=analyst).status_code == 403
+    refused = httpx.post(f"{intake}/staff/sign-in", data={"token": "not-a-token"})
+    assert refused.status_code == 401 and "not valid" in refused.text
+    assert "set-cookie" not in refused.headers
+
+
+# --- messaging apps --------------------------------------------------------------------------
+
+
+def signed(secret: str, milliseconds: bool = False) -> dict[str, str]:
+    timestamp = str(int(time.time() * (1000 if milliseconds else 1)))
+    nonce = "57155157"
+    joined = "".join(sorted((secret, timestamp, nonce))).encode()
+    signature = hashlib.sha1(joined).hexdigest()  # noqa: S324 - the platforms' scheme
+    return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
+
+
+def wechat_text(sender: str, text: str, message_id: str) -> bytes:
+    """The shape WeChat posts for a text message (plaintext mode)."""
+    return (
+        "<xml><ToUserName><![CDATA[gh_tipline]]></ToUserName>"
+        f"<FromUserName><![CDATA[{sender}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{text}]]></Content><MsgId>{message_id}</MsgId></xml>"
+    ).encode()
+
+
+def reply_text(xml: str) -> str:
+    found = re.search(r"<Content><!\[CDATA\[(.*)\]\]></Content>", xml, re.S)
+    assert found
+    return found.group(1)
+
+
+def test_wechat_refuses_unsigned_and_wrongly_signed_requests(stack: Stack) -> None:
+    url = f"{stack.url('intake')}/channels/wechat"
+    body = wechat_text("o-sender-1", NARRATIVE, "1001")
+    assert httpx.post(url, content=body).status_code == 401
+    wrong = signed("not-the-token")
+    assert httpx.post(url, params=wrong, content=body).status_code == 401
+    stale = {**signed(stack.secrets["WECHAT_TOKEN"]), "timestamp": "1397022061"}
+    assert httpx.post(url, params=stale, content=body).status_code == 401
+    echo = httpx.get(url, params={**signed(stack.secrets["WECHAT_TOKEN"]), "echostr": "dnPdpTZz85"})
+    assert echo.status_code == 200 and echo.text == "dnPdpTZz85"
+
+
+def test_a_wechat_conversation_becomes_one_report_and_the_code_comes_back(stack: Stack) -> None:
+    url = f"{stack.url('intake')}/channels/wechat"
+    token = stack.secrets["WECHAT_TOKEN"]
+    sender = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+    canary = "CANARYWX9"
+    parts = [f"{canary} 村霸强收保护费，", "不交就打人。", "在长沙市天心区。"]
+    replies = []
+    for number, part in enumerate(parts):
+        answer = httpx.post(
+            url, params=signed(token), content=wechat_text(sender, part, f"70{number}"), timeout=15
+        )
+        assert answer.status_code == 200
+        replies.append(reply_text(answer.text))
+    assert "提交" in replies[0] and "已记录" in replies[1]
+    # While the reporter writes, the conversation is stored sealed, and the sender only hashed.
+    stored = str(list(MongoClient(stack.mongodb_uri)["intake"]["conversations"].find()))
+    assert canary not in stored and sender not in stored
+
+    done = httpx.post(
+        url, params=signed(token), content=wechat_text(sender, "提交", "799"), timeout=15
+    )
+    assert done.status_code == 200
+    assert "<ToUserName><![CDATA[o6_bmjrPTlm6_2sgVt7hMZOPfL2M]]>" in done.text
+    code = re.search(r"[0-9A-Z]{3}(?:-[0-9A-Z]{3}){6}", reply_text(done.text))
+    assert code and tracking_code.normalize(code.group(0)) is not None
+    # WeChat retries a message it got no answer to: the same code, not a second report.
+    retried = httpx.post(
+        url, params=signed(token), content=wechat_text(sender, "提交", "799"), timeout=15
+    )
+    assert code.group(0) in reply_text(retried.text)
+
+    event = submitted_event(stack, code.group(0))
+    assert event["data"]["channel"] == "wechat"
+    assert stored_report(stack, event)["narrative"] == "\n".join(parts)
+    status = wait_for_stage(stack, code.group(0), "classified")
+    assert status["stage"] == "classified"
+
+
+def test_a_weibo_conversation_becomes_a_report_with_the_code_in_the_reply(stack: Stack) -> None:
+    url = f"{stack.url('intake')}/channels/weibo"
+    secret = stack.secrets["WEIBO_APP_SECRET"]
+
+    def message(text: str, created: str) -> bytes:
+        """The shape Weibo's fan service posts for a private text message."""
+        return json.dumps(
+            {
+                "type": "text",
+                "receiver_id": 1902538057,
+                "sender_id": 2489518277,
+                "created_at": created,
+                "text": text,
+                "data": {},
+            }
+        ).encode()
+
+    assert httpx.post(url, content=message(NARRATIVE, "t0")).status_code == 401
+    first = httpx.post(
+        url, params=signed(secret, milliseconds=True), content=message(NARRATIVE, "t1"), timeout=15
+    )
+    assert first.status_code == 200
+    done = httpx.post(
+        url, params=signed(secret, milliseconds=True), content=message("submit", "t2"), timeout=15
+    )
+    reply = done.json()
+    assert reply["result"] is True and reply["type"] == "text"
+    assert reply["receiver_id"] == "2489518277" and reply["sender_id"] == "1902538057"
+    text = json.loads(unquote(reply["data"]))["text"]
+    code = re.search(r"[0-9A-Z]{3}(?:-[0-9A-Z]{3}){6}", text)
+    assert code
+    assert submitted_event(stack, code.group(0))["data"]["channel"] == "weibo"
+
+
+# --- abuse resistance ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def strict_intake(stack: Stack):  # type: ignore[no-untyped-def]
+    """A second intake on the same database and broker, with small limits, so counting
+    submissions does not depend on what other tests sent."""
+    own = dataclasses.replace(stack, ports={**stack.ports, "intake": free_port()}, processes={})
+    own.start_service(
+        "intake",
+        {
+            "WEB_SUBMISSIONS_PER_HOUR": "3",
+            "WEB_SUBMISSIONS_PER_HOUR_WITHOUT_PROOF": "2",
+            "PROOF_OF_WORK_BITS": "8",
+        },
+    )
+    try:
+        own.wait_ready("intake")
+        yield own
+    finally:
+        own.stop()
+
+
+def test_submissions_are_limited_per_client_and_a_proof_of_work_earns_more(
+    strict_intake: Stack,
+) -> None:
+    from services.intake.abuse import solve
+
+    url = strict_intake.url("intake")
+
+    def send(proof: bool) -> httpx.Response:
+        page = httpx.get(f"{url}/?lang=en", timeout=10).text
+        challenge = re.search(r'name="pow_challenge" value="([^"]+)"', page)
+        assert challenge
+        fields = {"narrative": NARRATIVE, "lang": "en", "pow_challenge": challenge.group(1)}
+        if proof:
+            fields["pow_nonce"] = solve(challenge.group(1), 8)
+        return httpx.post(f"{url}/report", data=fields, timeout=15)
+
+    assert [send(proof=False).status_code for _ in range(3)] == [201, 201, 429]
+    limited = send(proof=False)
+    assert limited.status_code == 429 and "Too many reports" in limited.text
+    assert send(proof=True).status_code == 201  # a browser running the page's script
+    assert send(proof=True).status_code == 429
+    # The client's address is never written (uvicorn's own start-up line names where it listens).
+    log = strict_intake.processes["intake"].log_text().splitlines()
+    assert not [line for line in log if "127.0.0.1" in line and "running on" not in line]
