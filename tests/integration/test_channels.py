@@ -76,6 +76,16 @@ def test_the_form_works_without_javascript_and_shows_the_code_once(stack: Stack)
     wait_for_stage(stack, code, "classified")
 
 
+def test_the_whole_form_weighs_less_than_a_small_photo(stack: Stack) -> None:
+    """What a slow phone downloads to show the form: the page, its stylesheet and scripts."""
+    intake = stack.url("intake")
+    sizes = {
+        path: len(httpx.get(f"{intake}{path}", timeout=10).content)
+        for path in ("/", "/static/site.css", "/static/report.js", "/static/pow-worker.js")
+    }
+    assert sum(sizes.values()) < 25_000, sizes
+
+
 def test_a_reload_of_the_sent_form_gives_the_same_code_not_a_second_report(stack: Stack) -> None:
     fields = {"narrative": NARRATIVE, "submission_id": "reload-test-3f9a1c", "lang": "en"}
     first = httpx.post(f"{stack.url('intake')}/report", data=fields, timeout=15)

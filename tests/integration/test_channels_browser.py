@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -135,6 +137,33 @@ def test_a_reporter_reports_in_chinese_keeps_the_code_and_follows_it(
     assert "已分类" in browser.find_element(By.ID, "current-stage").text
     assert code not in browser.current_url
     screenshot(browser, "status-zh")
+
+
+def test_the_shortest_path_is_one_required_field_and_one_button(
+    stack: Stack, browser: WebDriver
+) -> None:
+    browser.get(stack.url("intake") + "/?lang=zh")
+    form = browser.find_element(By.ID, "report-form")
+    required = form.find_elements(By.CSS_SELECTOR, "[required]")
+    assert [field.get_attribute("name") for field in required] == ["narrative"]
+    # Every field a person can fill has a label a screen reader announces.
+    fillable = form.find_elements(
+        By.CSS_SELECTOR, "input:not([type=hidden]):not([type=radio]), textarea"
+    )
+    labelled = {
+        label.get_attribute("for") for label in browser.find_elements(By.CSS_SELECTOR, "label")
+    }
+    assert all(field.get_attribute("id") in labelled for field in fillable)
+    visible = [f for f in fillable if f.is_displayed()]
+    assert visible[0].get_attribute("id") == "narrative"
+    assert len(visible) == 7  # 1 required, 6 optional; contact details stay folded away
+    # From the keyboard: the skip link, the language switch, then straight into the narrative.
+    focused = []
+    for _ in range(3):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        active = browser.switch_to.active_element
+        focused.append(active.get_attribute("id") or active.get_attribute("class"))
+    assert focused[0] == "skip" and focused[2] == "narrative"
 
 
 def test_a_reporter_switches_to_english_and_reports(stack: Stack, browser: WebDriver) -> None:
