@@ -30,30 +30,35 @@ class RateLimiter:
         self.per_hour_without_proof = per_hour_without_proof
         self.max_clients = max_clients
         self._key = secrets.token_bytes(32)
-        self._seen: dict[str, deque[tuple[float, bool]]] = {}
+        self._seen: dict[str, deque[float]] = {}
 
     def client_key(self, address: str) -> str:
         return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
     def allow(self, address: str, *, proven: bool, now: float) -> bool:
-        """Counts the attempt if allowed. Without proof, the stricter allowance applies to
-        everything the client sent in the window; with proof, the generous one."""
-        key = self.client_key(address)
+        """Whether this client may send another report now. Without proof, the stricter
+        allowance applies to everything the client sent in the window; with proof, the
+        generous one. Only accepted reports are counted (`count`): a reporter correcting a
+        field is not held back by their own mistakes."""
+        recent = self._recent(self.client_key(address), now)
+        limit = self.per_hour if proven else self.per_hour_without_proof
+        return len(recent) < limit
+
+    def count(self, address: str, *, now: float) -> None:
+        self._recent(self.client_key(address), now).append(now)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
         recent = self._seen.get(key)
         if recent is None:
             if len(self._seen) >= self.max_clients:
                 self._forget_idle(now)
             recent = self._seen[key] = deque()
-        while recent and recent[0][0] <= now - WINDOW_SECONDS:
+        while recent and recent[0] <= now - WINDOW_SECONDS:
             recent.popleft()
-        limit = self.per_hour if proven else self.per_hour_without_proof
-        if len(recent) >= limit:
-            return False
-        recent.append((now, proven))
-        return True
+        return recent
 
     def _forget_idle(self, now: float) -> None:
-        for key in [k for k, v in self._seen.items() if not v or v[-1][0] <= now - WINDOW_SECONDS]:
+        for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - WINDOW_SECONDS]:
             del self._seen[key]
         if len(self._seen) >= self.max_clients:  # a flood of distinct addresses: start over
             self._seen.clear()

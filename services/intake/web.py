@@ -193,6 +193,7 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
             return form_page(
                 request, lang, values=form, errors=result, campaign=campaign, status_code=422
             )
+        limiter.count(client, now=time.monotonic())
         return pages.render(
             request,
             "done.html",

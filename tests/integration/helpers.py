@@ -112,3 +112,22 @@ def read_topic(stack: Stack, topic: str) -> list[Any]:
             await consumer.stop()
 
     return asyncio.run(read())
+
+
+def wait_until_all_classified(stack: Stack, timeout: float = 60) -> None:
+    """Until every report intake holds has been classified, so a module that sent reports
+    without following them leaves no work in flight for the next module's assertions."""
+    from pymongo import MongoClient
+
+    client = MongoClient(stack.mongodb_uri)
+    try:
+        wait_until(
+            lambda: (
+                client["classifier"]["classifications"].count_documents({})
+                >= client["intake"]["reports"].count_documents({})
+            ),
+            timeout,
+            "every report classified",
+        )
+    finally:
+        client.close()

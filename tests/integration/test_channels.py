@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -20,9 +21,15 @@ from pymongo import MongoClient
 
 from deploy.local.stack import Stack, free_port
 from services.common import topics, tracking_code
-from tests.integration.helpers import read_topic, wait_for_stage
+from tests.integration.helpers import read_topic, wait_for_stage, wait_until_all_classified
 
 NARRATIVE = "村霸强收保护费，不交就打人。镇上每家店每月都要交五百元。"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def all_classified_afterwards(stack: Stack) -> Iterator[None]:
+    yield
+    wait_until_all_classified(stack)
 
 
 def code_on(page: str) -> str:
@@ -139,10 +146,14 @@ def test_a_poster_qr_code_opens_the_form_and_the_report_records_qr_and_campaign(
     with httpx.Client(base_url=stack.url("intake"), timeout=15) as browser:
         landing = browser.get("/", params={"via": "qr", "campaign": "metro-line-2"})
         assert 'name="campaign" value="metro-line-2"' in landing.text
+        assert 'name="via" value="qr"' in landing.text
         answer = browser.post(
             "/report",
             data={"narrative": NARRATIVE, "campaign": "metro-line-2", "via": "qr", "lang": "zh"},
         )
+        # A poster without a campaign still counts as a QR report.
+        plain = browser.get("/", params={"via": "qr"})
+        assert 'name="via" value="qr"' in plain.text and 'name="campaign"' not in plain.text
     assert answer.status_code == 201
     event = submitted_event(stack, code_on(answer.text))
     assert event["data"]["channel"] == "qr"

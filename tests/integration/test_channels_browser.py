@@ -20,12 +20,19 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.local.stack import Stack
 from services.common import tracking_code
+from tests.integration.helpers import wait_until_all_classified
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 NARRATIVE_ZH = "村霸强收保护费，不交就打人。镇上每家店每月都要交五百元。"
 NARRATIVE_EN = "The village bully extorts protection money from every shop on the street."
+
+
+@pytest.fixture(scope="module", autouse=True)
+def all_classified_afterwards(stack: Stack) -> Iterator[None]:
+    yield
+    wait_until_all_classified(stack)
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +79,17 @@ def wait_for(driver: WebDriver, css: str, timeout: float = 15):  # type: ignore[
     return WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
 
 
-def fill_and_send(driver: WebDriver, narrative: str, city: str) -> str:
-    driver.find_element(By.ID, "narrative").send_keys(narrative)
-    driver.find_element(By.ID, "location-city").send_keys(city)
-    # The proof of work runs while the reporter types; the page's script fills it in.
+def wait_for_proof_of_work(driver: WebDriver) -> None:
+    """The page's script does it while a person types (a person takes longer than this)."""
     WebDriverWait(driver, 15).until(
         lambda d: d.find_element(By.NAME, "pow_nonce").get_attribute("value")
     )
+
+
+def fill_and_send(driver: WebDriver, narrative: str, city: str) -> str:
+    driver.find_element(By.ID, "narrative").send_keys(narrative)
+    driver.find_element(By.ID, "location-city").send_keys(city)
+    wait_for_proof_of_work(driver)
     driver.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
     return wait_for(driver, "#tracking-code").text.strip()
 
@@ -187,6 +198,7 @@ def test_a_reporter_switches_to_english_and_reports(stack: Stack, browser: WebDr
 def test_an_empty_narrative_is_shown_next_to_the_field(stack: Stack, browser: WebDriver) -> None:
     browser.get(stack.url("intake") + "/?lang=en")
     browser.find_element(By.ID, "location-city").send_keys("Changsha")
+    wait_for_proof_of_work(browser)
     browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
     error = wait_for(browser, "#narrative-error")
     assert "required" in error.text

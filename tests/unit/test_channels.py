@@ -74,18 +74,31 @@ def test_every_page_text_exists_in_both_languages():
 
 def test_a_client_is_limited_per_hour_more_strictly_without_a_proof_of_work():
     limiter = RateLimiter(per_hour=3, per_hour_without_proof=1)
-    assert limiter.allow("203.0.113.9", proven=False, now=0)
-    assert not limiter.allow("203.0.113.9", proven=False, now=1)
-    assert limiter.allow("203.0.113.9", proven=True, now=2)
-    assert limiter.allow("203.0.113.9", proven=True, now=3)
-    assert not limiter.allow("203.0.113.9", proven=True, now=4)
-    assert limiter.allow("198.51.100.1", proven=False, now=5)  # another client is not affected
-    assert limiter.allow("203.0.113.9", proven=False, now=3604)  # the hour has passed
+
+    def send(address: str, proven: bool, now: float) -> bool:
+        allowed = limiter.allow(address, proven=proven, now=now)
+        if allowed:
+            limiter.count(address, now=now)
+        return allowed
+
+    assert send("203.0.113.9", proven=False, now=0)
+    assert not send("203.0.113.9", proven=False, now=1)
+    assert send("203.0.113.9", proven=True, now=2)
+    assert send("203.0.113.9", proven=True, now=3)
+    assert not send("203.0.113.9", proven=True, now=4)
+    assert send("198.51.100.1", proven=False, now=5)  # another client is not affected
+    assert send("203.0.113.9", proven=False, now=3604)  # the hour has passed
+
+
+def test_only_accepted_reports_count_against_the_limit():
+    limiter = RateLimiter(per_hour=3, per_hour_without_proof=1)
+    for second in range(10):  # a reporter fixing the form again and again
+        assert limiter.allow("203.0.113.9", proven=False, now=second)
 
 
 def test_the_limiter_keeps_no_client_address():
     limiter = RateLimiter(per_hour=3, per_hour_without_proof=1)
-    limiter.allow("203.0.113.9", proven=False, now=0)
+    limiter.count("203.0.113.9", now=0)
     assert "203.0.113.9" not in repr(limiter.__dict__)
     # A fresh limiter (a restart) hashes the same address differently: nothing to correlate.
     assert RateLimiter(3, 1).client_key("203.0.113.9") != limiter.client_key("203.0.113.9")

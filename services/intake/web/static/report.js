@@ -18,15 +18,19 @@
     copy.addEventListener("click", function () {
       var code = document.getElementById("tracking-code");
       var done = function () { copy.textContent = copy.dataset.copied; };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(code.textContent.trim()).then(done, function () {});
-      } else {
+      // Selecting the code and copying works where the clipboard API is missing or refused.
+      var bySelection = function () {
         var range = document.createRange();
         range.selectNodeContents(code);
         var selection = window.getSelection();
         selection.removeAllRanges();
         selection.addRange(range);
-        try { document.execCommand("copy"); done(); } catch (e) { /* selected for the user */ }
+        try { if (document.execCommand("copy")) done(); } catch (e) { /* left selected */ }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(code.textContent.trim()).then(done, bySelection);
+      } else {
+        bySelection();
       }
     });
   }
