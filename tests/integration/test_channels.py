@@ -320,6 +320,8 @@ def test_a_wechat_conversation_becomes_one_report_and_the_code_comes_back(stack:
     assert stored_report(stack, event)["narrative"] == "\n".join(parts)
     status = wait_for_stage(stack, code.group(0), "classified")
     assert status["stage"] == "classified"
+    log = stack.processes["intake"].log_text()
+    assert canary not in log and sender not in log and code.group(0) not in log
 
 
 def test_a_weibo_conversation_becomes_a_report_with_the_code_in_the_reply(stack: Stack) -> None:

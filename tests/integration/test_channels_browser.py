@@ -141,6 +141,10 @@ def test_a_reporter_reports_in_chinese_keeps_the_code_and_follows_it(
     screenshot(browser, "done-zh")
 
     status_link.click()
+    # What the copy button put on the clipboard is what the reporter pastes here.
+    field = wait_for(browser, "#code")
+    field.send_keys(Keys.CONTROL, "v")
+    assert field.get_attribute("value") == code
     first = check_status(browser, code)
     assert first in ("received", "classified")
     history = follow_until_classified(browser, code)
@@ -222,3 +226,21 @@ def test_a_mistyped_code_gets_the_typo_message(stack: Stack, browser: WebDriver)
     assert "错字" in error.text
     assert browser.find_elements(By.ID, "current-stage") == []
     screenshot(browser, "status-typo-zh")
+
+
+def test_a_clerk_signs_in_and_enters_a_phone_call(stack: Stack, browser: WebDriver) -> None:
+    browser.get(stack.url("intake") + "/staff/entry?lang=en")
+    assert "/staff/sign-in" in browser.current_url  # not signed in yet
+    browser.find_element(By.ID, "token").send_keys(stack.staff_token("clerk", subject="clerk-3"))
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(browser, "#source_reference").send_keys("CALL-2026-11-28-017")
+    assert browser.find_element(By.CSS_SELECTOR, "input[value=phone]").is_selected()
+    browser.find_element(By.ID, "narrative").send_keys(NARRATIVE_ZH)
+    screenshot(browser, "staff-entry-en")
+    browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    code = wait_for(browser, "#tracking-code").text.strip()
+    assert tracking_code.normalize(code) is not None
+    assert "Give the reporter this tracking code" in browser.page_source
+    screenshot(browser, "staff-done-en")
+    # The token never reaches the page's scripts: the cookie is HttpOnly.
+    assert "tipline_staff" not in browser.execute_script("return document.cookie")
