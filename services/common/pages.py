@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -81,8 +82,15 @@ class Pages:
         **context: Any,
     ) -> HTMLResponse:
         text: Mapping[str, str] = TEXTS[lang]
+        other_lang = "en" if lang == "zh" else "zh"
+        # The switch keeps the rest of the address (a QR code's campaign, say).
+        query = {**request.query_params, "lang": other_lang}
         body = self.environment.get_template(template).render(
-            t=text, lang=lang, other_lang="en" if lang == "zh" else "zh", **context
+            t=text,
+            lang=lang,
+            other_lang=other_lang,
+            switch_language_href=f"{request.url.path}?{urlencode(query)}",
+            **context,
         )
         response = HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
         if request.query_params.get("lang") in LANGUAGES:

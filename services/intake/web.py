@@ -165,6 +165,11 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
         tag = forms.campaign_or_none(campaign) if via == "qr" else None
         return form_page(request, choose_language(request), campaign=tag, values={"via": via or ""})
 
+    @router.get("/report", response_model=None)
+    async def report_page_again(request: Request) -> RedirectResponse:
+        # A language switch on an answered form, or a bookmark: back to the empty form.
+        return RedirectResponse(f"/?lang={choose_language(request)}", status_code=303)
+
     @router.post("/report", response_class=HTMLResponse)
     async def report_from_form(request: Request) -> HTMLResponse:
         form = await read_form(request)

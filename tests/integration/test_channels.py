@@ -77,6 +77,7 @@ def test_the_form_works_without_javascript_and_shows_the_code_once(stack: Stack)
     assert answer.status_code == 201
     code = code_on(answer.text)
     assert tracking_code.normalize(code) is not None
+    assert 'aria-label="language"' not in answer.text  # nothing to click away from the code
     event = submitted_event(stack, code)
     assert event["data"]["channel"] == "web"
     assert stored_report(stack, event)["location"] == {"city": "长沙"}
@@ -113,6 +114,9 @@ def test_each_invalid_field_is_named_in_the_page_in_the_readers_language(stack: 
     assert "<details open>" in answer.text  # the contact section opens to show its error
     assert "not-an-email" in answer.text  # kept in its field, so it can be corrected
     assert 'id="tracking-code"' not in answer.text
+    # The language switch on the answered form leads back to a form, never to an error.
+    again = httpx.get(f"{stack.url('intake')}/report?lang=en", follow_redirects=True, timeout=10)
+    assert again.status_code == 200 and "Report anonymously" in again.text
 
 
 def test_the_status_page_takes_the_code_by_post_and_tells_a_typo_from_an_unknown_code(
@@ -147,6 +151,8 @@ def test_a_poster_qr_code_opens_the_form_and_the_report_records_qr_and_campaign(
         landing = browser.get("/", params={"via": "qr", "campaign": "metro-line-2"})
         assert 'name="campaign" value="metro-line-2"' in landing.text
         assert 'name="via" value="qr"' in landing.text
+        # Switching language keeps the poster's campaign.
+        assert "?via=qr&amp;campaign=metro-line-2&amp;lang=en" in landing.text
         answer = browser.post(
             "/report",
             data={"narrative": NARRATIVE, "campaign": "metro-line-2", "via": "qr", "lang": "zh"},
