@@ -135,6 +135,7 @@ class Step(StrEnum):
     TOO_SHORT = "too_short"  # asked to submit with too little to go on
     SUBMIT = "submit"
     CANCELLED = "cancelled"
+    TOO_MANY = "too_many"  # this sender sent more reports this hour than anyone plausibly does
 
 
 def next_step(incoming: IncomingMessage, collected_length: int) -> Step:
@@ -175,6 +176,10 @@ REPLIES = {
         "There is too little to go on: please describe what happened, then send 'submit'."
     ),
     Step.CANCELLED: ("已放弃，内容已删除。\nDiscarded; nothing was kept."),
+    Step.TOO_MANY: (
+        "一小时内提交次数过多，请稍后再发送“提交”。您写的内容仍然保留。\n"
+        "Too many reports this hour: send 'submit' again later. What you wrote is kept."
+    ),
 }
 
 

@@ -267,7 +267,17 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
 
     @router.post("/staff/sign-out", response_model=None)
     async def sign_out(request: Request) -> Response:
+        form = await read_form(request)
         lang = choose_language(request)
+        # Only this clerk's own page may sign them out (the CSRF token), or a dead session.
+        try:
+            principal: Principal | None = clerk(request)
+        except HTTPException:
+            principal = None
+        if principal is not None and not hmac.compare_digest(
+            form.get("csrf", ""), csrf_for(principal)
+        ):
+            raise HTTPException(status_code=403, detail="the form expired; sign out again")
         response = to_sign_in(lang)
         response.delete_cookie(STAFF_COOKIE, path="/staff")
         return response

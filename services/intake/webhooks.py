@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from services.common.events import Channel
 from services.common.settings import IntakeSettings
 from services.intake import messaging
+from services.intake.abuse import RateLimiter
 from services.intake.adapters import ConversationStore
 from services.intake.domain import ReportAccepted, ReportIn
 
@@ -36,6 +38,9 @@ def webhooks_router(settings: IntakeSettings) -> APIRouter:
         if settings.weibo_app_secret
         else None,
     }
+
+    # A platform account is one person: the same allowance as a browser that did the work.
+    limiter = RateLimiter(settings.web_submissions_per_hour, settings.web_submissions_per_hour)
 
     def verified(platform: str, request: Request) -> None:
         platform_secret = platform_secrets[platform]
@@ -83,11 +88,14 @@ def webhooks_router(settings: IntakeSettings) -> APIRouter:
             return messaging.REPLIES[step]
         if step is not messaging.Step.SUBMIT:
             return messaging.REPLIES[step]
+        if not limiter.allow(cid, proven=True, now=time.monotonic()):
+            return messaging.REPLIES[messaging.Step.TOO_MANY]
         report = ReportIn(channel=channel, narrative=messaging.narrative_from(parts))
         # Keyed by the message that asked to submit: a retry of it cannot make a second report.
         answer = await request.app.state.submit(report, f"{platform}:{seen}")
         if not isinstance(answer, ReportAccepted):
             raise HTTPException(status_code=409, detail="this message was already used")
+        limiter.count(cid, now=time.monotonic())
         reply = messaging.submitted_reply(answer.tracking_code, status_page)
         await store.finish(cid, reply, seen)
         return reply

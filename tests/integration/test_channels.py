@@ -234,6 +234,10 @@ def test_a_clerk_signs_in_enters_a_letter_and_gets_the_code_for_the_reporter(
         forged = browser.post("/staff/entry", data={**fields, "csrf": "0" * 64})
         assert forged.status_code == 403
         entered = browser.post("/staff/entry", data={**fields, "csrf": csrf.group(1)})
+        assert browser.post("/staff/sign-out", data={"csrf": "0" * 64}).status_code == 403
+        signed_out = browser.post("/staff/sign-out", data={"csrf": csrf.group(1)})
+        assert signed_out.status_code == 303
+        assert browser.get("/staff/entry").status_code == 303  # signed out: to the sign-in
     assert entered.status_code == 201
     assert "Give the reporter this tracking code" in entered.text
     event = submitted_event(stack, code_on(entered.text))
@@ -367,7 +371,7 @@ def test_a_weibo_conversation_becomes_a_report_with_the_code_in_the_reply(stack:
 # --- abuse resistance ------------------------------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def strict_intake(stack: Stack):  # type: ignore[no-untyped-def]
     """A second intake on the same database and broker, with small limits, so counting
     submissions does not depend on what other tests sent."""
@@ -411,3 +415,22 @@ def test_submissions_are_limited_per_client_and_a_proof_of_work_earns_more(
     # The client's address is never written (uvicorn's own start-up line names where it listens).
     log = strict_intake.processes["intake"].log_text().splitlines()
     assert not [line for line in log if "127.0.0.1" in line and "running on" not in line]
+
+
+def test_one_messaging_account_cannot_flood_reports(strict_intake: Stack) -> None:
+    url = f"{strict_intake.url('intake')}/channels/wechat"
+    token = strict_intake.secrets["WECHAT_TOKEN"]
+    replies = []
+    for number in range(4):
+        for kind, text in (("part", NARRATIVE), ("submit", "提交")):
+            answer = httpx.post(
+                url,
+                params=signed(token),
+                content=wechat_text("o-flooder", text, f"{kind}-{number}"),
+                timeout=15,
+            )
+            assert answer.status_code == 200
+        replies.append(reply_text(answer.text))
+    codes = [re.search(r"[0-9A-Z]{3}(?:-[0-9A-Z]{3}){6}", reply) for reply in replies]
+    assert all(codes[:3]) and codes[3] is None  # the limit here is 3 an hour
+    assert "Too many reports this hour" in replies[3]
