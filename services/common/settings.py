@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.crypto import Keyring
@@ -128,6 +128,12 @@ class ChannelSettings(CommonSettings):
     )
     proof_of_work_bits: int = Field(default=14, ge=1, le=24, alias="PROOF_OF_WORK_BITS")
     conversation_ttl_hours: int = Field(default=24, ge=1, alias="CONVERSATION_TTL_HOURS")
+
+    @field_validator("wechat_token", "weibo_app_secret", mode="before")
+    @classmethod
+    def _empty_means_off(cls, value: object) -> object:
+        # An empty secret would let anyone sign: empty (as compose passes an unset one) is off.
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class IntakeSettings(

@@ -210,3 +210,12 @@ def test_a_conversation_collects_until_the_reporter_submits_or_cancels():
     assert messaging.next_step(message("取消"), 40) is messaging.Step.CANCELLED
     assert messaging.next_step(message("x" * 100), 19_950) is messaging.Step.TOO_LONG
     assert messaging.narrative_from([" a ", "", "b"]) == "a\nb"
+
+
+def test_an_empty_webhook_secret_switches_the_webhook_off(monkeypatch: pytest.MonkeyPatch):
+    from services.common.settings import ChannelSettings
+
+    monkeypatch.setenv("WECHAT_TOKEN", "")
+    monkeypatch.setenv("WEIBO_APP_SECRET", "  ")
+    settings = ChannelSettings()
+    assert settings.wechat_token is None and settings.weibo_app_secret is None
