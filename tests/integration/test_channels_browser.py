@@ -16,6 +16,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.local.stack import Stack
@@ -90,7 +92,7 @@ def fill_and_send(driver: WebDriver, narrative: str, city: str) -> str:
     driver.find_element(By.ID, "narrative").send_keys(narrative)
     driver.find_element(By.ID, "location-city").send_keys(city)
     wait_for_proof_of_work(driver)
-    driver.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    submit_and_wait_for_the_next_page(driver, "#report-form button[type=submit]")
     return wait_for(driver, "#tracking-code").text.strip()
 
 
@@ -98,8 +100,19 @@ def check_status(driver: WebDriver, code: str) -> str:
     field = wait_for(driver, "#code")
     field.clear()
     field.send_keys(code)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit_and_wait_for_the_next_page(driver, "form button[type=submit]")
     return wait_for(driver, "#current-stage").get_attribute("data-stage") or ""
+
+
+def submit_and_wait_for_the_next_page(driver: WebDriver, button: str) -> None:
+    click_and_wait_for_the_next_page(driver, driver.find_element(By.CSS_SELECTOR, button))
+
+
+def click_and_wait_for_the_next_page(driver: WebDriver, element: WebElement) -> None:
+    """Clicks and waits until the old page is gone, so nothing is read from it by mistake."""
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old_page))
 
 
 def follow_until_classified(driver: WebDriver, code: str) -> list[str]:
@@ -140,7 +153,7 @@ def test_a_reporter_reports_in_chinese_keeps_the_code_and_follows_it(
     assert code not in (status_link.get_attribute("href") or "")
     screenshot(browser, "done-zh")
 
-    status_link.click()
+    click_and_wait_for_the_next_page(browser, status_link)
     # What the copy button put on the clipboard is what the reporter pastes here.
     field = wait_for(browser, "#code")
     field.send_keys(Keys.CONTROL, "v")
@@ -183,7 +196,7 @@ def test_the_shortest_path_is_one_required_field_and_one_button(
 
 def test_a_reporter_switches_to_english_and_reports(stack: Stack, browser: WebDriver) -> None:
     browser.get(stack.url("intake") + "/")
-    browser.find_element(By.LINK_TEXT, "English").click()
+    click_and_wait_for_the_next_page(browser, browser.find_element(By.LINK_TEXT, "English"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert "Report anonymously" in browser.find_element(By.TAG_NAME, "h1").text
     screenshot(browser, "form-en")
@@ -191,7 +204,7 @@ def test_a_reporter_switches_to_english_and_reports(stack: Stack, browser: WebDr
     code = fill_and_send(browser, NARRATIVE_EN, "Changsha")
     assert "shown only this once" in browser.page_source
     screenshot(browser, "done-en")
-    browser.find_element(By.ID, "status-link").click()
+    click_and_wait_for_the_next_page(browser, browser.find_element(By.ID, "status-link"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     history = follow_until_classified(browser, code)
     assert history == ["submitted", "received", "classified"]
@@ -203,7 +216,7 @@ def test_an_empty_narrative_is_shown_next_to_the_field(stack: Stack, browser: We
     browser.get(stack.url("intake") + "/?lang=en")
     browser.find_element(By.ID, "location-city").send_keys("Changsha")
     wait_for_proof_of_work(browser)
-    browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    submit_and_wait_for_the_next_page(browser, "#report-form button[type=submit]")
     error = wait_for(browser, "#narrative-error")
     assert "required" in error.text
     narrative = browser.find_element(By.ID, "narrative")
@@ -221,7 +234,7 @@ def test_a_mistyped_code_gets_the_typo_message(stack: Stack, browser: WebDriver)
     symbols[0] = "1" if symbols[0] != "1" else "2"  # one wrong symbol: the check catches it
     browser.get(stack.url("tracker") + "/status?lang=zh")
     browser.find_element(By.ID, "code").send_keys("".join(symbols))
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit_and_wait_for_the_next_page(browser, "form button[type=submit]")
     error = wait_for(browser, "#code-error")
     assert "错字" in error.text
     assert browser.find_elements(By.ID, "current-stage") == []
@@ -232,12 +245,12 @@ def test_a_clerk_signs_in_and_enters_a_phone_call(stack: Stack, browser: WebDriv
     browser.get(stack.url("intake") + "/staff/entry?lang=en")
     assert "/staff/sign-in" in browser.current_url  # not signed in yet
     browser.find_element(By.ID, "token").send_keys(stack.staff_token("clerk", subject="clerk-3"))
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit_and_wait_for_the_next_page(browser, "form button[type=submit]")
     wait_for(browser, "#source_reference").send_keys("CALL-2026-11-28-017")
     assert browser.find_element(By.CSS_SELECTOR, "input[value=phone]").is_selected()
     browser.find_element(By.ID, "narrative").send_keys(NARRATIVE_ZH)
     screenshot(browser, "staff-entry-en")
-    browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    submit_and_wait_for_the_next_page(browser, "#report-form button[type=submit]")
     code = wait_for(browser, "#tracking-code").text.strip()
     assert tracking_code.normalize(code) is not None
     assert "Give the reporter this tracking code" in browser.page_source
