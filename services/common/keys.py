@@ -50,7 +50,11 @@ class DataKeyLocation:
 
 
 # Every place a wrapped data key is kept. A new owner of private data adds itself here.
-DATA_KEY_LOCATIONS = (DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),)
+DATA_KEY_LOCATIONS = (
+    DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),
+    # Messages between reporter and investigators, and staff notes, per case (= report id).
+    DataKeyLocation("TRACKER_DATABASE", "tracker", "cases", "data_key"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:

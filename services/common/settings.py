@@ -129,9 +129,16 @@ class ClassifierSettings(InternalApiSettings):
     database: str = Field(default="classifier", alias="CLASSIFIER_DATABASE")
 
 
-class TrackerSettings(TrackingCodeSettings):
+class TrackerSettings(TrackingCodeSettings, KeyringSettings, StaffAuthSettings):
     http_port: int = Field(default=8082, alias="TRACKER_PORT")
     database: str = Field(default="tracker", alias="TRACKER_DATABASE")
+    # The routing table (services/tracker/routing.toml when unset).
+    routing_file: Path | None = Field(default=None, alias="TRACKER_ROUTING_FILE")
+    # The EU whistleblower directive's clock, configurable per office.
+    acknowledgement_days: float = Field(default=7, gt=0, alias="ACKNOWLEDGEMENT_DAYS")
+    feedback_days: float = Field(default=90, gt=0, alias="FEEDBACK_DAYS")
+    # A cluster with this many open reports and none under investigation is flagged.
+    idle_cluster_min_reports: int = Field(default=3, ge=2, alias="IDLE_CLUSTER_MIN_REPORTS")
 
 
 class AuditSettings(CommonSettings):
