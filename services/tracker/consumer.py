@@ -172,6 +172,7 @@ async def classify_and_route(
             )
         ],
         {
+            "state": Stage.ASSIGNED.value,
             "scope": scope(decision.province, decision.team),
             **workflow.deadlines.on_feedback(now, Stage.ASSIGNED),
         },

@@ -1,5 +1,6 @@
 """The case's stage machine, routing and deadline clock, without infrastructure."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_a_case_can_go_from_submission_to_closure_through_every_stage():
         Stage.CONCLUDED,
         Stage.CLOSED,
     ]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in itertools.pairwise(path):
         check_transition(current, target)
 
 
@@ -142,7 +143,9 @@ def test_an_unacknowledged_report_is_overdue_after_seven_days():
 def test_a_concluded_case_owes_no_more_feedback_and_a_closed_one_nothing():
     policy = DeadlinePolicy()
     assert policy.on_feedback(T0, Stage.CONCLUDED)["due.feedback"] is None
-    assert overdue_kinds(_case(state="closed", acknowledged_at=None), T0 + timedelta(days=400)) == []
+    assert (
+        overdue_kinds(_case(state="closed", acknowledged_at=None), T0 + timedelta(days=400)) == []
+    )
 
 
 def test_deadlines_are_configurable():
