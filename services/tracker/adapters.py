@@ -23,6 +23,7 @@ from services.tracker.domain import (
 
 # What the reporter's view needs; never the staff notes.
 REPORTER_VIEW = {
+    "timeline.event_id": 1,
     "timeline.stage": 1,
     "timeline.at": 1,
     "timeline.conclusion": 1,
