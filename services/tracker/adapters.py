@@ -244,6 +244,11 @@ class CaseStore:
             .to_list(limit)
         )
 
+    async def listing(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        return await (
+            self.cases.find(query, STAFF_SUMMARY).sort("opened_at", ASCENDING).to_list(limit)
+        )
+
     async def load(self, now: datetime) -> list[dict[str, Any]]:
         cursor = await self.cases.aggregate(load_pipeline(now, now - timedelta(days=7)))
         return [load_row(row) async for row in cursor]

@@ -365,20 +365,33 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
     ) -> dict[str, Any]:
         now = as_of or clock()
         cases = await request.app.state.store.overdue(now, limit)
-        return {
-            "as_of": now,
-            "cases": [
-                {
-                    "report_id": c["_id"],
-                    "stage": c.get("state"),
-                    "province": c.get("province"),
-                    "scope": c.get("scope"),
-                    "due": _due(c),
-                    "overdue": [k.value for k in overdue_kinds(c, now)],
-                }
-                for c in cases
-            ],
-        }
+        return {"as_of": now, "cases": [_summary(c, now) for c in cases]}
+
+    @app.get(
+        "/v1/cases",
+        tags=["cases"],
+        summary="The cases you may see, oldest first: a team's work queue",
+    )
+    async def cases(
+        request: Request,
+        principal: Principal = worker,
+        stage: Annotated[Stage | None, Query()] = None,
+        team: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if principal.role is not Role.SUPERVISOR:
+            query["$or"] = [
+                {"scope.province": {"$in": sorted(principal.provinces)}},
+                {"scope.team": {"$in": sorted(principal.teams)}},
+            ]
+        if stage is not None:
+            query["state"] = stage.value
+        if team is not None:
+            query["scope.team"] = team
+        now = clock()
+        found = await request.app.state.store.listing(query, limit)
+        return {"cases": [_summary(c, now) for c in found]}
 
     @app.get(
         "/v1/load",
@@ -707,6 +720,18 @@ def _due(case: dict[str, Any]) -> dict[str, datetime | None]:
     return {
         kind: as_utc(due[kind]) if due.get(kind) else None
         for kind in ("acknowledgement", "feedback")
+    }
+
+
+def _summary(case: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "report_id": case["_id"],
+        "stage": case.get("state"),
+        "province": case.get("province"),
+        "scope": case.get("scope"),
+        "opened_at": as_utc(case["opened_at"]),
+        "due": _due(case),
+        "overdue": [k.value for k in overdue_kinds(case, now)],
     }
 
 

@@ -136,7 +136,7 @@ async def classify_and_route(
             "province": classification.province,
             "city": classification.city,
             "official_involvement": classification.official_involvement,
-            "cluster_id": cluster_of(classification),
+            "cluster_id": cluster_of(classification, event.data.get("classification") or {}),
         },
     )
     decision = route(

@@ -251,9 +251,10 @@ def scope(province: str | None, team: str | None) -> dict[str, str | None]:
     return {"province": province, "team": team}
 
 
-def cluster_of(classification: Classification) -> str | None:
-    # Linking reports into clusters is the sifting work's; read it once it is there.
-    value = getattr(classification, "cluster_id", None)
+def cluster_of(classification: Classification, raw: dict[str, Any]) -> str | None:
+    """The cluster of linked reports this one belongs to. Linking is the sifting work's; until
+    `Classification` names the field, it is read from the event as sent."""
+    value = getattr(classification, "cluster_id", None) or raw.get("cluster_id")
     return str(value) if value else None
 
 

@@ -202,7 +202,11 @@ def test_staff_endpoints_check_the_token_the_role_and_the_scope(stack: Stack):
     assert get(stack, path, by_team).status_code == 200
 
 
-def test_an_official_involvement_case_is_routed_away_from_its_own_region(stack: Stack):
+def classified_elsewhere(
+    stack: Stack, official_involvement: bool = False, cluster_id: str | None = None
+) -> str:
+    """A classification arriving from the classifier for a report the tracker has not seen
+    submitted yet (stages can arrive in any order): the tracker opens and routes the case."""
     report_id = str(uuid.uuid4())
     classified = new_event(
         source="tipline/classifier",
@@ -217,18 +221,27 @@ def test_an_official_involvement_case_is_routed_away_from_its_own_region(stack: 
                 province="hunan",
                 city="changsha",
                 rules_version="test",
-                official_involvement=True,
+                official_involvement=official_involvement,
             ),
         ),
     )
-    produce(stack, topics.REPORT_STAGE, classified.to_bytes(), key=report_id.encode())
+    body = json.loads(classified.to_bytes())
+    if cluster_id is not None:  # the sifting work adds clusters to the classification
+        body["data"]["classification"]["cluster_id"] = cluster_id
+    produce(stack, topics.REPORT_STAGE, json.dumps(body).encode(), key=report_id.encode())
     boss = staff(stack, "supervisor")
 
     def assigned() -> bool:
         answer = get(stack, f"/v1/cases/{report_id}", boss)
         return answer.status_code == 200 and answer.json()["stage"] == "assigned"
 
-    wait_until(assigned, 30, "routing of the official-involvement case")
+    wait_until(assigned, 30, "routing of the case")
+    return report_id
+
+
+def test_an_official_involvement_case_is_routed_away_from_its_own_region(stack: Stack):
+    report_id = classified_elsewhere(stack, official_involvement=True)
+    boss = staff(stack, "supervisor")
     case = get(stack, f"/v1/cases/{report_id}", boss).json()
     assert case["scope"] == {"province": None, "team": "central-inspection"}
     decision = next(e for e in case["timeline"] if e["stage"] == "assigned")["routing"]
@@ -342,3 +355,32 @@ def test_messages_are_stored_sealed(stack: Stack):
     stored = repr(raw)
     assert "CANARY-Q-7781" not in stored and "CANARY-A-7781" not in stored
     assert raw is not None and raw["data_key"]["kid"]
+
+
+def test_a_cluster_with_many_reports_and_no_investigation_is_flagged(stack: Stack):
+    cluster = f"cluster-{uuid.uuid4()}"
+    reports = [classified_elsewhere(stack, cluster_id=cluster) for _ in range(3)]
+    boss = staff(stack, "supervisor")
+
+    def flagged() -> list[dict[str, Any]]:
+        answer = get(stack, "/v1/load", boss).json()["idle_clusters"]
+        return [c for c in answer if c["cluster_id"] == cluster]
+
+    [idle] = flagged()
+    assert idle["reports"] == 3 and idle["provinces"] == ["hunan"]
+    post(stack, f"/v1/cases/{reports[0]}/investigate", hunan_investigator(stack))
+    assert flagged() == []
+
+
+def test_an_investigator_lists_only_the_cases_in_scope(stack: Stack):
+    _, report_id = new_assigned_case(stack)
+
+    def listed(headers: dict[str, str], **params: str) -> list[str]:
+        answer = get(stack, "/v1/cases", headers, limit="1000", **params)
+        assert answer.status_code == 200
+        return [c["report_id"] for c in answer.json()["cases"]]
+
+    assert report_id in listed(hunan_investigator(stack), stage="assigned")
+    assert report_id not in listed(hunan_investigator(stack), stage="closed")
+    assert report_id not in listed(staff(stack, "investigator", provinces=["hebei"]))
+    assert report_id in listed(staff(stack, "supervisor"), team="inspection-hunan")
