@@ -209,7 +209,7 @@ def classified_elsewhere(
     submitted yet (stages can arrive in any order): the tracker opens and routes the case."""
     report_id = str(uuid.uuid4())
     classified = new_event(
-        source="tipline/classifier",
+        source="tests/sifting",
         type=STAGE_CHANGED_V1,
         subject=report_id,
         data=StageChanged(
