@@ -68,6 +68,9 @@ log = logging.getLogger(__name__)
 
 READ_POOL_SIZE = 8
 OUTBOX_SWEEP_SECONDS = 2.0
+# Messages live in the case document (MongoDB caps a document at 16 MB): enough for any real
+# exchange, and a bound on what one code holder can pile up.
+MAX_MESSAGES_PER_CASE = 500
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("routing.toml")
 
 # The URL holds the code: never cache it, never send it on as a referrer.
@@ -295,6 +298,16 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
                     "error": "case_finished",
                     "reason": "this case is concluded and takes no more messages; "
                     "to report something new, make a new report",
+                },
+                headers=PRIVATE_HEADERS,
+            )
+        if len(case.get("messages", [])) >= MAX_MESSAGES_PER_CASE:
+            return JSONResponse(
+                status_code=409,
+                content={
+                    "error": "too_many_messages",
+                    "reason": "this case holds as many messages as it can; make a new report "
+                    "for anything further",
                 },
                 headers=PRIVATE_HEADERS,
             )
