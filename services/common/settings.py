@@ -134,6 +134,6 @@ class TrackerSettings(TrackingCodeSettings):
     database: str = Field(default="tracker", alias="TRACKER_DATABASE")
 
 
-class AuditSettings(CommonSettings):
+class AuditSettings(StaffAuthSettings):
     http_port: int = Field(default=8083, alias="AUDIT_PORT")
     database: str = Field(default="audit", alias="AUDIT_DATABASE")
