@@ -493,6 +493,12 @@ def main() -> int:
         print("Starting intake, classifier, tracker and audit…", flush=True)
         stack.start_services()
         print("\n".join(stack.summary()), flush=True)
+        print(
+            "A staff token (e.g. a supervisor's): "
+            f"TOKEN_PRIVATE_KEY_FILE={run_dir / 'keys' / 'token-signing.pem'} "
+            f"{sys.executable} -m services.common.tokens issue --subject me --role supervisor",
+            flush=True,
+        )
         print(f"Logs: {log_dir}/. Press Ctrl-C to stop everything.", flush=True)
         while not stopping:
             for process in stack.processes.values():
