@@ -28,10 +28,26 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
             "messaging_handle": f"{CANARY}-handle",
         },
     }
-    code = submit(stack, report).json()["tracking_code"]
+    # The client's own details are planted too: intake must keep no fingerprint of it.
+    code = submit(stack, report, **{"User-Agent": f"{CANARY}-agent"}).json()["tracking_code"]
     wait_for_stage(stack, code, "classified")
     secrets = (CANARY, CANARY.lower(), "137 7777 2468", code, code.replace("-", ""))
     report_id = _report_id(stack, code)
+    stored = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one({"_id": report_id})
+    assert set(stored) <= {
+        "_id",
+        "received_at",
+        "channel",
+        "language",
+        "tracking_code_hash",
+        "data_key",
+        "sealed",
+        "scope",
+        "outbox",
+        "outbox_pending",
+        "idempotency",
+    }
+    assert "127.0.0.1" not in str(stored)
 
     # The one place the canaries may appear: an audited read by a supervisor.
     supervisor = {
