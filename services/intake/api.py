@@ -27,6 +27,7 @@ from services.common.auth import (
     out_of_scope,
     refreshing,
 )
+from services.common.crypto import KeyringError
 from services.common.events import utcnow
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime
@@ -223,6 +224,28 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             purpose=purpose,
         )
         return {"report_id": report_id, "scope": scope, **open_report(document, keyring, parts)}
+
+    @app.exception_handler(KeyringError)
+    async def sealed_content_does_not_open(request: Request, exc: KeyringError) -> JSONResponse:
+        # Never a partial or wrong answer: a report that does not open is an integrity alarm.
+        log.error(
+            "sealed report does not open",
+            extra={
+                "report_id": request.path_params.get("report_id"),
+                "error": type(exc).__name__,
+            },
+        )
+        return JSONResponse(
+            status_code=500,
+            content={
+                "detail": {
+                    "error": "sealed_content_does_not_open",
+                    "reason": "this report's sealed content does not open with the keys this "
+                    "service holds: it was altered, moved from another report, or its key was "
+                    "retired too early",
+                }
+            },
+        )
 
     app.state.staff_auth = staff_auth
     return app

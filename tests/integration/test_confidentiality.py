@@ -138,6 +138,31 @@ def test_reads_without_a_valid_token_role_scope_or_purpose_are_refused(stack: St
     assert len(read_topic(stack, topics.ACCESS)) == before  # nothing was read, nothing recorded
 
 
+def test_a_tampered_or_swapped_sealed_report_is_refused_not_shown(stack: Stack):
+    first, second = _classified_report(stack)[0], _classified_report(stack)[0]
+    reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+    originals = {r: reports.find_one({"_id": r}) for r in (first, second)}
+    supervisor = _staff(stack, "supervisor")
+    tampered = bytearray(originals[first]["sealed"]["content"])
+    tampered[-1] ^= 1
+    try:
+        # Another report's ciphertext, then its wrapped key, then a flipped bit.
+        for change in (
+            {"sealed": originals[second]["sealed"]},
+            {"data_key": originals[second]["data_key"]},
+            {"sealed.content": bytes(tampered)},
+        ):
+            reports.update_one({"_id": first}, {"$set": change})
+            answer = _read(stack, first, supervisor)
+            assert answer.status_code == 500
+            assert answer.json()["detail"]["error"] == "sealed_content_does_not_open"
+            assert "采砂" not in answer.text
+            reports.replace_one({"_id": first}, originals[first])
+    finally:
+        reports.replace_one({"_id": first}, originals[first])
+    assert _read(stack, first, supervisor).json()["narrative"] == REPORT["narrative"]
+
+
 def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stack):
     old_report = _classified_report(stack)[0]
     keyring_file = Path(stack.secrets["TIPLINE_KEYRING_FILE"])
