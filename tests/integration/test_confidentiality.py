@@ -138,6 +138,41 @@ def test_reads_without_a_valid_token_role_scope_or_purpose_are_refused(stack: St
     assert len(read_topic(stack, topics.ACCESS)) == before  # nothing was read, nothing recorded
 
 
+def test_a_token_issued_by_the_command_works_until_it_is_revoked(stack: Stack):
+    report_id = _classified_report(stack)[0]
+    keys_dir = Path(stack.secrets["TIPLINE_KEYRING_FILE"]).parent
+    env = {
+        **os.environ,
+        **stack.service_env(),
+        "TOKEN_PRIVATE_KEY_FILE": str(keys_dir / "token-signing.pem"),
+    }
+
+    def tokens(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "services.common.tokens", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    issued = tokens("issue", "--subject", "sup-9", "--role", "supervisor", "--hours", "1")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    headers = {"Authorization": f"Bearer {token}", **PURPOSE}
+    assert _read(stack, report_id, headers).status_code == 200
+    listed = tokens("list").stdout
+    assert "sup-9" in listed and token not in listed  # the register never keeps tokens
+
+    assert tokens("revoke", "--subject", "sup-9").returncode == 0
+    wait_until(lambda: _read(stack, report_id, headers).status_code == 401, 20, "revocation")
+    assert "revoked" in _read(stack, report_id, headers).json()["detail"]["reason"]
+    refused = tokens("issue", "--subject", "inv-1", "--role", "investigator")
+    assert refused.returncode == 2 and "--province or --team" in refused.stderr
+
+
 def test_a_tampered_or_swapped_sealed_report_is_refused_not_shown(stack: Stack):
     first, second = _classified_report(stack)[0], _classified_report(stack)[0]
     reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
