@@ -176,13 +176,21 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     @app.get("/internal/v1/reports/{report_id}/content", include_in_schema=False)
     async def report_content(report_id: str, request: Request) -> dict[str, Any]:
-        """For the classifier only: what was reported, without the reporter's contact."""
+        """For the classifier only: what was reported, never who reported it. Audited."""
         presented = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(presented.encode(), internal_token.encode()):
             raise HTTPException(status_code=401, detail="a valid service token is required")
         document = await request.app.state.store.sealed(report_id)
         if document is None:
             raise HTTPException(status_code=404, detail="no such report")
+        await record_access(
+            request.app.state.producer,
+            source=SOURCE,
+            service="classifier",
+            report_id=report_id,
+            fields=["content"],
+            purpose="automatic classification, entity extraction and linking",
+        )
         return open_report(document, keyring, ["content"])
 
     @app.get(
