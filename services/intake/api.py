@@ -16,6 +16,7 @@ from prometheus_client import Counter
 from pymongo.errors import DuplicateKeyError
 
 from services.common import kafka, mongo
+from services.common.auth import StaffAuth, TokenRegister, load_public_key, refreshing
 from services.common.events import utcnow
 from services.common.http import install_common
 from services.common.settings import IntakeSettings
@@ -28,6 +29,8 @@ from services.intake.domain import (
     open_answer,
     request_fingerprint,
 )
+from services.intake.evidence_api import evidence_router, sweep_abandoned
+from services.intake.evidence_store import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +65,21 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         app.state.store, app.state.relay, app.state.client = store, relay, client
         app.state.producer = None
         tasks = [asyncio.create_task(store.inserter.run())]
+        # Evidence files: sealed chunk store, staff tokens for downloads, abandoned uploads.
+        app.state.evidence = EvidenceStore(client[settings.database], settings.keyring())
+        await app.state.evidence.create_indexes()
+        app.state.staff_auth = StaffAuth(
+            load_public_key(settings.public_key_pem()),
+            TokenRegister(client[settings.staff_database]),
+            settings.token_revocation_refresh_seconds,
+        )
+        abandoned_after = timedelta(minutes=settings.evidence_abandoned_after_minutes)
+        tasks.append(asyncio.create_task(sweep_abandoned(app.state.evidence, abandoned_after)))
         # Reports are accepted even while Kafka is away: the outbox holds their events.
         tasks.append(asyncio.create_task(_start_kafka(app, settings, relay, tasks)))
         try:
-            yield
+            async with refreshing(app.state.staff_auth):
+                yield
         finally:
             for task in tasks:
                 task.cancel()
@@ -91,6 +105,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     # Intake stays ready while Kafka is away (reports wait in the outbox); it is not ready
     # without its database, where every report must land first.
     install_common(app, readiness, required=("database",))
+    app.include_router(evidence_router(settings))
 
     @app.post(
         "/v1/reports",
