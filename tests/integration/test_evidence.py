@@ -1,0 +1,329 @@
+"""Evidence files end to end: a reporter attaches files through the tracking code; they rest
+sealed in MongoDB; only an in-scope investigator or a supervisor downloads them, and only after
+the read is on the audit topic."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+from PIL import Image
+from pymongo import MongoClient
+
+from deploy.local.stack import Stack, free_port, http_ok, spawn, wait_until
+from services.common import topics, tracking_code
+from tests.integration.helpers import read_topic, submit
+from tests.unit.test_evidence import (
+    CANARY,
+    docx_with_creator,
+    jpeg_with_exif_and_gps,
+    pdf_with_author,
+)
+
+PURPOSE = {"X-Access-Purpose": "checking the photo of the ledger for case work"}
+PROVINCE = "湖南"
+
+
+def report_id_of(stack: Stack, code: str) -> str:
+    secret = stack.secrets["TRACKING_CODE_SECRET"].encode()
+    code_hash = tracking_code.lookup_hash(tracking_code.normalize(code) or "", secret)
+    found = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one(
+        {"tracking_code_hash": code_hash}
+    )
+    assert found is not None
+    return str(found["_id"])
+
+
+def route_to(stack: Stack, report_id: str, province: str, team: str) -> None:
+    """What the stage consumer does once a report is routed: its scope lands on the report."""
+    MongoClient(stack.mongodb_uri)["intake"]["reports"].update_one(
+        {"_id": report_id}, {"$set": {"scope": {"province": province, "team": team}}}
+    )
+
+
+def upload(
+    base_url: str, code: str, content: bytes, content_type: str, name: str | None = None
+) -> httpx.Response:
+    headers = {"X-Tracking-Code": code, "Content-Type": content_type}
+    if name is not None:
+        headers["X-Filename"] = quote(name)
+    return httpx.post(f"{base_url}/v1/evidence", content=content, headers=headers, timeout=30)
+
+
+def bearer(token: str, **more: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **more}
+
+
+@pytest.fixture(scope="module")
+def routed_report(stack: Stack) -> tuple[str, str]:
+    code = submit(stack).json()["tracking_code"]
+    report_id = report_id_of(stack, code)
+    route_to(stack, report_id, PROVINCE, "team-changsha")
+    return code, report_id
+
+
+def test_a_photo_is_stored_sealed_and_an_in_scope_investigator_downloads_it_without_gps(
+    stack: Stack, routed_report: tuple[str, str]
+):
+    code, report_id = routed_report
+    photo = jpeg_with_exif_and_gps()
+    name = f"{CANARY}-家门口.jpg"
+
+    answer = upload(stack.url("intake"), code, photo, "image/jpeg", name)
+
+    assert answer.status_code == 201, answer.text
+    accepted = answer.json()
+    assert accepted["type"] == "image/jpeg"
+    assert "GPS" in accepted["note"]
+    assert answer.headers["cache-control"] == "no-store"
+    file_id = accepted["file_id"]
+
+    db = MongoClient(stack.mongodb_uri)["intake"]
+    file_document = db["evidence_files"].find_one({"_id": file_id})
+    assert file_document["complete"] is True and file_document["report_id"] == report_id
+    chunks = list(db["evidence_chunks"].find({"file_id": file_id}))
+    assert len(chunks) == file_document["chunk_count"] >= 1
+    for document in [file_document, *chunks]:
+        raw = str(document).encode() + b"".join(
+            bytes(v) for v in document.values() if isinstance(v, bytes)
+        )
+        assert CANARY.encode() not in raw and name.encode() not in raw
+        assert b"\xff\xd8\xff" not in raw  # not even the JPEG's first bytes in the clear
+
+    investigator = stack.staff_token("investigator", subject="inv-hunan", provinces=[PROVINCE])
+    listed = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence",
+        headers=bearer(investigator),
+        timeout=10,
+    )
+    assert listed.status_code == 200
+    assert [(f["file_id"], f["type"]) for f in listed.json()] == [(file_id, "image/jpeg")]
+    assert CANARY not in listed.text
+
+    download = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence/{file_id}",
+        headers=bearer(investigator, **PURPOSE),
+        timeout=30,
+    )
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "image/jpeg"
+    assert quote(name) in download.headers["content-disposition"]
+    assert CANARY.encode() not in download.content
+    opened = Image.open(io.BytesIO(download.content))
+    assert not opened.getexif()
+    assert opened.tobytes() == Image.open(io.BytesIO(photo)).tobytes()
+
+    def access_recorded() -> bool:
+        for message in read_topic(stack, topics.ACCESS):
+            data = json.loads(message.value)["data"]
+            if data["report_id"] == report_id and f"file:{file_id}" in data["fields"]:
+                assert (
+                    data["staff"] == "inv-hunan" and data["purpose"] == PURPOSE["X-Access-Purpose"]
+                )
+                return True
+        return False
+
+    wait_until(access_recorded, 20, "the access event on tipline.access")
+    for process in stack.processes.values():
+        assert CANARY not in process.log_text(), f"the file's name in the {process.name} log"
+
+
+def test_a_large_video_streams_through_in_many_chunks_and_comes_back_byte_for_byte(
+    stack: Stack, routed_report: tuple[str, str]
+):
+    code, report_id = routed_report
+    # An MP4 header ("ftyp") followed by 300 KiB: several 64 KiB chunks, sent in pieces.
+    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 1200
+
+    def pieces() -> Iterator[bytes]:
+        for start in range(0, len(video), 10_000):
+            yield video[start : start + 10_000]
+
+    answer = httpx.post(
+        f"{stack.url('intake')}/v1/evidence",
+        content=pieces(),
+        headers={"X-Tracking-Code": code, "Content-Type": "video/mp4"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["metadata_kept"]  # the reporter is told video metadata stays
+    file_id = answer.json()["file_id"]
+    stored = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"].find_one({"_id": file_id})
+    assert stored["chunk_count"] == 5
+
+    supervisor = stack.staff_token("supervisor")
+    with httpx.stream(
+        "GET",
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence/{file_id}",
+        headers=bearer(supervisor, **PURPOSE),
+        timeout=30,
+    ) as download:
+        assert download.status_code == 200
+        assert b"".join(download.iter_bytes()) == video
+
+
+def test_documents_lose_their_author_before_storage(stack: Stack, routed_report):
+    code, report_id = routed_report
+    supervisor = stack.staff_token("supervisor")
+    for content, kind in ((pdf_with_author(), "application/pdf"), (docx_with_creator(), None)):
+        answer = upload(stack.url("intake"), code, content, kind or "application/octet-stream")
+        assert answer.status_code == 201, answer.text
+        assert any("author" in item for item in answer.json()["metadata_removed"])
+        got = httpx.get(
+            f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence/"
+            f"{answer.json()['file_id']}",
+            headers=bearer(supervisor, **PURPOSE),
+            timeout=30,
+        )
+        assert got.status_code == 200 and CANARY.encode() not in got.content
+        if kind is None:
+            assert got.headers["content-type"].endswith("wordprocessingml.document")
+            assert zipfile.ZipFile(io.BytesIO(got.content)).testzip() is None
+
+
+def test_staff_without_scope_role_or_purpose_are_refused_and_nothing_is_recorded(
+    stack: Stack, routed_report: tuple[str, str]
+):
+    code, report_id = routed_report
+    file_id = upload(stack.url("intake"), code, jpeg_with_exif_and_gps(), "image/jpeg").json()[
+        "file_id"
+    ]
+    url = f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence/{file_id}"
+    elsewhere = stack.staff_token("investigator", provinces=["广东"], teams=["team-shenzhen"])
+    in_scope = stack.staff_token("investigator", teams=["team-changsha"])
+
+    assert httpx.get(url, headers=PURPOSE, timeout=10).status_code == 401
+    assert httpx.get(url, headers=bearer("not-a-token", **PURPOSE), timeout=10).status_code == 401
+    for role in ("analyst", "auditor", "clerk"):
+        refused = httpx.get(url, headers=bearer(stack.staff_token(role), **PURPOSE), timeout=10)
+        assert refused.status_code == 403, role
+    out_of_scope = httpx.get(url, headers=bearer(elsewhere, **PURPOSE), timeout=10)
+    unknown = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/no-such-report/evidence/{file_id}",
+        headers=bearer(elsewhere, **PURPOSE),
+        timeout=10,
+    )
+    # The same answer for a report outside the scope and one that does not exist.
+    assert out_of_scope.status_code == unknown.status_code == 403
+    assert out_of_scope.json() == unknown.json()
+    no_purpose = httpx.get(url, headers=bearer(in_scope), timeout=10)
+    assert no_purpose.status_code == 422
+    assert no_purpose.json()["detail"][0]["field"] == "X-Access-Purpose"
+    assert httpx.get(url, headers=bearer(in_scope, **PURPOSE), timeout=10).status_code == 200
+
+    reads = [
+        json.loads(m.value)["data"]
+        for m in read_topic(stack, topics.ACCESS)
+        if f"file:{file_id}" in json.loads(m.value)["data"]["fields"]
+    ]
+    assert len(reads) == 1  # only the one permitted read
+
+
+def test_a_report_not_yet_routed_is_out_of_scope_for_every_investigator(stack: Stack):
+    code = submit(stack).json()["tracking_code"]
+    report_id = report_id_of(stack, code)
+    assert upload(stack.url("intake"), code, jpeg_with_exif_and_gps(), "image/jpeg").is_success
+    investigator = stack.staff_token("investigator", provinces=[PROVINCE], teams=["t"])
+    listed = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence",
+        headers=bearer(investigator),
+        timeout=10,
+    )
+    assert listed.status_code == 403
+    supervisor = stack.staff_token("supervisor")
+    listed = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence",
+        headers=bearer(supervisor),
+        timeout=10,
+    )
+    assert listed.status_code == 200 and len(listed.json()) == 1
+
+
+def test_an_unknown_code_gets_the_trackers_answer_and_a_program_is_refused(
+    stack: Stack, routed_report: tuple[str, str]
+):
+    code, _ = routed_report
+    wrong = tracking_code.generate()
+    unknown = upload(stack.url("intake"), wrong, jpeg_with_exif_and_gps(), "image/jpeg")
+    tracker_answer = httpx.get(f"{stack.url('tracker')}/v1/track/{wrong}", timeout=10)
+    assert unknown.status_code == tracker_answer.status_code == 404
+    assert unknown.json() == tracker_answer.json()
+    assert wrong not in unknown.text
+
+    program = upload(stack.url("intake"), code, b"MZ\x90\x00" + b"\x00" * 500, "image/jpeg")
+    assert program.status_code == 422
+    assert program.json()["detail"][0]["field"] == "body"
+    lying = upload(stack.url("intake"), code, pdf_with_author(), "image/jpeg")
+    assert lying.status_code == 422 and "application/pdf" in lying.text
+
+
+@pytest.fixture(scope="module")
+def small_limits_intake(stack: Stack) -> Iterator[str]:
+    """A second intake on the same infrastructure, with limits small enough to reach."""
+    port = free_port()
+    env = {
+        **stack.service_env(),
+        "INTAKE_PORT": str(port),
+        "EVIDENCE_MAX_FILE_BYTES": "150000",
+        "EVIDENCE_MAX_REPORT_BYTES": "200000",
+        "EVIDENCE_MAX_FILES_PER_REPORT": "3",
+        "EVIDENCE_MAX_DOCUMENT_BYTES": "20000",
+    }
+    process = spawn(
+        "intake-small-limits", [sys.executable, "-m", "services.intake"], stack.log_dir, env
+    )
+    try:
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "small intake")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+def mp3(size: int) -> bytes:
+    return b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x01" * (size - 10)
+
+
+def test_limits_answer_413_and_422_and_leave_nothing_behind(stack: Stack, small_limits_intake: str):
+    code = submit(stack).json()["tracking_code"]
+    report_id = report_id_of(stack, code)
+    files = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"]
+    chunks = MongoClient(stack.mongodb_uri)["intake"]["evidence_chunks"]
+
+    too_big = upload(small_limits_intake, code, mp3(150_001), "audio/mpeg")
+    assert too_big.status_code == 413
+    assert "150000 bytes" in too_big.json()["detail"][0]["reason"]
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: caught while streaming
+        yield mp3(100_000)
+        yield b"\x01" * 60_000
+
+    cut = httpx.post(
+        f"{small_limits_intake}/v1/evidence",
+        content=streamed(),
+        headers={"X-Tracking-Code": code, "Content-Type": "audio/mpeg"},
+        timeout=30,
+    )
+    assert cut.status_code == 413
+    big_document = upload(small_limits_intake, code, pdf_with_author() + b"\n" * 30_000, "")
+    assert big_document.status_code == 413
+    assert "PDF and office documents" in big_document.json()["detail"][0]["reason"]
+    assert files.count_documents({"report_id": report_id}) == 0
+    assert chunks.count_documents({}) == sum(
+        f["chunk_count"] for f in files.find({"complete": True})
+    )
+
+    assert upload(small_limits_intake, code, mp3(120_000), "audio/mpeg").status_code == 201
+    over_report = upload(small_limits_intake, code, mp3(90_000), "audio/mpeg")
+    assert over_report.status_code == 413 and "together" in over_report.text
+    assert upload(small_limits_intake, code, mp3(30_000), "audio/mpeg").status_code == 201
+    assert upload(small_limits_intake, code, mp3(20_000), "audio/mpeg").status_code == 201
+    too_many = upload(small_limits_intake, code, mp3(1_000), "audio/mpeg")
+    assert too_many.status_code == 422 and "at most 3 files" in too_many.text
+    assert files.count_documents({"report_id": report_id, "complete": True}) == 3
+    assert files.count_documents({"report_id": report_id, "complete": False}) == 0
