@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 
 from services.common.access import record_access, stated_purpose
 from services.common.auth import CONTENT_READERS, Principal, StaffAuth, out_of_scope
+from services.common.crypto import KeyringError
 from services.common.settings import EvidenceSettings, IntakeSettings
 from services.intake.evidence import EvidenceRefused
 from services.intake.evidence_store import (
@@ -214,8 +215,27 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
             fields=fields,
             purpose=purpose,
         )
-        data_key = store.open_key(document)
-        name = store.file_name(document, data_key) or file_id
+        try:
+            data_key = store.open_key(document)
+            name = store.file_name(document, data_key) or file_id
+            chunks = store.read(document, data_key)
+            # The first chunk is opened before answering, so a file whose key or content was
+            # tampered with or moved gets a clear error instead of a cut-off download.
+            first = await anext(chunks)
+        except (KeyringError, LookupError, StopAsyncIteration) as exc:
+            log.error(
+                "evidence file does not open",
+                extra={"report_id": report_id, "error": type(exc).__name__},
+            )
+            return JSONResponse(
+                status_code=500,
+                content={
+                    "error": "cannot_open",
+                    "reason": "this file does not open with its key; it may have been "
+                    "tampered with. The incident is logged.",
+                },
+                headers=PRIVATE_HEADERS,
+            )
         headers = {
             **PRIVATE_HEADERS,
             "Content-Length": str(document["size"]),
@@ -223,17 +243,19 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
             "X-Content-Type-Options": "nosniff",
         }
         return StreamingResponse(
-            _logged(store.read(document, data_key), report_id),
-            media_type=document["type"],
-            headers=headers,
+            _logged(first, chunks, report_id), media_type=document["type"], headers=headers
         )
 
     return router
 
 
-async def _logged(chunks: AsyncIterator[bytes], report_id: str) -> AsyncIterator[bytes]:
-    """A chunk that does not open (tampered, lost) ends the download short, and says so."""
+async def _logged(
+    first: bytes, chunks: AsyncIterator[bytes], report_id: str
+) -> AsyncIterator[bytes]:
+    """A later chunk that does not open (tampered, lost) ends the download short (the client
+    sees fewer bytes than Content-Length), and the log says so."""
     try:
+        yield first
         async for chunk in chunks:
             yield chunk
     except Exception as exc:

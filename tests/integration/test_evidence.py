@@ -4,11 +4,14 @@ the read is on the audit topic."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import socket
 import sys
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
@@ -17,7 +20,10 @@ from PIL import Image
 from pymongo import MongoClient
 
 from deploy.local.stack import Stack, free_port, http_ok, spawn, wait_until
-from services.common import topics, tracking_code
+from services.common import mongo, topics, tracking_code
+from services.common.events import utcnow
+from services.common.settings import KeyringSettings
+from services.intake.evidence_store import EvidenceStore
 from tests.integration.helpers import read_topic, submit
 from tests.unit.test_evidence import (
     CANARY,
@@ -327,3 +333,83 @@ def test_limits_answer_413_and_422_and_leave_nothing_behind(stack: Stack, small_
     assert too_many.status_code == 422 and "at most 3 files" in too_many.text
     assert files.count_documents({"report_id": report_id, "complete": True}) == 3
     assert files.count_documents({"report_id": report_id, "complete": False}) == 0
+
+
+def test_a_file_moved_or_spliced_in_the_database_does_not_open(
+    stack: Stack, routed_report: tuple[str, str]
+):
+    code, report_id = routed_report
+    other_code = submit(stack).json()["tracking_code"]
+    other_report = report_id_of(stack, other_code)
+    route_to(stack, other_report, PROVINCE, "team-changsha")
+    mine = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
+    spliced = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
+    moved = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
+    db = MongoClient(stack.mongodb_uri)["intake"]
+    # A chunk copied from another file of the same report, and a file claimed by another report.
+    data = db["evidence_chunks"].find_one({"_id": f"{mine}:0"})["data"]
+    db["evidence_chunks"].update_one({"_id": f"{spliced}:0"}, {"$set": {"data": data}})
+    db["evidence_files"].update_one({"_id": moved}, {"$set": {"report_id": other_report}})
+    supervisor = stack.staff_token("supervisor")
+
+    for owner, file_id in ((report_id, spliced), (other_report, moved)):
+        got = httpx.get(
+            f"{stack.url('intake')}/v1/staff/reports/{owner}/evidence/{file_id}",
+            headers=bearer(supervisor, **PURPOSE),
+            timeout=10,
+        )
+        assert got.status_code == 500 and got.json()["error"] == "cannot_open"
+        assert b"ID3" not in got.content
+
+
+def test_an_upload_cut_off_by_the_reporter_leaves_no_half_file(stack: Stack):
+    code = submit(stack).json()["tracking_code"]
+    report_id = report_id_of(stack, code)
+    files = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"]
+    with socket.create_connection(("127.0.0.1", stack.ports["intake"]), timeout=10) as client:
+        client.sendall(
+            b"POST /v1/evidence HTTP/1.1\r\nHost: intake\r\nContent-Type: audio/mpeg\r\n"
+            + f"X-Tracking-Code: {code}\r\nContent-Length: 400000\r\n\r\n".encode()
+            + mp3(200_000)
+        )
+        wait_until(
+            lambda: files.count_documents({"report_id": report_id}) == 1, 20, "upload started"
+        )
+    wait_until(
+        lambda: files.count_documents({"report_id": report_id}) == 0, 20, "the half file removed"
+    )
+    stored_ids = {doc["_id"] for doc in files.find({}, {"_id": 1})}
+    chunks = MongoClient(stack.mongodb_uri)["intake"]["evidence_chunks"]
+    assert all(chunk["file_id"] in stored_ids for chunk in chunks.find({}, {"file_id": 1}))
+
+
+def test_the_sweep_removes_uploads_a_crash_left_incomplete(stack: Stack):
+    db = MongoClient(stack.mongodb_uri)["intake"]
+    db["evidence_files"].insert_many(
+        [
+            {
+                "_id": "crashed",
+                "report_id": "r",
+                "complete": False,
+                "started_at": utcnow() - timedelta(hours=2),
+            },
+            {"_id": "in-flight", "report_id": "r", "complete": False, "started_at": utcnow()},
+        ]
+    )
+    db["evidence_chunks"].insert_one({"_id": "crashed:0", "file_id": "crashed", "data": b"x"})
+
+    async def sweep() -> int:
+        client = mongo.connect(stack.mongodb_uri)
+        keyring = KeyringSettings(TIPLINE_KEYRING_FILE=stack.secrets["TIPLINE_KEYRING_FILE"])
+        try:
+            return await EvidenceStore(client["intake"], keyring.keyring()).remove_abandoned(
+                timedelta(hours=1)
+            )
+        finally:
+            await client.close()
+
+    assert asyncio.run(sweep()) == 1
+    assert db["evidence_files"].find_one({"_id": "crashed"}) is None
+    assert db["evidence_chunks"].find_one({"_id": "crashed:0"}) is None
+    assert db["evidence_files"].find_one({"_id": "in-flight"}) is not None
+    db["evidence_files"].delete_one({"_id": "in-flight"})

@@ -26,7 +26,7 @@ from services.intake.evidence import (
 CANARY = "CANARY5XQ"
 
 
-def jpeg_with_exif_and_gps() -> bytes:
+def jpeg_with_exif_and_gps(**options: object) -> bytes:
     image = Image.new("RGB", (48, 32), (200, 30, 30))
     for x in range(48):
         image.putpixel((x, x % 32), (10, 200, 10))
@@ -37,7 +37,9 @@ def jpeg_with_exif_and_gps() -> bytes:
     gps[1], gps[2] = "N", (28.0, 11.0, 30.0)
     gps[3], gps[4] = "E", (112.0, 58.0, 12.0)
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif, comment=f"{CANARY}-comment".encode(), quality=90)
+    image.save(
+        buffer, "JPEG", exif=exif, comment=f"{CANARY}-comment".encode(), quality=90, **options
+    )
     return buffer.getvalue()
 
 
@@ -178,6 +180,20 @@ def test_jpeg_loses_exif_gps_and_comments_and_keeps_every_pixel(piece):
     assert opened.tobytes() == Image.open(io.BytesIO(original)).tobytes()
     assert any("GPS" in item for item in report.removed)
     assert "GPS" in report.note()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"progressive": True}, {"restart_marker_blocks": 2}, {"progressive": True, "optimize": True}],
+)
+def test_progressive_and_restart_marker_jpegs_keep_every_pixel(options):
+    original = jpeg_with_exif_and_gps(**options)
+    stripped = stream_through(JpegFilter(MetadataReport()), original, 3)
+    assert CANARY.encode() not in stripped
+    assert stripped.count(b"\xff\xda") == original.count(b"\xff\xda")  # every scan kept
+    assert Image.open(io.BytesIO(stripped)).tobytes() == (
+        Image.open(io.BytesIO(original)).tobytes()
+    )
 
 
 def test_data_hidden_after_the_end_of_a_jpeg_is_dropped():
