@@ -116,7 +116,11 @@ def sniff(head: bytes) -> EvidenceType:
 
 
 def declared_type_agrees(declared: str | None, detected: EvidenceType) -> bool:
-    """A declared Content-Type must not contradict the content; a generic one says nothing."""
+    """A declared Content-Type must not contradict the content.
+
+    Lenient within a kind (phones label a PNG screenshot image/jpeg, and audio and video share
+    containers), strict across kinds: a "PDF" that is an image, or an "image" that is a
+    program, is refused. The stored type is always the detected one."""
     if declared is None:
         return True
     mime = declared.split(";", 1)[0].strip().lower()
@@ -124,22 +128,11 @@ def declared_type_agrees(declared: str | None, detected: EvidenceType) -> bool:
         return True
     if detected.handling is Handling.ZIP_DOCUMENT:
         return mime in ZIP_MIMES or mime.startswith(("application/vnd.", "application/x-zip"))
-    if mime == detected.mime:
-        return True
-    # Common aliases that browsers and phones send for the same content.
-    aliases = {
-        "image/jpg": "image/jpeg",
-        "image/pjpeg": "image/jpeg",
-        "audio/mp3": "audio/mpeg",
-        "audio/wav": "audio/x-wav",
-        "audio/wave": "audio/x-wav",
-        "audio/x-m4a": "audio/mp4",
-        "audio/flac": "audio/x-flac",
-        "image/heif": "image/heic",
-        "video/x-matroska": "video/webm",
-        "audio/webm": "video/webm",
-    }
-    return aliases.get(mime) == detected.mime or mime.split("/")[0] == detected.kind
+    top = mime.split("/", 1)[0]
+    media = ("audio", "video")
+    return (
+        mime == detected.mime or top == detected.kind or (top in media and detected.kind in media)
+    )
 
 
 @dataclass

@@ -123,7 +123,10 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
         if declared_length and declared_length.isdigit():
             if int(declared_length) > limits.max_file_bytes:
                 return problem(413, "body", f"a file can be at most {limits.max_file_bytes} bytes")
-        name = unquote(filename, errors="strict") if filename else None
+        try:
+            name = unquote(filename, errors="strict") if filename else None
+        except UnicodeDecodeError:
+            return problem(422, "X-Filename", "must be percent-encoded UTF-8")
         if name is not None and not 0 < len(name) <= MAX_FILENAME_CHARS:
             return problem(422, "X-Filename", f"1 to {MAX_FILENAME_CHARS} characters")
         report_id = await store.report_for_code(code, secret)

@@ -10,7 +10,7 @@ import json
 import socket
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -22,8 +22,9 @@ from pymongo import MongoClient
 from deploy.local.stack import Stack, free_port, http_ok, spawn, wait_until
 from services.common import mongo, topics, tracking_code
 from services.common.events import utcnow
+from services.common.keys import rotate
 from services.common.settings import KeyringSettings
-from services.intake.evidence_store import EvidenceStore
+from services.intake.evidence_store import EvidenceLimits, EvidenceStore
 from tests.integration.helpers import read_topic, submit
 from tests.unit.test_evidence import (
     CANARY,
@@ -265,6 +266,14 @@ def test_an_unknown_code_gets_the_trackers_answer_and_a_program_is_refused(
     program = upload(stack.url("intake"), code, b"MZ\x90\x00" + b"\x00" * 500, "image/jpeg")
     assert program.status_code == 422
     assert program.json()["detail"][0]["field"] == "body"
+    bad_name = httpx.post(
+        f"{stack.url('intake')}/v1/evidence",
+        content=mp3(100),
+        headers={"X-Tracking-Code": code, "X-Filename": "%FF%FE"},
+        timeout=10,
+    )
+    assert bad_name.status_code == 422
+    assert bad_name.json()["detail"][0]["field"] == "X-Filename"
     lying = upload(stack.url("intake"), code, pdf_with_author(), "image/jpeg")
     assert lying.status_code == 422 and "application/pdf" in lying.text
 
@@ -413,3 +422,36 @@ def test_the_sweep_removes_uploads_a_crash_left_incomplete(stack: Stack):
     assert db["evidence_chunks"].find_one({"_id": "crashed:0"}) is None
     assert db["evidence_files"].find_one({"_id": "in-flight"}) is not None
     db["evidence_files"].delete_one({"_id": "in-flight"})
+
+
+def test_key_rotation_rewraps_evidence_keys_and_the_file_still_opens(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+):
+    # A database of its own, so the running services' keys are not rotated under them.
+    monkeypatch.setenv("INTAKE_DATABASE", "intake-rotation-test")
+    old = KeyringSettings(TIPLINE_KEYRING_FILE=stack.secrets["TIPLINE_KEYRING_FILE"]).keyring()
+    new = old.with_new_key("rotated-1")
+    content = mp3(150_000)
+    limits = EvidenceLimits(10**6, 10**7, 5, 10**6)
+
+    async def pieces() -> AsyncIterator[bytes]:
+        yield content
+
+    async def scenario() -> bytes:
+        client = mongo.connect(stack.mongodb_uri)
+        try:
+            stored = await EvidenceStore(client["intake-rotation-test"], old).attach(
+                "report-r", pieces(), limits
+            )
+            counts = await rotate(client, new)
+            assert counts["intake-rotation-test.evidence_files"] == 1
+            after = EvidenceStore(client["intake-rotation-test"], new.without(old.active_id))
+            document = await after.file("report-r", stored.file_id)
+            assert document is not None and document["data_key"]["kid"] == "rotated-1"
+            chunks = after.read(document, after.open_key(document))
+            return b"".join([chunk async for chunk in chunks])
+        finally:
+            await client.drop_database("intake-rotation-test")
+            await client.close()
+
+    assert asyncio.run(scenario()) == content
