@@ -101,6 +101,7 @@ class EvidenceStore:
         self.reports = db["reports"]
         self.files = db["evidence_files"]
         self.chunks = db["evidence_chunks"]
+        self.quotas = db["evidence_quotas"]
         self.keyring = keyring
 
     async def create_indexes(self) -> None:
@@ -134,13 +135,11 @@ class EvidenceStore:
 
         Raises EvidenceRefused (422), TooLarge (413) or TooMany (422); whatever was stored of
         a refused or interrupted upload is removed before the exception leaves."""
-        existing = await self.files.find({"report_id": report_id, "complete": True}).to_list(
-            limits.max_files_per_report + 1
-        )
-        if len(existing) >= limits.max_files_per_report:
+        quota = await self._reserve_file(report_id, limits.max_files_per_report)
+        if quota is None:
             FILES_REFUSED.labels("count").inc()
             raise TooMany(f"a report can have at most {limits.max_files_per_report} files")
-        room = limits.max_report_bytes - sum(int(doc["size"]) for doc in existing)
+        room = limits.max_report_bytes - int(quota["bytes"])
         budget = min(limits.max_file_bytes, room)
         budget_reason = (
             f"a file can be at most {limits.max_file_bytes} bytes"
@@ -160,14 +159,18 @@ class EvidenceStore:
         }
         if filename:
             document["name"] = data_key.seal(name_field(file_id), filename.encode())
-        await self.files.insert_one(document)
+        try:
+            await self.files.insert_one(document)
+        except BaseException:
+            await asyncio.shield(self._release(report_id, files=1))
+            raise
         try:
             stored = await self._store(
                 file_id, data_key, chunks, limits, budget, budget_reason, declared_type
             )
         except BaseException as exc:
             # Shielded: a cancelled request (the reporter went away) still cleans up.
-            await asyncio.shield(self.remove(file_id))
+            await asyncio.shield(self.remove(report_id, file_id))
             if isinstance(exc, TooLarge):
                 FILES_REFUSED.labels("size").inc()
             elif isinstance(exc, EvidenceRefused):
@@ -230,6 +233,11 @@ class EvidenceStore:
                 await writer.write(stream_filter.feed(piece))
             await writer.write(stream_filter.finish())
         count, size = await writer.finish()
+        report_id = data_key.owner
+        if not await self._reserve_bytes(report_id, size, limits.max_report_bytes):
+            raise TooLarge(
+                f"the files of one report can be at most {limits.max_report_bytes} bytes together"
+            )
         result = await self.files.update_one(
             {"_id": file_id, "complete": False},
             {
@@ -245,6 +253,7 @@ class EvidenceStore:
             },
         )
         if result.modified_count != 1:  # removed meanwhile as abandoned: not stored after all
+            await self._release(report_id, size=size)
             raise EvidenceRefused("the upload took too long; please try again")
         return StoredEvidence(
             file_id=file_id,
@@ -257,18 +266,45 @@ class EvidenceStore:
             note=report.note(),
         )
 
-    async def remove(self, file_id: str) -> None:
+    async def remove(self, report_id: str, file_id: str) -> bool:
+        """Removes an incomplete file and gives its place back to the report's quota."""
+        deleted = await self.files.delete_one({"_id": file_id, "complete": False})
         await self.chunks.delete_many({"file_id": file_id})
-        await self.files.delete_one({"_id": file_id})
+        if deleted.deleted_count:
+            await self._release(report_id, files=1)
+        return bool(deleted.deleted_count)
 
     async def remove_abandoned(self, older_than: timedelta) -> int:
         """Deletes uploads that never completed (the process stopped, the client vanished)."""
         stale = await self.files.find(
-            {"complete": False, "started_at": {"$lt": utcnow() - older_than}}, {"_id": 1}
+            {"complete": False, "started_at": {"$lt": utcnow() - older_than}},
+            {"_id": 1, "report_id": 1},
         ).to_list(1000)
+        removed = 0
         for doc in stale:
-            await self.remove(str(doc["_id"]))
-        return len(stale)
+            removed += await self.remove(str(doc["report_id"]), str(doc["_id"]))
+        return removed
+
+    # The report's quota: one document per report whose conditional increments are the single
+    # point where concurrent uploads to one report are ordered, so none can overshoot a limit.
+    async def _reserve_file(self, report_id: str, max_files: int) -> dict[str, Any] | None:
+        await self.quotas.update_one(
+            {"_id": report_id}, {"$setOnInsert": {"files": 0, "bytes": 0}}, upsert=True
+        )
+        return await self.quotas.find_one_and_update(
+            {"_id": report_id, "files": {"$lt": max_files}}, {"$inc": {"files": 1}}
+        )
+
+    async def _reserve_bytes(self, report_id: str, size: int, max_bytes: int) -> bool:
+        result = await self.quotas.update_one(
+            {"_id": report_id, "bytes": {"$lte": max_bytes - size}}, {"$inc": {"bytes": size}}
+        )
+        return result.modified_count == 1
+
+    async def _release(self, report_id: str, files: int = 0, size: int = 0) -> None:
+        await self.quotas.update_one(
+            {"_id": report_id}, {"$inc": {"files": -files, "bytes": -size}}
+        )
 
     # -- the staff side -----------------------------------------------------------------------
 

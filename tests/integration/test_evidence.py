@@ -11,6 +11,7 @@ import socket
 import sys
 import zipfile
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -455,3 +456,33 @@ def test_key_rotation_rewraps_evidence_keys_and_the_file_still_opens(
             await client.close()
 
     assert asyncio.run(scenario()) == content
+
+
+def test_uploads_racing_for_the_last_places_never_overshoot_the_limits(
+    stack: Stack, small_limits_intake: str
+):
+    code = submit(stack).json()["tracking_code"]
+    report_id = report_id_of(stack, code)
+    files = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"]
+
+    def attach(size: int) -> int:
+        return upload(small_limits_intake, code, mp3(size), "audio/mpeg").status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(attach, [20_000] * 6))
+
+    assert sorted(answers) == [201, 201, 201, 422, 422, 422]
+    assert files.count_documents({"report_id": report_id}) == 3
+
+    other = submit(stack).json()["tracking_code"]
+    other_id = report_id_of(stack, other)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        sizes = list(
+            pool.map(
+                lambda size: upload(small_limits_intake, other, mp3(size), "audio/mpeg"),
+                [90_000, 90_000, 90_000],
+            )
+        )
+    assert sorted(answer.status_code for answer in sizes) == [201, 201, 413]
+    stored = sum(doc["size"] for doc in files.find({"report_id": other_id, "complete": True}))
+    assert stored == 180_000  # within the 200,000 bytes a report may hold
