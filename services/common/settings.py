@@ -153,11 +153,19 @@ class ClassifierSettings(InternalApiSettings):
     database: str = Field(default="classifier", alias="CLASSIFIER_DATABASE")
 
 
-class TrackerSettings(TrackingCodeSettings):
+class LookupThrottleSettings(CommonSettings):
+    """Failed tracking-code lookups a client may make before each further one waits."""
+
+    lookup_free_failures: int = Field(default=5, ge=0, alias="LOOKUP_FREE_FAILURES")
+    lookup_window_seconds: float = Field(default=900, gt=0, alias="LOOKUP_WINDOW_SECONDS")
+    lookup_max_delay_seconds: float = Field(default=8.0, ge=0, alias="LOOKUP_MAX_DELAY_SECONDS")
+
+
+class TrackerSettings(TrackingCodeSettings, LookupThrottleSettings):
     http_port: int = Field(default=8082, alias="TRACKER_PORT")
     database: str = Field(default="tracker", alias="TRACKER_DATABASE")
 
 
-class AuditSettings(CommonSettings):
+class AuditSettings(StaffAuthSettings):
     http_port: int = Field(default=8083, alias="AUDIT_PORT")
     database: str = Field(default="audit", alias="AUDIT_DATABASE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -103,7 +104,13 @@ class CaseStore:
         return set()
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
-        return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})
+        case = await self.cases.find_one(
+            {"tracking_code_hash": code_hash}, {"timeline": 1, "tracking_code_hash": 1}
+        )
+        # The index found it; a constant-time comparison confirms it without timing hints.
+        if case is None or not hmac.compare_digest(case["tracking_code_hash"], code_hash):
+            return None
+        return case
 
 
 def _failed_positions(error: BulkWriteError) -> set[int]:

@@ -14,6 +14,7 @@ from services.common import mongo, tracking_code
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime, ConsumerThread
 from services.common.settings import TrackerSettings
+from services.common.throttle import FailureThrottle
 from services.tracker.adapters import CaseStore, RecentStatuses
 from services.tracker.consumer import TOPICS, make_handler_factory
 from services.tracker.domain import NOT_FOUND, NotFound, PublicStatus, public_status
@@ -65,6 +66,12 @@ def create_app(settings: TrackerSettings) -> FastAPI:
     # Reading a status needs only the database: a Kafka outage must not take the reporters'
     # status page out of rotation (the checks still show it).
     install_common(app, readiness, required=("database",))
+    throttle = FailureThrottle(
+        free_failures=settings.lookup_free_failures,
+        window_seconds=settings.lookup_window_seconds,
+        max_delay=settings.lookup_max_delay_seconds,
+    )
+    app.state.throttle = throttle
 
     @app.get(
         # `path`, so a code with a slash or a trailing slash still gets the same 404 below.
@@ -75,6 +82,11 @@ def create_app(settings: TrackerSettings) -> FastAPI:
         summary="Every stage of a report so far",
     )
     async def track(code: str, request: Request, response: Response) -> Any:
+        client = throttle.client(request.client.host if request.client else None)
+        # Before the lookup, whatever its outcome: the wait says nothing about the code.
+        delay = throttle.delay_for(client)
+        if delay:
+            await asyncio.sleep(delay)
         normalized = tracking_code.normalize(code)
         case = None
         if normalized is not None:
@@ -82,6 +94,7 @@ def create_app(settings: TrackerSettings) -> FastAPI:
             case = await request.app.state.statuses.by_tracking_code_hash(code_hash)
         # A mistyped code and an unknown one get the same answer: no hint which part was wrong.
         if case is None:
+            throttle.failed(client)
             return JSONResponse(
                 status_code=404, content=NOT_FOUND.model_dump(), headers=PRIVATE_HEADERS
             )

@@ -26,7 +26,7 @@ from services.common.events import utcnow
 from services.common.keys import rotate
 from services.common.settings import KeyringSettings
 from services.intake.evidence_store import EvidenceLimits, EvidenceStore
-from tests.integration.helpers import read_topic, submit
+from tests.integration.helpers import read_topic, submit, wait_for_stage
 from tests.unit.test_evidence import (
     CANARY,
     docx_with_creator,
@@ -35,7 +35,6 @@ from tests.unit.test_evidence import (
 )
 
 PURPOSE = {"X-Access-Purpose": "checking the photo of the ledger for case work"}
-PROVINCE = "湖南"
 
 
 def report_id_of(stack: Stack, code: str) -> str:
@@ -48,11 +47,9 @@ def report_id_of(stack: Stack, code: str) -> str:
     return str(found["_id"])
 
 
-def route_to(stack: Stack, report_id: str, province: str, team: str) -> None:
-    """What the stage consumer does once a report is routed: its scope lands on the report."""
-    MongoClient(stack.mongodb_uri)["intake"]["reports"].update_one(
-        {"_id": report_id}, {"$set": {"scope": {"province": province, "team": team}}}
-    )
+def scope_of(stack: Stack, report_id: str) -> dict[str, str | None]:
+    found = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one({"_id": report_id})
+    return dict((found or {}).get("scope") or {})
 
 
 def upload(
@@ -70,14 +67,20 @@ def bearer(token: str, **more: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def routed_report(stack: Stack) -> tuple[str, str]:
+    """A report the classifier has placed in a province (intake learns it from the event)."""
     code = submit(stack).json()["tracking_code"]
     report_id = report_id_of(stack, code)
-    route_to(stack, report_id, PROVINCE, "team-changsha")
+    wait_until(lambda: bool(scope_of(stack, report_id).get("province")), 30, "report placed")
     return code, report_id
 
 
+@pytest.fixture(scope="module")
+def province(stack: Stack, routed_report: tuple[str, str]) -> str:
+    return str(scope_of(stack, routed_report[1])["province"])
+
+
 def test_a_photo_is_stored_sealed_and_an_in_scope_investigator_downloads_it_without_gps(
-    stack: Stack, routed_report: tuple[str, str]
+    stack: Stack, routed_report: tuple[str, str], province: str
 ):
     code, report_id = routed_report
     photo = jpeg_with_exif_and_gps()
@@ -104,7 +107,7 @@ def test_a_photo_is_stored_sealed_and_an_in_scope_investigator_downloads_it_with
         assert CANARY.encode() not in raw and name.encode() not in raw
         assert b"\xff\xd8\xff" not in raw  # not even the JPEG's first bytes in the clear
 
-    investigator = stack.staff_token("investigator", subject="inv-hunan", provinces=[PROVINCE])
+    investigator = stack.staff_token("investigator", subject="inv-hunan", provinces=[province])
     listed = httpx.get(
         f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence",
         headers=bearer(investigator),
@@ -196,7 +199,7 @@ def test_documents_lose_their_author_before_storage(stack: Stack, routed_report)
 
 
 def test_staff_without_scope_role_or_purpose_are_refused_and_nothing_is_recorded(
-    stack: Stack, routed_report: tuple[str, str]
+    stack: Stack, routed_report: tuple[str, str], province: str
 ):
     code, report_id = routed_report
     file_id = upload(stack.url("intake"), code, jpeg_with_exif_and_gps(), "image/jpeg").json()[
@@ -204,7 +207,7 @@ def test_staff_without_scope_role_or_purpose_are_refused_and_nothing_is_recorded
     ]
     url = f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence/{file_id}"
     elsewhere = stack.staff_token("investigator", provinces=["广东"], teams=["team-shenzhen"])
-    in_scope = stack.staff_token("investigator", teams=["team-changsha"])
+    in_scope = stack.staff_token("investigator", provinces=[province])
 
     assert httpx.get(url, headers=PURPOSE, timeout=10).status_code == 401
     assert httpx.get(url, headers=bearer("not-a-token", **PURPOSE), timeout=10).status_code == 401
@@ -233,11 +236,16 @@ def test_staff_without_scope_role_or_purpose_are_refused_and_nothing_is_recorded
     assert len(reads) == 1  # only the one permitted read
 
 
-def test_a_report_not_yet_routed_is_out_of_scope_for_every_investigator(stack: Stack):
-    code = submit(stack).json()["tracking_code"]
+def test_a_report_with_no_province_or_team_is_out_of_scope_for_every_investigator(
+    stack: Stack,
+):
+    unplaced = {"channel": "web", "narrative": "有人每天晚上往河里倒废料，味道很难闻，鱼都死了。"}
+    code = submit(stack, unplaced).json()["tracking_code"]
     report_id = report_id_of(stack, code)
+    wait_for_stage(stack, code, "classified")
+    assert not scope_of(stack, report_id).get("province")  # nothing placed it anywhere
     assert upload(stack.url("intake"), code, jpeg_with_exif_and_gps(), "image/jpeg").is_success
-    investigator = stack.staff_token("investigator", provinces=[PROVINCE], teams=["t"])
+    investigator = stack.staff_token("investigator", provinces=["湖南", "广东"], teams=["t"])
     listed = httpx.get(
         f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence",
         headers=bearer(investigator),
@@ -351,7 +359,6 @@ def test_a_file_moved_or_spliced_in_the_database_does_not_open(
     code, report_id = routed_report
     other_code = submit(stack).json()["tracking_code"]
     other_report = report_id_of(stack, other_code)
-    route_to(stack, other_report, PROVINCE, "team-changsha")
     mine = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
     spliced = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
     moved = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
