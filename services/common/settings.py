@@ -137,8 +137,21 @@ class EvidenceSettings(CommonSettings):
     )
 
 
+class LookupThrottleSettings(CommonSettings):
+    """Failed tracking-code lookups a client may make before each further one waits."""
+
+    lookup_free_failures: int = Field(default=5, ge=0, alias="LOOKUP_FREE_FAILURES")
+    lookup_window_seconds: float = Field(default=900, gt=0, alias="LOOKUP_WINDOW_SECONDS")
+    lookup_max_delay_seconds: float = Field(default=8.0, ge=0, alias="LOOKUP_MAX_DELAY_SECONDS")
+
+
 class IntakeSettings(
-    TrackingCodeSettings, InternalApiSettings, KeyringSettings, StaffAuthSettings, EvidenceSettings
+    TrackingCodeSettings,
+    InternalApiSettings,
+    KeyringSettings,
+    StaffAuthSettings,
+    EvidenceSettings,
+    LookupThrottleSettings,
 ):
     http_port: int = Field(default=8080, alias="INTAKE_PORT")
     database: str = Field(default="intake", alias="INTAKE_DATABASE")
@@ -151,14 +164,6 @@ class ClassifierSettings(InternalApiSettings):
     http_port: int = Field(default=8081, alias="CLASSIFIER_PORT")
     intake_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_URL")
     database: str = Field(default="classifier", alias="CLASSIFIER_DATABASE")
-
-
-class LookupThrottleSettings(CommonSettings):
-    """Failed tracking-code lookups a client may make before each further one waits."""
-
-    lookup_free_failures: int = Field(default=5, ge=0, alias="LOOKUP_FREE_FAILURES")
-    lookup_window_seconds: float = Field(default=900, gt=0, alias="LOOKUP_WINDOW_SECONDS")
-    lookup_max_delay_seconds: float = Field(default=8.0, ge=0, alias="LOOKUP_MAX_DELAY_SECONDS")
 
 
 class TrackerSettings(TrackingCodeSettings, LookupThrottleSettings):

@@ -23,6 +23,7 @@ from services.common.access import record_access, stated_purpose
 from services.common.auth import CONTENT_READERS, Principal, StaffAuth, out_of_scope
 from services.common.crypto import KeyringError
 from services.common.settings import EvidenceSettings, IntakeSettings
+from services.common.throttle import FailureThrottle
 from services.intake.evidence import EvidenceRefused
 from services.intake.evidence_store import (
     EvidenceLimits,
@@ -96,6 +97,12 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
     secret = settings.tracking_code_secret.get_secret_value().encode()
     limits = limits_from(settings)
     router = APIRouter()
+    # The upload is a tracking-code lookup too: guesses here are slowed as on the tracker.
+    throttle = FailureThrottle(
+        free_failures=settings.lookup_free_failures,
+        window_seconds=settings.lookup_window_seconds,
+        max_delay=settings.lookup_max_delay_seconds,
+    )
 
     @router.post(
         "/v1/evidence",
@@ -129,8 +136,14 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
             return problem(422, "X-Filename", "must be percent-encoded UTF-8")
         if name is not None and not 0 < len(name) <= MAX_FILENAME_CHARS:
             return problem(422, "X-Filename", f"1 to {MAX_FILENAME_CHARS} characters")
+        client = throttle.client(request.client.host if request.client else None)
+        # Before the lookup, whatever its outcome: the wait says nothing about the code.
+        delay = throttle.delay_for(client)
+        if delay:
+            await asyncio.sleep(delay)
         report_id = await store.report_for_code(code, secret)
         if report_id is None:
+            throttle.failed(client)
             # The same answer the tracker gives for any unknown or mistyped code.
             return JSONResponse(
                 status_code=404, content=NOT_FOUND.model_dump(), headers=PRIVATE_HEADERS

@@ -298,6 +298,8 @@ def small_limits_intake(stack: Stack) -> Iterator[str]:
         "EVIDENCE_MAX_REPORT_BYTES": "200000",
         "EVIDENCE_MAX_FILES_PER_REPORT": "3",
         "EVIDENCE_MAX_DOCUMENT_BYTES": "20000",
+        "LOOKUP_FREE_FAILURES": "1",
+        "LOOKUP_MAX_DELAY_SECONDS": "0.05",
     }
     process = spawn(
         "intake-small-limits", [sys.executable, "-m", "services.intake"], stack.log_dir, env
@@ -493,3 +495,26 @@ def test_uploads_racing_for_the_last_places_never_overshoot_the_limits(
     assert sorted(answer.status_code for answer in sizes) == [201, 201, 413]
     stored = sum(doc["size"] for doc in files.find({"report_id": other_id, "complete": True}))
     assert stored == 180_000  # within the 200,000 bytes a report may hold
+
+
+def test_guessing_codes_through_the_upload_is_slowed_like_the_tracker(
+    stack: Stack, small_limits_intake: str
+):
+    code = submit(stack).json()["tracking_code"]
+    before = metric_at(small_limits_intake, "tipline_lookup_throttled_total")
+    answers = [
+        upload(small_limits_intake, tracking_code.generate(), mp3(100), "audio/mpeg")
+        for _ in range(4)
+    ]
+    assert [answer.status_code for answer in answers] == [404] * 4
+    assert len({answer.text for answer in answers}) == 1  # every miss looks the same
+    assert metric_at(small_limits_intake, "tipline_lookup_throttled_total") >= before + 2
+    # The reporter with the right code still gets through.
+    assert upload(small_limits_intake, code, mp3(100), "audio/mpeg").status_code == 201
+
+
+def metric_at(base_url: str, name: str) -> float:
+    for line in httpx.get(f"{base_url}/metrics", timeout=5).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split(" ")[1])
+    return 0.0
