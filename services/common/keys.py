@@ -50,7 +50,12 @@ class DataKeyLocation:
 
 
 # Every place a wrapped data key is kept. A new owner of private data adds itself here.
-DATA_KEY_LOCATIONS = (DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),)
+DATA_KEY_LOCATIONS = (
+    DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),
+    DataKeyLocation(
+        "INTAKE_DATABASE", "intake", "evidence_files", "data_key", owner_field="report_id"
+    ),
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,8 @@ from services.intake.domain import (
     open_report,
     request_fingerprint,
 )
+from services.intake.evidence_api import evidence_router, sweep_abandoned
+from services.intake.evidence_store import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,11 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             handler_factory=consumer.make_handler,
         )
         tasks = [asyncio.create_task(store.inserter.run())]
+        # Evidence files: the sealed chunk store, and a sweep for uploads a crash left behind.
+        app.state.evidence = EvidenceStore(client[settings.database], keyring)
+        await app.state.evidence.create_indexes()
+        abandoned_after = timedelta(minutes=settings.evidence_abandoned_after_minutes)
+        tasks.append(asyncio.create_task(sweep_abandoned(app.state.evidence, abandoned_after)))
         # Reports are accepted even while Kafka is away: the outbox holds their events.
         tasks.append(asyncio.create_task(_start_kafka(app, settings, relay, tasks)))
         scope_keeper.start_consuming()
@@ -129,6 +136,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     # Intake stays ready while Kafka is away (reports wait in the outbox); it is not ready
     # without its database, where every report must land first.
     install_common(app, readiness, required=("database",))
+    app.include_router(evidence_router(settings))
 
     @app.post(
         "/v1/reports",
