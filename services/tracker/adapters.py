@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from services.tracker.domain import (
 
 # What the reporter's view needs; never the staff notes.
 REPORTER_VIEW = {
+    "tracking_code_hash": 1,
     "timeline.event_id": 1,
     "timeline.stage": 1,
     "timeline.at": 1,
@@ -150,7 +152,11 @@ class CaseStore:
         return set()
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
-        return await self.cases.find_one({"tracking_code_hash": code_hash}, REPORTER_VIEW)
+        case = await self.cases.find_one({"tracking_code_hash": code_hash}, REPORTER_VIEW)
+        # The index found it; a constant-time comparison confirms it without timing hints.
+        if case is None or not hmac.compare_digest(case["tracking_code_hash"], code_hash):
+            return None
+        return case
 
     async def get(self, report_id: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"_id": report_id})

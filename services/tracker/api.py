@@ -38,6 +38,7 @@ from services.common.events import ConclusionKind, Envelope, Stage, StageChanged
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime, ConsumerThread
 from services.common.settings import TrackerSettings
+from services.common.throttle import FailureThrottle
 from services.tracker.adapters import CaseStore, RecentStatuses
 from services.tracker.consumer import TOPICS, Workflow, make_handler_factory
 from services.tracker.domain import (
@@ -227,19 +228,30 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
     # Reading a status needs only the database: a Kafka outage must not take the reporters'
     # status page out of rotation (the checks still show it).
     install_common(app, readiness, required=("database",))
+    throttle = FailureThrottle(
+        free_failures=settings.lookup_free_failures,
+        window_seconds=settings.lookup_window_seconds,
+        max_delay=settings.lookup_max_delay_seconds,
+    )
+    app.state.throttle = throttle
 
     # -- the reporter's side ------------------------------------------------------------------
 
     async def find_case_by_code(request: Request, code: str) -> dict[str, Any] | None:
         """Every tracking-code lookup goes through here (throttling wraps this one place).
-        A mistyped code and an unknown one both give None."""
+        A mistyped code and an unknown one both give None, and both count as a failed guess."""
+        client = throttle.client(request.client.host if request.client else None)
+        # Before the lookup, whatever its outcome: the wait says nothing about the code.
+        delay = throttle.delay_for(client)
+        if delay:
+            await asyncio.sleep(delay)
         normalized = tracking_code.normalize(code)
-        if normalized is None:
-            return None
-        code_hash = tracking_code.lookup_hash(normalized, secret)
-        case: dict[str, Any] | None = await request.app.state.statuses.by_tracking_code_hash(
-            code_hash
-        )
+        case: dict[str, Any] | None = None
+        if normalized is not None:
+            code_hash = tracking_code.lookup_hash(normalized, secret)
+            case = await request.app.state.statuses.by_tracking_code_hash(code_hash)
+        if case is None:
+            throttle.failed(client)
         return case
 
     def not_found() -> JSONResponse:

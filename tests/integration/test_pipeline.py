@@ -258,8 +258,14 @@ def test_the_audit_chain_verifies_and_a_changed_entry_is_found(stack: Stack):
     code = submit(stack).json()["tracking_code"]
     wait_for_stage(stack, code, "classified")
     audit_url = f"{stack.url('audit')}/v1/audit/verify"
-    wait_until(lambda: httpx.get(audit_url, timeout=10).json()["entries"] >= 3, 20, "audit")
-    intact = httpx.get(audit_url, timeout=10).json()
+    auditor = {"Authorization": f"Bearer {stack.staff_token('auditor')}"}
+    assert httpx.get(audit_url, timeout=10).status_code == 401
+
+    def verify() -> dict:
+        return dict(httpx.get(audit_url, headers=auditor, timeout=10).json())
+
+    wait_until(lambda: verify()["entries"] >= 3, 20, "audit")
+    intact = verify()
     assert intact["intact"] is True and intact["first_broken_position"] is None
 
     log = MongoClient(stack.mongodb_uri)["audit"]["audit_log"]
@@ -268,12 +274,12 @@ def test_the_audit_chain_verifies_and_a_changed_entry_is_found(stack: Stack):
     original = target["record"]["event"]["type"]
     log.update_one({"_id": 2}, {"$set": {"record.event.type": "tipline.report.forged.v1"}})
     try:
-        broken = httpx.get(audit_url, timeout=10).json()
+        broken = verify()
         assert broken["intact"] is False
         assert broken["first_broken_position"] == 2
     finally:
         log.update_one({"_id": 2}, {"$set": {"record.event.type": original}})
-    assert httpx.get(audit_url, timeout=10).json()["intact"] is True
+    assert verify()["intact"] is True
 
 
 @pytest.mark.parametrize("service", ["intake", "classifier", "tracker", "audit"])
