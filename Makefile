@@ -34,6 +34,7 @@ test: lint
 	$(BIN)/pytest -q -rs
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
 
 clean:

@@ -288,7 +288,7 @@ async def closed_loop(
 class Followed:
     submit_s: float | None = None
     error: str | None = None
-    end_to_end_s: float | None = None  # until the tracker's current stage is "classified"
+    end_to_end_s: float | None = None  # until the current stage is "classified" (or "assigned")
     in_history_s: float | None = None  # until a "classified" entry shows in its history
     last_stage: str | None = None
     polls: int = 0
@@ -409,7 +409,8 @@ async def _follow(
                 followed.in_history_s = now
                 if base is not None:
                     followed.classified_after_s = (times["classified"] - base).total_seconds()
-            if followed.last_stage == "classified":
+            # The tracker routes a classified case at once: "assigned" means classified too.
+            if followed.last_stage in ("classified", "assigned"):
                 followed.end_to_end_s = now
                 return
             if FINAL_STAGES <= times.keys():
@@ -515,7 +516,9 @@ async def wait_until_classified(
             done = {code for code, stage in zip(window, stages, strict=True) if stage is not None}
             if done:
                 result.classified += len(done)
-                result.stage_not_classified += sum(s not in (None, "classified") for s in stages)
+                result.stage_not_classified += sum(
+                    s not in (None, "classified", "assigned") for s in stages
+                )
                 result.last_classified_after_s = time.perf_counter() - started
                 pending = [code for code in pending if code not in done]
             else:

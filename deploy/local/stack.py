@@ -247,6 +247,7 @@ class Stack:
     external_kafka: str | None = None  # infrastructure started elsewhere (e.g. containers)
     external_mongodb: str | None = None
     processes: dict[str, Process] = field(default_factory=dict)
+    tuning: dict[str, str] = field(default_factory=dict)  # extra settings for every service
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -295,6 +296,7 @@ class Stack:
             "TRACKER_PUBLIC_URL": self.url("tracker"),
             "INTAKE_PUBLIC_URL": self.url("intake"),
             "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            **self.tuning,
             "PYTHONUNBUFFERED": "1",
             **self.secrets,
         }
@@ -366,6 +368,12 @@ class Stack:
         return lines
 
 
+# Tests and benchmarks poll status pages many times a second from one address, missing while
+# a case is being opened; the lookup throttle would rightly slow them down. A stack started
+# with `tuning={}` gets the production defaults.
+POLLING_CLIENT = {"LOOKUP_FREE_FAILURES": "1000000"}
+
+
 def new_secrets(key_dir: Path) -> dict[str, str]:
     """Throw-away secrets and keys: a keyring for report encryption, and a token signing pair
     (the services get only the verifying half)."""
@@ -401,6 +409,7 @@ def running_stack(
     with_proxy: bool = False,
     services: bool = True,
     external: tuple[str, str] | None = None,
+    tuning: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Start infrastructure (and by default the services); stop all of it on the way out.
 
@@ -408,7 +417,12 @@ def running_stack(
     infrastructure someone else started, such as testcontainers' Apache Kafka and MongoDB.
     """
     chosen = ports or dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
-    stack = Stack(ports=chosen, log_dir=log_dir, secrets=new_secrets(log_dir / "keys"))
+    stack = Stack(
+        ports=chosen,
+        log_dir=log_dir,
+        secrets=new_secrets(log_dir / "keys"),
+        tuning=dict(POLLING_CLIENT if tuning is None else tuning),
+    )
     try:
         if external is not None:
             stack.external_kafka, stack.external_mongodb = external
@@ -483,6 +497,12 @@ def main() -> int:
         print("Starting intake, classifier, tracker and audit…", flush=True)
         stack.start_services()
         print("\n".join(stack.summary()), flush=True)
+        print(
+            "A staff token (e.g. a supervisor's): "
+            f"TOKEN_PRIVATE_KEY_FILE={run_dir / 'keys' / 'token-signing.pem'} "
+            f"{sys.executable} -m services.common.tokens issue --subject me --role supervisor",
+            flush=True,
+        )
         print(f"Logs: {log_dir}/. Press Ctrl-C to stop everything.", flush=True)
         while not stopping:
             for process in stack.processes.values():

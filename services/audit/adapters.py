@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.audit.domain import GENESIS_HASH, ChainReport, ChainVerifier, chain_entry
-from services.common.events import utcnow
+from services.common.events import ACCESS_RECORDED_V1, utcnow
 
 
 class AuditLog:
@@ -27,6 +27,18 @@ class AuditLog:
 
     async def create_indexes(self) -> None:
         await self.entries.create_index([("event_id", ASCENDING)], unique=True)
+        await self.entries.create_index([("record.event.subject", ASCENDING)])
+
+    async def access_to(self, report_id: str) -> list[dict[str, Any]]:
+        """Every recorded read of one report's private data, oldest first, with its position
+        in the chain so an auditor can verify it."""
+        entries = await self.entries.find(
+            {"record.event.subject": report_id, "record.event.type": ACCESS_RECORDED_V1}
+        ).to_list(None)
+        return [
+            {"position": entry["_id"], "hash": entry["hash"], **entry["record"]["event"]["data"]}
+            for entry in sorted(entries, key=lambda entry: entry["_id"])
+        ]
 
     async def append(self, record: dict[str, Any]) -> bool:
         """Appends at the head; False when the event is in the log already (unique event id).

@@ -1,21 +1,54 @@
-"""Audit's HTTP entry point: verify the chain."""
+"""Audit's HTTP entry point: verify the chain, and list who read a report's private data."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI must evaluate the
+# Annotated[..., Depends(staff_auth.require(...))] parameters inside create_app, where they live.
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel
 
 from services.audit.adapters import AuditLog
 from services.audit.consumer import TOPICS, make_handler
 from services.audit.domain import ChainReport
+from services.common.auth import (
+    Principal,
+    Role,
+    StaffAuth,
+    TokenRegister,
+    load_public_key,
+    refreshing,
+)
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime
 from services.common.settings import AuditSettings
 
 
+class AccessRecord(BaseModel):
+    position: int
+    hash: str
+    report_id: str
+    staff: str
+    role: str
+    token_id: str
+    fields: list[str]
+    purpose: str
+    at: str
+
+
+class ReportAccess(BaseModel):
+    report_id: str
+    reads: list[AccessRecord]
+
+
 def create_app(settings: AuditSettings) -> FastAPI:
+    staff_auth = StaffAuth(
+        load_public_key(settings.public_key_pem()),
+        register=None,
+        refresh_seconds=settings.token_revocation_refresh_seconds,
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ConsumerRuntime(
@@ -27,9 +60,11 @@ def create_app(settings: AuditSettings) -> FastAPI:
         )
         app.state.runtime = runtime
         app.state.log = AuditLog(runtime.db)
+        staff_auth.register = TokenRegister(runtime.client[settings.staff_database])
         runtime.start_consuming()
         try:
-            yield
+            async with refreshing(staff_auth):
+                yield
         finally:
             await runtime.close()
 
@@ -51,8 +86,26 @@ def create_app(settings: AuditSettings) -> FastAPI:
         tags=["audit"],
         summary="Recompute the hash chain: intact, or the first broken position",
     )
-    async def verify(request: Request) -> ChainReport:
+    async def verify(
+        request: Request,
+        principal: Annotated[Principal, Depends(staff_auth.require(Role.AUDITOR, Role.SUPERVISOR))],
+    ) -> ChainReport:
         report: ChainReport = await request.app.state.log.verify()
         return report
+
+    @app.get(
+        "/v1/audit/reports/{report_id}/access",
+        response_model=ReportAccess,
+        tags=["audit"],
+        summary="Every read of one report's private data: who, role, fields, purpose, when",
+    )
+    async def report_access(
+        report_id: str,
+        request: Request,
+        principal: Annotated[Principal, Depends(staff_auth.require(Role.AUDITOR))],
+    ) -> Any:
+        # An unknown report and a report nobody has read look the same: an empty list.
+        reads = await request.app.state.log.access_to(report_id)
+        return {"report_id": report_id, "reads": reads}
 
     return app

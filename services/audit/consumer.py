@@ -1,4 +1,5 @@
-"""Audit's stream entry point: every report event goes into the chain."""
+"""Audit's stream entry point: every report event and every access to private data goes into
+the chain."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from services.common.events import Envelope
 from services.common.kafka import Handlers, Outcome
 
 # The dead-letter topic is left to operators: its messages are the ones nobody could parse.
-TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
+TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE, topics.ACCESS)
 
 
 async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handlers:

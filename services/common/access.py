@@ -53,21 +53,31 @@ async def record_access(
     producer: AIOKafkaProducer | None,
     *,
     source: str,
-    principal: Principal,
+    principal: Principal | None = None,
+    service: str | None = None,
     report_id: str,
     fields: list[str],
     purpose: str,
 ) -> None:
-    """Publishes the access event and waits for the broker; raises 503 if it cannot."""
+    """Publishes the access event and waits for the broker; raises 503 if it cannot.
+
+    The reader is a member of staff (`principal`) or one of Tipline's own services (`service`,
+    authenticated by its service token), such as the classifier reading what to classify."""
+    if principal is not None:
+        reader, role, token_id = principal.subject, principal.role.value, principal.token_id
+    elif service is not None:
+        reader, role, token_id = service, "service", "service-token"
+    else:
+        raise ValueError("an access has a reader: a principal or a service")
     event = new_event(
         source=source,
         type=ACCESS_RECORDED_V1,
         subject=report_id,
         data=AccessRecorded(
             report_id=report_id,
-            staff=principal.subject,
-            role=principal.role.value,
-            token_id=principal.token_id,
+            staff=reader,
+            role=role,
+            token_id=token_id,
             fields=fields,
             purpose=purpose,
             at=utcnow(),
@@ -92,5 +102,5 @@ async def record_access(
         ) from exc
     log.info(
         "private data read",
-        extra={"report_id": report_id, "staff": principal.subject, "fields": fields},
+        extra={"report_id": report_id, "staff": reader, "fields": fields},
     )

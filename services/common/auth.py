@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -124,7 +124,7 @@ def verify(token: str, public_key: Ed25519PublicKey, revoked: frozenset[str]) ->
         subject=str(claims["sub"]),
         role=role,
         token_id=str(claims["jti"]),
-        expires_at=datetime.fromtimestamp(claims["exp"]).astimezone(),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         provinces=frozenset(claims.get("provinces") or ()),
         teams=frozenset(claims.get("teams") or ()),
     )
@@ -173,8 +173,8 @@ class TokenRegister:
                 "role": claims["role"],
                 "provinces": claims["provinces"],
                 "teams": claims["teams"],
-                "issued_at": datetime.fromtimestamp(claims["iat"]).astimezone(),
-                "expires_at": datetime.fromtimestamp(claims["exp"]).astimezone(),
+                "issued_at": datetime.fromtimestamp(claims["iat"], UTC),
+                "expires_at": datetime.fromtimestamp(claims["exp"], UTC),
             }
         )
 

@@ -26,15 +26,36 @@ _DERIVED_EVENT_NAMESPACE = uuid.UUID("6f1c9b52-5d0e-4d55-9a53-2d1f0c4a7e10")
 
 
 class Stage(StrEnum):
-    """A case's stages, in the order a case passes through them."""
+    """A case's stages. Which stage may follow which is the tracker's state machine
+    (`services/tracker/domain.py`); the audit stages run beside the workflow, not in it."""
 
     SUBMITTED = "submitted"
     RECEIVED = "received"
     CLASSIFIED = "classified"
+    ASSIGNED = "assigned"
+    INVESTIGATING = "investigating"
+    AWAITING_REPORTER = "awaiting_reporter"
+    CONCLUDED = "concluded"
+    CLOSED = "closed"
+    SAMPLED_FOR_VERIFICATION = "sampled_for_verification"
+    VERIFIED = "verified"
+    VERIFICATION_FAILED = "verification_failed"
 
     @property
     def rank(self) -> int:
+        """Position in declaration order. It orders the first stages, which different
+        services record independently and which can arrive in any order; later stages can
+        repeat (investigating ⇄ awaiting_reporter) and are ordered by time instead."""
         return list(Stage).index(self)
+
+
+class ConclusionKind(StrEnum):
+    """How an investigation ended. A kind, never the reasons (those can quote the report)."""
+
+    SUBSTANTIATED = "substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    DUPLICATE = "duplicate"  # joined another case, named by `duplicate_of`
+    REFERRED = "referred"  # handed to another authority
 
 
 class Channel(StrEnum):
@@ -92,6 +113,7 @@ class Classification(BaseModel):
     province: str | None = None
     city: str | None = None
     rules_version: str
+    official_involvement: bool = False
 
 
 class StageChanged(BaseModel):
@@ -101,6 +123,14 @@ class StageChanged(BaseModel):
     stage: Stage
     at: AwareDatetime
     classification: Classification | None = None
+    # Set on `assigned`: the team that works the case and the province whose investigators may
+    # read it. For a case routed above an implicated jurisdiction, `province` is the scope it
+    # was routed to (None at the central level), not the province the report is about.
+    team: str | None = None
+    province: str | None = None
+    routing: str | None = None  # the routing rule that chose the team, a code; never free text
+    conclusion: ConclusionKind | None = None  # set on `concluded`
+    duplicate_of: str | None = None  # the surviving case's report id, for a duplicate
 
 
 class AccessRecorded(BaseModel):

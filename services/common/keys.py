@@ -52,6 +52,11 @@ class DataKeyLocation:
 # Every place a wrapped data key is kept. A new owner of private data adds itself here.
 DATA_KEY_LOCATIONS = (
     DataKeyLocation("INTAKE_DATABASE", "intake", "reports", "data_key"),
+    DataKeyLocation(
+        "INTAKE_DATABASE", "intake", "evidence_files", "data_key", owner_field="report_id"
+    ),
+    # Messages between reporter and investigators, and staff notes, per case (= report id).
+    DataKeyLocation("TRACKER_DATABASE", "tracker", "cases", "data_key"),
     # Messaging-app conversations still being written (erased within a day).
     DataKeyLocation("INTAKE_DATABASE", "intake", "conversations", "data_key"),
 )

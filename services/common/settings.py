@@ -115,6 +115,36 @@ class StaffAuthSettings(CommonSettings):
         )
 
 
+class EvidenceSettings(CommonSettings):
+    """Limits on the files a reporter attaches (intake). Sizes in bytes."""
+
+    evidence_max_file_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, alias="EVIDENCE_MAX_FILE_BYTES"
+    )
+    evidence_max_report_bytes: int = Field(
+        default=500 * 1024 * 1024, ge=1, alias="EVIDENCE_MAX_REPORT_BYTES"
+    )
+    evidence_max_files_per_report: int = Field(
+        default=20, ge=1, alias="EVIDENCE_MAX_FILES_PER_REPORT"
+    )
+    # PDF and office documents are rewritten whole, in memory: this bounds that memory.
+    evidence_max_document_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, alias="EVIDENCE_MAX_DOCUMENT_BYTES"
+    )
+    # An upload still incomplete after this long was cut off; what it stored is removed.
+    evidence_abandoned_after_minutes: float = Field(
+        default=60, gt=0, alias="EVIDENCE_ABANDONED_AFTER_MINUTES"
+    )
+
+
+class LookupThrottleSettings(CommonSettings):
+    """Failed tracking-code lookups a client may make before each further one waits."""
+
+    lookup_free_failures: int = Field(default=5, ge=0, alias="LOOKUP_FREE_FAILURES")
+    lookup_window_seconds: float = Field(default=900, gt=0, alias="LOOKUP_WINDOW_SECONDS")
+    lookup_max_delay_seconds: float = Field(default=8.0, ge=0, alias="LOOKUP_MAX_DELAY_SECONDS")
+
+
 class ChannelSettings(CommonSettings):
     """The reporting website, QR codes, messaging-app webhooks and their abuse limits."""
 
@@ -137,7 +167,13 @@ class ChannelSettings(CommonSettings):
 
 
 class IntakeSettings(
-    TrackingCodeSettings, InternalApiSettings, KeyringSettings, StaffAuthSettings, ChannelSettings
+    TrackingCodeSettings,
+    InternalApiSettings,
+    KeyringSettings,
+    StaffAuthSettings,
+    EvidenceSettings,
+    LookupThrottleSettings,
+    ChannelSettings,
 ):
     http_port: int = Field(default=8080, alias="INTAKE_PORT")
     database: str = Field(default="intake", alias="INTAKE_DATABASE")
@@ -152,13 +188,22 @@ class ClassifierSettings(InternalApiSettings):
     database: str = Field(default="classifier", alias="CLASSIFIER_DATABASE")
 
 
-class TrackerSettings(TrackingCodeSettings):
+class TrackerSettings(
+    TrackingCodeSettings, LookupThrottleSettings, KeyringSettings, StaffAuthSettings
+):
     http_port: int = Field(default=8082, alias="TRACKER_PORT")
     # The status page links back to the reporting form.
     intake_public_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_PUBLIC_URL")
     database: str = Field(default="tracker", alias="TRACKER_DATABASE")
+    # The routing table (services/tracker/routing.toml when unset).
+    routing_file: Path | None = Field(default=None, alias="TRACKER_ROUTING_FILE")
+    # The EU whistleblower directive's clock, configurable per office.
+    acknowledgement_days: float = Field(default=7, gt=0, alias="ACKNOWLEDGEMENT_DAYS")
+    feedback_days: float = Field(default=90, gt=0, alias="FEEDBACK_DAYS")
+    # A cluster with this many open reports and none under investigation is flagged.
+    idle_cluster_min_reports: int = Field(default=3, ge=2, alias="IDLE_CLUSTER_MIN_REPORTS")
 
 
-class AuditSettings(CommonSettings):
+class AuditSettings(StaffAuthSettings):
     http_port: int = Field(default=8083, alias="AUDIT_PORT")
     database: str = Field(default="audit", alias="AUDIT_DATABASE")

@@ -47,19 +47,20 @@ class ReportStore:
     async def find_by_idempotency_key(self, key_hash: str) -> dict[str, Any] | None:
         return await self.reports.find_one({"idempotency.key_hash": key_hash}, {"idempotency": 1})
 
-    async def content(self, report_id: str) -> dict[str, Any] | None:
-        """The fields the classifier may read: what was reported, never who reported it."""
+    async def sealed(self, report_id: str) -> dict[str, Any] | None:
+        """The stored report as it is at rest: clear fields, wrapped key, sealed parts."""
         return await self.reports.find_one(
             {"_id": report_id},
-            {
-                "narrative": 1,
-                "location": 1,
-                "industry_hint": 1,
-                "people_involved": 1,
-                "organisations_involved": 1,
-                "language": 1,
-                "channel": 1,
-            },
+            {"channel": 1, "language": 1, "data_key": 1, "sealed": 1, "scope": 1},
+        )
+
+    async def set_scope(self, report_id: str, change: dict[str, str | None]) -> None:
+        # Once a team is assigned, the assignment decides the scope: a classification seen
+        # again (a redelivery) must not put back the province a case was routed away from.
+        only_unassigned = {} if "team" in change else {"scope.team": None}
+        await self.reports.update_one(
+            {"_id": report_id, **only_unassigned},
+            {"$set": {f"scope.{name}": value for name, value in change.items()}},
         )
 
     async def forget_idempotency(self, report_id: str) -> None:

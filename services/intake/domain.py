@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common import topics, tracking_code
+from services.common.crypto import DataKey, Keyring
 from services.common.events import (
     SUBMITTED_V1,
     Channel,
@@ -127,9 +129,44 @@ class NewReport:
     answer: ReportAccepted
 
 
+# What stays readable in the stored document: the channel and a language tag. Everything the
+# reporter wrote is sealed under the report's own data key, in two parts: what was reported
+# (the classifier and investigators read it) and who reported it (investigators only).
+CLEAR_FIELDS = frozenset({"channel", "language"})
+CONTACT_FIELD = "contact"
+
+
+def seal_report(report: ReportIn, key: DataKey) -> dict[str, bytes]:
+    private = report.model_dump(mode="json", exclude_none=True, exclude=set(CLEAR_FIELDS))
+    contact = private.pop(CONTACT_FIELD, None)
+    sealed = {"content": key.seal_json("content", private)}
+    if contact:
+        sealed[CONTACT_FIELD] = key.seal_json(CONTACT_FIELD, contact)
+    return sealed
+
+
+def open_report(document: dict[str, Any], keyring: Keyring, parts: Iterable[str]) -> dict[str, Any]:
+    """The named parts ("content", "contact") of a stored report, decrypted, with its clear
+    fields. A part the reporter left empty comes back empty."""
+    key = keyring.open_data_key(document["data_key"], document["_id"])
+    opened: dict[str, Any] = {name: document.get(name) for name in CLEAR_FIELDS}
+    sealed = document.get("sealed", {})
+    for part in parts:
+        if part == "content":
+            opened.update(key.open_json("content", sealed["content"]))
+        elif part == CONTACT_FIELD:
+            opened[CONTACT_FIELD] = (
+                key.open_json(CONTACT_FIELD, sealed[CONTACT_FIELD])
+                if CONTACT_FIELD in sealed
+                else None
+            )
+    return opened
+
+
 def accept_report(
     report: ReportIn,
     *,
+    keyring: Keyring,
     secret: bytes,
     status_base_url: str,
     idempotency_key: str | None,
@@ -158,11 +195,16 @@ def accept_report(
             campaign=report.campaign,
         ),
     )
+    key, wrapped_key = keyring.new_data_key(report_id)
     document: dict[str, Any] = {
         "_id": report_id,
         "received_at": now,
         "tracking_code_hash": code_hash,
-        **report.model_dump(mode="python", exclude_none=True),
+        **report.model_dump(mode="python", exclude_none=True, include=set(CLEAR_FIELDS)),
+        "data_key": wrapped_key,
+        "sealed": seal_report(report, key),
+        # Which investigators may read it: filled in from stage events (region, team).
+        "scope": {"province": None, "team": None},
         # The transactional outbox: the event is written in the same document as the report.
         "outbox": [
             {
@@ -213,3 +255,21 @@ def open_answer(sealed: str, idempotency_key: str, secret: bytes) -> ReportAccep
     raw = base64.b64decode(sealed)
     plain = AESGCM(_answer_key(idempotency_key, secret)).decrypt(raw[:12], raw[12:], None)
     return ReportAccepted.model_validate_json(plain)
+
+
+def scope_change(stage_event: dict[str, Any]) -> dict[str, str | None]:
+    """What a stage event says about who may read the report: its region, its team.
+
+    An assignment names both: a case routed above an implicated jurisdiction carries the scope
+    it was routed to (no province at the central level), not the province it is about, so the
+    implicated province's investigators must not keep reading it."""
+    if stage_event.get("stage") == "assigned" and stage_event.get("team"):
+        province = stage_event.get("province")
+        return {"province": str(province) if province else None, "team": str(stage_event["team"])}
+    change: dict[str, str | None] = {}
+    classification = stage_event.get("classification") or {}
+    if classification.get("province"):
+        change["province"] = str(classification["province"])
+    if stage_event.get("team"):
+        change["team"] = str(stage_event["team"])
+    return change

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.common.events import utcnow
+from services.common.crypto import DataKey, Keyring
+from services.common.events import Envelope, Stage, utcnow
+from services.tracker.domain import (
+    idle_clusters_pipeline,
+    load_pipeline,
+    load_row,
+    overdue_filter,
+)
+
+# What the reporter's view needs; never the staff notes.
+REPORTER_VIEW = {
+    "tracking_code_hash": 1,
+    "timeline.event_id": 1,
+    "timeline.stage": 1,
+    "timeline.at": 1,
+    "timeline.conclusion": 1,
+    "state": 1,
+    "messages": 1,
+    "data_key": 1,
+    "due": 1,
+    "duplicate_of": 1,
+}
+STAFF_SUMMARY = {
+    "state": 1,
+    "province": 1,
+    "scope": 1,
+    "opened_at": 1,
+    "due": 1,
+    "acknowledged_at": 1,
+    "last_feedback_at": 1,
+}
 
 
 class CaseStore:
@@ -32,6 +64,7 @@ class CaseStore:
         entries: list[dict[str, Any]],
         tracking_code_hash: str | None = None,
         opening: bool = False,
+        also_set: dict[str, Any] | None = None,
     ) -> bool:
         """Adds timeline entries in one atomic write, unless the case already has the first.
 
@@ -40,7 +73,7 @@ class CaseStore:
         so the case is created first and updated only if it already exists.
         """
         now = utcnow()
-        fields: dict[str, Any] = {"updated_at": now}
+        fields: dict[str, Any] = {"updated_at": now, **(also_set or {})}
         if tracking_code_hash is not None:
             fields["tracking_code_hash"] = tracking_code_hash
         not_yet_recorded = {"_id": report_id, "timeline.event_id": {"$ne": entries[0]["event_id"]}}
@@ -49,27 +82,39 @@ class CaseStore:
             return True
         try:
             await self.cases.insert_one(
-                {"_id": report_id, "opened_at": now, "timeline": entries, **fields}
+                {
+                    "_id": report_id,
+                    "opened_at": now,
+                    "state": _furthest(entries),
+                    "revision": 0,
+                    "timeline": entries,
+                    **nested(fields),
+                }
             )
             return True
         except DuplicateKeyError:
             # The case exists: it already holds this entry, or another write opened it just now.
             return bool((await self.cases.update_one(not_yet_recorded, update)).matched_count)
 
-    async def open_many(self, openings: list[tuple[str, list[dict[str, Any]], str]]) -> set[int]:
-        """Opens many cases (report id, entries, code hash) in one write. Returns the positions
-        of those whose case existed already (a repeat, or a stage that came first): the caller
-        applies those one by one."""
+    async def open_many(
+        self, openings: list[tuple[str, list[dict[str, Any]], str, dict[str, Any]]]
+    ) -> set[int]:
+        """Opens many cases (report id, entries, code hash, other fields) in one write. Returns
+        the positions of those whose case existed already (a repeat, or a stage that came
+        first): the caller applies those one by one."""
         now = utcnow()
         documents = [
             {
                 "_id": report_id,
                 "opened_at": now,
                 "updated_at": now,
+                "state": _furthest(entries),
+                "revision": 0,
                 "timeline": entries,
                 "tracking_code_hash": code_hash,
+                **nested(fields),
             }
-            for report_id, entries, code_hash in openings
+            for report_id, entries, code_hash, fields in openings
         ]
         try:
             await self.cases.insert_many(documents, ordered=False)
@@ -90,7 +135,11 @@ class CaseStore:
                         {
                             "$push": {"timeline": entry},
                             "$set": {"updated_at": now},
-                            "$setOnInsert": {"opened_at": now},
+                            "$setOnInsert": {
+                                "opened_at": now,
+                                "state": Stage.SUBMITTED.value,
+                                "revision": 0,
+                            },
                         },
                         upsert=True,
                     )
@@ -103,7 +152,136 @@ class CaseStore:
         return set()
 
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
-        return await self.cases.find_one({"tracking_code_hash": code_hash}, {"timeline": 1})
+        case = await self.cases.find_one({"tracking_code_hash": code_hash}, REPORTER_VIEW)
+        # The index found it; a constant-time comparison confirms it without timing hints.
+        if case is None or not hmac.compare_digest(case["tracking_code_hash"], code_hash):
+            return None
+        return case
+
+    async def get(self, report_id: str) -> dict[str, Any] | None:
+        return await self.cases.find_one({"_id": report_id})
+
+    # -- the workflow ------------------------------------------------------------------------
+
+    async def add_if_in_state(
+        self,
+        report_id: str,
+        states: list[Stage],
+        entries: list[dict[str, Any]],
+        fields: dict[str, Any],
+        outbox: list[Envelope] | None = None,
+    ) -> bool:
+        """Adds entries and sets fields only while the case is in one of `states` and holds
+        none of the entries yet; the events to publish go into the same write (an outbox)."""
+        update: dict[str, Any] = {
+            "$push": {"timeline": {"$each": entries}},
+            "$set": {"updated_at": utcnow(), **fields},
+            "$inc": {"revision": 1},
+        }
+        if outbox:
+            update["$push"]["outbox"] = {"$each": [_outbox_entry(e) for e in outbox]}
+        result = await self.cases.update_one(
+            {
+                "_id": report_id,
+                "state": {"$in": [s.value for s in states]},
+                "timeline.event_id": {"$nin": [e["event_id"] for e in entries]},
+            },
+            update,
+        )
+        return bool(result.matched_count)
+
+    async def transition(
+        self,
+        case: dict[str, Any],
+        entry: dict[str, Any],
+        fields: dict[str, Any],
+        event: Envelope,
+        push: dict[str, Any] | None = None,
+    ) -> bool:
+        """Moves a case on, if nobody moved it since it was read (same state and revision):
+        the entry, the new fields and the event to publish in one write. False on a race."""
+        update: dict[str, Any] = {
+            "$push": {"timeline": entry, "outbox": _outbox_entry(event), **(push or {})},
+            "$set": {"updated_at": utcnow(), "state": entry["stage"], **fields},
+            "$inc": {"revision": 1},
+        }
+        result = await self.cases.update_one(
+            {"_id": case["_id"], "state": case["state"], "revision": case.get("revision", 0)},
+            update,
+        )
+        return bool(result.matched_count)
+
+    async def add_message(self, report_id: str, message: dict[str, Any]) -> None:
+        await self.cases.update_one(
+            {"_id": report_id},
+            {"$push": {"messages": message}, "$set": {"updated_at": utcnow()}},
+        )
+
+    async def data_key(self, report_id: str, keyring: Keyring) -> DataKey:
+        """The case's data key, made on first need. Two first writers race on a conditional
+        write: the loser uses the winner's key."""
+        case = await self.cases.find_one({"_id": report_id}, {"data_key": 1})
+        if case is not None and case.get("data_key"):
+            return keyring.open_data_key(case["data_key"], report_id)
+        key, wrapped = keyring.new_data_key(report_id)
+        result = await self.cases.update_one(
+            {"_id": report_id, "data_key": {"$exists": False}}, {"$set": {"data_key": wrapped}}
+        )
+        if result.matched_count:
+            return key
+        case = await self.cases.find_one({"_id": report_id}, {"data_key": 1})
+        assert case is not None and case.get("data_key"), "case vanished while adding a key"
+        return keyring.open_data_key(case["data_key"], report_id)
+
+    # -- the outbox of stage events the API made ---------------------------------------------
+
+    async def unpublished(self, limit: int = 200) -> list[dict[str, Any]]:
+        return await self.cases.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).to_list(limit)
+
+    async def mark_published(self, report_id: str, event_id: str) -> None:
+        await self.cases.update_one({"_id": report_id}, {"$pull": {"outbox": {"id": event_id}}})
+
+    # -- supervisors' and analysts' views ----------------------------------------------------
+
+    async def overdue(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        return await (
+            self.cases.find(overdue_filter(now), STAFF_SUMMARY)
+            .sort("due.feedback", ASCENDING)
+            .to_list(limit)
+        )
+
+    async def listing(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        return await (
+            self.cases.find(query, STAFF_SUMMARY).sort("opened_at", ASCENDING).to_list(limit)
+        )
+
+    async def load(self, now: datetime) -> list[dict[str, Any]]:
+        cursor = await self.cases.aggregate(load_pipeline(now, now - timedelta(days=7)))
+        return [load_row(row) async for row in cursor]
+
+    async def idle_clusters(self, min_reports: int) -> list[dict[str, Any]]:
+        cursor = await self.cases.aggregate(idle_clusters_pipeline(min_reports))
+        return [row async for row in cursor]
+
+
+def _furthest(entries: list[dict[str, Any]]) -> str:
+    return max((Stage(e["stage"]) for e in entries), key=lambda s: s.rank).value
+
+
+def nested(fields: dict[str, Any]) -> dict[str, Any]:
+    """{"due.feedback": x} → {"due": {"feedback": x}}, for documents written whole."""
+    result: dict[str, Any] = {}
+    for key, value in fields.items():
+        target = result
+        *parents, last = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[last] = value
+    return result
+
+
+def _outbox_entry(event: Envelope) -> dict[str, Any]:
+    return {"id": event.id, "body": event.to_bytes()}
 
 
 def _failed_positions(error: BulkWriteError) -> set[int]:

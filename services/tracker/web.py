@@ -4,7 +4,8 @@ The code is POSTed, never put in a URL: a URL stays in the browser's history, in
 logs and in referrers, and a shared phone's history must not give a report away. The check
 character is checked before any lookup, so a typo gets its own message at once; an unknown
 code gets the same message whether it never existed or was mistyped in a way the check
-character cannot catch.
+character cannot catch. Well-formed codes are looked up through the tracker's throttled
+lookup, like the JSON API's.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from services.common import tracking_code
 from services.common.pages import Pages, choose_language, static_router
 from services.common.settings import TrackerSettings
 from services.common.texts import TEXTS
-from services.tracker.domain import public_status
 
 # A tracking code with spaces and hyphens, and the language: nothing larger is ever needed.
 MAX_FORM_BYTES = 4096
@@ -29,7 +29,6 @@ def status_router(settings: TrackerSettings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     router.include_router(static_router())
     pages = Pages(Path(__file__).parent / "web" / "templates")
-    secret = settings.tracking_code_secret.get_secret_value().encode()
 
     def report_url(lang: str) -> str:
         return f"{settings.intake_public_url.rstrip('/')}/?lang={lang}"
@@ -58,9 +57,8 @@ def status_router(settings: TrackerSettings) -> APIRouter:
                 code=typed,
                 report_url=report_url(lang),
             )
-        case = await request.app.state.statuses.by_tracking_code_hash(
-            tracking_code.lookup_hash(normalized, secret)
-        )
+        # Through the tracker's one lookup function, which throttles repeated failures.
+        case = await request.app.state.find_case_by_code(request, normalized)
         if case is None:
             return pages.render(
                 request,
@@ -75,7 +73,7 @@ def status_router(settings: TrackerSettings) -> APIRouter:
             request,
             "status.html",
             lang=lang,
-            status=public_status(case["timeline"]),
+            status=await request.app.state.reporter_status(request, case),
             code=tracking_code.format_code(normalized),
             report_url=report_url(lang),
         )

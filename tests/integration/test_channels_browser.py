@@ -118,18 +118,18 @@ def click_and_wait_for_the_next_page(driver: WebDriver, element: WebElement) -> 
 def follow_until_classified(driver: WebDriver, code: str) -> list[str]:
     """Checks again (as a reporter would press the button) until the report is classified."""
     deadline = time.monotonic() + 45
-    seen = []
+    seen: list[str] = []
+    history: list[str] = []
     while time.monotonic() < deadline:
-        stage = check_status(driver, code)
-        seen.append(stage)
-        if stage == "classified":
+        seen.append(check_status(driver, code))
+        history = [
+            li.get_attribute("data-stage") or ""
+            for li in driver.find_elements(By.CSS_SELECTOR, "ol.stages li")
+        ]
+        if "classified" in history:
             break
         time.sleep(0.3)
-    history = [
-        li.get_attribute("data-stage")
-        for li in driver.find_elements(By.CSS_SELECTOR, "ol.stages li")
-    ]
-    assert seen[-1] == "classified", f"stages seen: {seen}"
+    assert "classified" in history, f"stages seen: {seen}"
     return history
 
 
@@ -159,10 +159,11 @@ def test_a_reporter_reports_in_chinese_keeps_the_code_and_follows_it(
     field.send_keys(Keys.CONTROL, "v")
     assert field.get_attribute("value") == code
     first = check_status(browser, code)
-    assert first in ("received", "classified")
+    assert first in ("received", "classified", "assigned")  # the tracker acknowledged it
     history = follow_until_classified(browser, code)
-    assert history == ["submitted", "received", "classified"]
-    assert "已分类" in browser.find_element(By.ID, "current-stage").text
+    # Routing may already have assigned it: the first three stages are what intake's part owes.
+    assert history[:3] == ["submitted", "received", "classified"]
+    assert "已分类" in browser.find_element(By.CSS_SELECTOR, "li[data-stage=classified]").text
     assert code not in browser.current_url
     screenshot(browser, "status-zh")
 
@@ -207,8 +208,11 @@ def test_a_reporter_switches_to_english_and_reports(stack: Stack, browser: WebDr
     click_and_wait_for_the_next_page(browser, browser.find_element(By.ID, "status-link"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     history = follow_until_classified(browser, code)
-    assert history == ["submitted", "received", "classified"]
-    assert "Sorted for review" in browser.find_element(By.ID, "current-stage").text
+    assert history[:3] == ["submitted", "received", "classified"]
+    assert (
+        "Sorted for review"
+        in browser.find_element(By.CSS_SELECTOR, "li[data-stage=classified]").text
+    )
     screenshot(browser, "status-en")
 
 

@@ -49,8 +49,13 @@ def test_a_report_submitted_while_kafka_is_down_arrives_once_kafka_is_back(proxi
         stack.restore_kafka()
 
     for code in codes:
-        status = wait_for_stage(stack, code, "classified", timeout=90)
-        assert [s["stage"] for s in status["history"]] == ["submitted", "received", "classified"]
+        status = wait_for_stage(stack, code, "assigned", timeout=90)
+        assert [s["stage"] for s in status["history"]] == [
+            "submitted",
+            "received",
+            "classified",
+            "assigned",
+        ]
     wait_until(lambda: reports.count_documents({"outbox_pending": True}) == 0, 20, "outbox drained")
     for service in ("intake", "classifier", "tracker", "audit"):
         wait_until(

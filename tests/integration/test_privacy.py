@@ -1,4 +1,5 @@
-"""Private words never leave intake's store: not into events, logs, other databases or errors."""
+"""The canary sweep: private words planted in every field are found nowhere but in an audited,
+decrypt-authorised answer: not in events, logs, any database's raw documents, or errors."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import httpx
 from pymongo import MongoClient
 
 from deploy.local.stack import Stack
-from services.common import topics
-from tests.integration.helpers import read_topic, submit, track, wait_for_stage
+from services.common import topics, tracking_code
+from tests.integration.helpers import read_topic, submit, track, wait_for_stage, wait_until
 
 CANARY = "CANARY7Q2"
 
 
-def test_report_content_and_codes_stay_out_of_events_logs_and_other_databases(stack: Stack):
+def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answers(stack: Stack):
     report = {
         "channel": "weibo",
         "narrative": f"{CANARY}-narrative 他们开设赌场，还放高利贷。",
@@ -20,29 +21,101 @@ def test_report_content_and_codes_stay_out_of_events_logs_and_other_databases(st
         "people_involved": [f"{CANARY}-person"],
         "organisations_involved": [f"{CANARY}-company"],
         "industry_hint": f"{CANARY}-industry",
-        "contact": {"name": f"{CANARY}-name", "email": f"{CANARY.lower()}@example.org"},
+        "contact": {
+            "name": f"{CANARY}-name",
+            "email": f"{CANARY.lower()}@example.org",
+            "phone": "+86 137 7777 2468",
+            "messaging_handle": f"{CANARY}-handle",
+        },
     }
-    code = submit(stack, report).json()["tracking_code"]
+    # The client's own details are planted too: intake must keep no fingerprint of it.
+    code = submit(stack, report, **{"User-Agent": f"{CANARY}-agent"}).json()["tracking_code"]
     wait_for_stage(stack, code, "classified")
-    track(stack, code)
-    track(stack, code[:-1] + "0")
-    secrets = (CANARY, CANARY.lower(), code, code.replace("-", ""))
+    secrets = (CANARY, CANARY.lower(), "137 7777 2468", code, code.replace("-", ""))
+    report_id = _report_id(stack, code)
+    stored = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one({"_id": report_id})
+    assert set(stored) <= {
+        "_id",
+        "received_at",
+        "channel",
+        "language",
+        "tracking_code_hash",
+        "data_key",
+        "sealed",
+        "scope",
+        "outbox",
+        "outbox_pending",
+        "idempotency",
+    }
+    assert "127.0.0.1" not in str(stored)
 
+    # The one place the canaries may appear: an audited read by a supervisor.
+    supervisor = {
+        "Authorization": f"Bearer {stack.staff_token('supervisor')}",
+        "X-Access-Purpose": "checking the report before routing it",
+    }
+    authorised = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}",
+        headers=supervisor,
+        params={"part": ["content", "contact"]},
+        timeout=10,
+    )
+    assert authorised.status_code == 200 and CANARY in authorised.text
+
+    # Everything else a person or a program could see: error answers of every kind...
+    answers = [
+        track(stack, code[:-1] + ("0" if code[-1] != "0" else "1")),
+        submit(stack, {**report, "narrative": f"{CANARY}"}),  # too short: 422
+        submit(stack, {**report, "contact": {"email": f"{CANARY}-not-an-email"}}),
+        submit(stack, {**report, "colour": f"{CANARY}-extra-field"}),
+        httpx.get(f"{stack.url('intake')}/v1/staff/reports/{report_id}", timeout=10),
+        httpx.get(
+            f"{stack.url('intake')}/v1/staff/reports/{report_id}",
+            headers={"Authorization": f"Bearer {stack.staff_token('analyst')}"},
+            timeout=10,
+        ),
+        httpx.get(f"{stack.url('tracker')}/v1/track/{CANARY}", timeout=10),
+    ]
+    for answer in answers:
+        assert answer.status_code >= 400
+        assert not any(s in answer.text for s in secrets), f"private data in a {answer.status_code}"
+    wait_until(
+        lambda: any(m.key == report_id.encode() for m in read_topic(stack, topics.ACCESS)),
+        20,
+        "the read reaching the access topic",
+    )
+
+    # ...every Kafka topic, read whole...
     for topic in topics.ALL_TOPICS:
         for message in read_topic(stack, topic):
             text = (message.value or b"").decode(errors="replace")
             assert not any(s in text for s in secrets), f"private data on {topic}"
 
+    # ...every MongoDB collection's raw documents, intake's sealed reports included...
     client = MongoClient(stack.mongodb_uri)
-    for database in ("classifier", "tracker", "audit"):
+    for database in client.list_database_names():
+        if database in ("admin", "config", "local"):
+            continue
         for collection in client[database].list_collection_names():
             for document in client[database][collection].find():
                 text = str(document)
                 assert not any(s in text for s in secrets), f"private data in {database}"
 
+    # ...and every service's log.
     for process in stack.processes.values():
         log = process.log_text()
         assert not any(s in log for s in secrets), f"private data in the {process.name} log"
+
+
+def _report_id(stack: Stack, code: str) -> str:
+    code_hash = tracking_code.lookup_hash(
+        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
+    )
+    document = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one(
+        {"tracking_code_hash": code_hash}, {"_id": 1}
+    )
+    assert document is not None
+    return str(document["_id"])
 
 
 def test_the_code_is_never_stored_in_the_clear(stack: Stack):

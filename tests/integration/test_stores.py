@@ -89,7 +89,7 @@ async def test_cases_open_and_advance_in_bulk_and_name_what_must_go_one_by_one(d
     cases = CaseStore(db)
     await cases.create_indexes()
     openings = [
-        (f"r{i}", [timeline_entry(f"s{i}", Stage.SUBMITTED, T0)], f"h{i}") for i in range(5)
+        (f"r{i}", [timeline_entry(f"s{i}", Stage.SUBMITTED, T0)], f"h{i}", {}) for i in range(5)
     ]
     assert await cases.open_many(openings) == set()
     additions = [(f"r{i}", timeline_entry(f"c{i}", Stage.CLASSIFIED, T0)) for i in range(5)]

@@ -5,9 +5,11 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from services.common import topics, tracking_code
-from services.intake.domain import ReportIn, accept_report, open_answer
+from services.common.crypto import CannotOpen, Keyring
+from services.intake.domain import ReportIn, accept_report, open_answer, open_report, scope_change
 
 SECRET = b"unit-test-secret-unit-test-secret"
+KEYRING = Keyring.new("unit-1")
 CANARY_NARRATIVE = "CANARY-NARRATIVE 村霸强收保护费 the gang threatened the witness"
 REPORT = ReportIn.model_validate(
     {
@@ -24,6 +26,7 @@ REPORT = ReportIn.model_validate(
 def accept(key: str | None = None):
     return accept_report(
         REPORT,
+        keyring=KEYRING,
         secret=SECRET,
         status_base_url="http://tracker.example/",
         idempotency_key=key,
@@ -75,3 +78,45 @@ def test_a_retry_answer_opens_only_with_the_same_idempotency_key():
     assert open_answer(sealed, "channel-retry-key-1", SECRET) == new.answer
     with pytest.raises(InvalidTag):
         open_answer(sealed, "another-key-0000", SECRET)
+
+
+def test_the_stored_document_holds_no_plaintext_of_any_private_field():
+    stored = repr(accept().document)
+    for planted in ("CANARY", "村霸", "138 0000", "长沙", "湖南"):
+        assert planted not in stored
+    assert accept().document["channel"] == "wechat"
+
+
+def test_the_content_opens_without_the_contact_and_the_contact_only_when_asked():
+    document = accept().document
+    content = open_report(document, KEYRING, ["content"])
+    assert content["narrative"] == CANARY_NARRATIVE
+    assert content["location"]["city"] == "长沙"
+    assert "contact" not in content
+    both = open_report(document, KEYRING, ["content", "contact"])
+    assert both["contact"]["name"] == "CANARY-NAME"
+
+
+def test_a_sealed_report_copied_onto_another_report_id_does_not_open():
+    first, second = accept().document, accept().document
+    moved = {**second, "sealed": first["sealed"]}
+    with pytest.raises(CannotOpen):
+        open_report(moved, KEYRING, ["content"])
+    with pytest.raises(CannotOpen):
+        open_report({**first, "_id": second["_id"]}, KEYRING, ["content"])
+
+
+def test_scope_comes_from_the_classification_and_the_assignment():
+    assert scope_change({"stage": "classified", "classification": {"province": "Hunan"}}) == {
+        "province": "Hunan"
+    }
+    assert scope_change({"stage": "assigned", "team": "hunan-2", "province": "hunan"}) == {
+        "province": "hunan",
+        "team": "hunan-2",
+    }
+    # Routed above an implicated province: that province no longer has the report.
+    assert scope_change({"stage": "assigned", "team": "central-inspection", "province": None}) == {
+        "province": None,
+        "team": "central-inspection",
+    }
+    assert scope_change({"stage": "received"}) == {}

@@ -15,7 +15,7 @@ def test_stages_are_shown_in_stage_order_whatever_order_they_arrived_in():
     status = public_status(timeline)
     assert [s.stage for s in status.history] == [Stage.SUBMITTED, Stage.RECEIVED, Stage.CLASSIFIED]
     assert status.stage == Stage.CLASSIFIED
-    assert status.label == "Sorted for review"
+    assert status.label == {"en": "Sorted for review", "zh": "已分类"}
 
 
 def test_the_current_stage_is_the_furthest_even_when_its_clock_is_earlier():
@@ -31,7 +31,9 @@ def test_the_current_stage_is_the_furthest_even_when_its_clock_is_earlier():
 
 
 def test_the_reporter_sees_labels_and_times_only():
-    status = public_status([timeline_entry("e1", Stage.SUBMITTED, T0)])
+    status = public_status(
+        [timeline_entry("e1", Stage.SUBMITTED, T0, actor={"kind": "staff", "subject": "s-1"})]
+    )
     assert set(status.history[0].model_dump()) == {"stage", "label", "description", "at"}
 
 
