@@ -59,12 +59,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_unknown": "没有与这个查询码对应的举报。请核对后重试。",
         "stages_title": "进度",
         "current_stage": "目前状态",
+        "messages_title": "消息",
+        "sender_investigator": "调查人员",
+        "sender_reporter": "您",
+        "question_open": "等待您回答",
+        "message_label": "写给调查人员（不要写查询码）",
+        "reply_to_label": "这是",
+        "reply_new_information": "补充新的信息",
+        "reply_answer_to": "对问题的回答：",
+        "send_message": "发送",
+        "message_sent": "已发送。调查人员会看到您的消息。",
+        "message_refused": "无法发送：这个案件已经结束或消息已满。如有新情况，请提交新的举报。",
+        "case_closed": "这个案件已经结束，不再接收消息。如有新情况，请提交新的举报。",
         "add_information_title": "补充信息",
-        "add_information_help": (
-            "在此补充信息和回答调查人员提问的功能即将开放。"
-            "在此之前，请提交一份新的举报，写明同一地点和时间，我们会把两份举报关联起来。"
-            "不要在举报中写出查询码。"
-        ),
+        "add_information_help": "回答调查人员的问题，或补充您新了解到的情况。只有调查人员能看到。",
         "report_link": "我要举报",
         "field_required": "这一项必填。",
         "field_too_short": "太短了：至少需要 {min} 个字。",
@@ -151,11 +159,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_unknown": "No report matches this tracking code. Check the code and try again.",
         "stages_title": "Progress",
         "current_stage": "Current stage",
+        "messages_title": "Messages",
+        "sender_investigator": "Investigators",
+        "sender_reporter": "You",
+        "question_open": "waiting for your answer",
+        "message_label": "Write to the investigators (never write your tracking code)",
+        "reply_to_label": "This is",
+        "reply_new_information": "new information",
+        "reply_answer_to": "an answer to:",
+        "send_message": "Send",
+        "message_sent": "Sent. The investigators will see your message.",
+        "message_refused": (
+            "Could not send: this case is concluded or holds no more messages. For anything "
+            "new, make a new report."
+        ),
+        "case_closed": (
+            "This case is concluded and takes no more messages. For anything new, make a new "
+            "report."
+        ),
         "add_information_title": "Add information",
         "add_information_help": (
-            "Adding information and answering investigators' questions here opens soon. Until "
-            "then, make a new report naming the same place and time, and we will link the two. "
-            "Never write your tracking code in a report."
+            "Answer the investigators' questions or add what you have learned since. Only "
+            "investigators can read it."
         ),
         "report_link": "Make a report",
         "field_required": "This is required.",

@@ -362,6 +362,16 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
             )
         return MessageAccepted(id=message["id"], at=now)
 
+    async def add_reporter_message(
+        request: Request, code: str, text: str, in_reply_to: str | None
+    ) -> Any:
+        """For the status page (web.py): the same path as the JSON API's, with its checks.
+        Raises pydantic's ValidationError for a bad text, before anything is looked up."""
+        body = ReporterMessage(text=text, in_reply_to=in_reply_to)
+        return await reporter_message(code, body, request)
+
+    app.state.add_reporter_message = add_reporter_message
+
     # -- staff: reading ------------------------------------------------------------------------
 
     async def case_in_scope(

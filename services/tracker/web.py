@@ -11,18 +11,20 @@ lookup, like the JSON API's.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
 from services.common import tracking_code
 from services.common.pages import Pages, choose_language, static_router
 from services.common.settings import TrackerSettings
 from services.common.texts import TEXTS
 
-# A tracking code with spaces and hyphens, and the language: nothing larger is ever needed.
-MAX_FORM_BYTES = 4096
+# A tracking code, the language and a message of up to 5,000 characters, percent-encoded.
+MAX_FORM_BYTES = 64 * 1024
 
 
 def status_router(settings: TrackerSettings) -> APIRouter:
@@ -38,44 +40,85 @@ def status_router(settings: TrackerSettings) -> APIRouter:
         lang = choose_language(request)
         return pages.render(request, "status.html", lang=lang, code="", report_url=report_url(lang))
 
-    @router.post("/status", response_class=HTMLResponse)
-    async def status_page(request: Request) -> HTMLResponse:
+    async def read_form(request: Request) -> dict[str, str]:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
             raise HTTPException(status_code=413, detail="the form is too large")
-        form = dict(parse_qsl(body.decode("utf-8", errors="replace")))
-        lang = choose_language(request, form.get("lang"))
-        typed = form.get("code", "")[:100]
+        return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+    async def show(
+        request: Request,
+        lang: str,
+        typed: str,
+        *,
+        status_code: int = 200,
+        **extra: Any,
+    ) -> HTMLResponse:
+        """The status page for what was typed: the typo message before any lookup, the same
+        "no report matches" for every code that finds nothing, else the case."""
         normalized = tracking_code.normalize(typed)
+        common = {"lang": lang, "report_url": report_url(lang)}
         if normalized is None:
+            problem = TEXTS[lang]["code_typo"]
             return pages.render(
-                request,
-                "status.html",
-                lang=lang,
-                status_code=422,
-                problem=TEXTS[lang]["code_typo"],
-                code=typed,
-                report_url=report_url(lang),
+                request, "status.html", status_code=422, problem=problem, code=typed, **common
             )
         # Through the tracker's one lookup function, which throttles repeated failures.
         case = await request.app.state.find_case_by_code(request, normalized)
         if case is None:
+            problem = TEXTS[lang]["code_unknown"]
             return pages.render(
-                request,
-                "status.html",
-                lang=lang,
-                status_code=404,
-                problem=TEXTS[lang]["code_unknown"],
-                code=typed,
-                report_url=report_url(lang),
+                request, "status.html", status_code=404, problem=problem, code=typed, **common
             )
         return pages.render(
             request,
             "status.html",
-            lang=lang,
+            status_code=status_code,
             status=await request.app.state.reporter_status(request, case),
             code=tracking_code.format_code(normalized),
-            report_url=report_url(lang),
+            **common,
+            **extra,
         )
+
+    @router.post("/status", response_class=HTMLResponse)
+    async def status_page(request: Request) -> HTMLResponse:
+        form = await read_form(request)
+        lang = choose_language(request, form.get("lang"))
+        return await show(request, lang, form.get("code", "")[:100])
+
+    @router.post("/status/message", response_class=HTMLResponse)
+    async def status_message(request: Request) -> HTMLResponse:
+        """Adds information or answers a question, through the JSON API's own path."""
+        form = await read_form(request)
+        lang = choose_language(request, form.get("lang"))
+        text, typed = form.get("text", ""), form.get("code", "")[:100]
+        if tracking_code.normalize(typed) is None:
+            return await show(request, lang, typed)
+        if not text.strip():
+            problem = TEXTS[lang]["field_required"]
+            return await show(request, lang, typed, status_code=422, message_problem=problem)
+        try:
+            answer = await request.app.state.add_reporter_message(
+                request, typed, text, form.get("in_reply_to") or None
+            )
+        except ValidationError:
+            return await show(
+                request,
+                lang,
+                typed,
+                status_code=422,
+                message_problem=TEXTS[lang]["field_too_long"].format(max=5000),
+                message_text=text,
+            )
+        except HTTPException:  # a question id that is not this case's
+            return await show(request, lang, typed, status_code=422, message_text=text)
+        if isinstance(answer, JSONResponse):
+            if answer.status_code == 404:
+                return await show(request, lang, typed)
+            notice = TEXTS[lang]["message_refused"]
+            return await show(
+                request, lang, typed, status_code=409, notice=notice, message_text=text
+            )
+        return await show(request, lang, typed, notice=TEXTS[lang]["message_sent"])
 
     return router

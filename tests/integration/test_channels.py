@@ -438,3 +438,28 @@ def test_one_messaging_account_cannot_flood_reports(strict_intake: Stack) -> Non
     codes = [re.search(r"[0-9A-Z]{3}(?:-[0-9A-Z]{3}){6}", reply) for reply in replies]
     assert all(codes[:3]) and codes[3] is None  # the limit here is 3 an hour
     assert "Too many reports this hour" in replies[3]
+
+
+def test_the_reporter_adds_information_from_the_status_page(stack: Stack) -> None:
+    code = httpx.post(
+        f"{stack.url('intake')}/v1/reports",
+        json={"channel": "web", "narrative": NARRATIVE},
+        timeout=15,
+    ).json()["tracking_code"]
+    wait_for_stage(stack, code, "received")
+    page = f"{stack.url('tracker')}/status/message"
+    empty = httpx.post(page, data={"code": code, "text": "  ", "lang": "en"}, timeout=10)
+    assert empty.status_code == 422 and 'id="message-text-error"' in empty.text
+    sent = httpx.post(
+        page,
+        data={"code": code, "text": "他们每周五晚上在仓库收钱。", "lang": "en"},
+        timeout=10,
+    )
+    assert sent.status_code == 200
+    assert "Sent. The investigators will see your message." in sent.text
+    assert 'data-sender="reporter"' in sent.text and "他们每周五晚上在仓库收钱。" in sent.text
+    # The JSON view shows the same message: one path for both.
+    status = httpx.get(f"{stack.url('tracker')}/v1/track/{code}", timeout=10).json()
+    assert [m["text"] for m in status["messages"]] == ["他们每周五晚上在仓库收钱。"]
+    typo = httpx.post(page, data={"code": code[:-1] + "?", "text": "x", "lang": "en"})
+    assert typo.status_code == 422 and "typo" in typo.text

@@ -165,6 +165,12 @@ def test_a_reporter_reports_in_chinese_keeps_the_code_and_follows_it(
     assert history[:3] == ["submitted", "received", "classified"]
     assert "已分类" in browser.find_element(By.CSS_SELECTOR, "li[data-stage=classified]").text
     assert code not in browser.current_url
+    # Adding information from the same page.
+    browser.find_element(By.ID, "message-text").send_keys("他们每周五晚上在仓库收钱。")
+    submit_and_wait_for_the_next_page(browser, "#add-information button[type=submit]")
+    assert "已发送" in wait_for(browser, "#message-notice").text
+    sent = browser.find_elements(By.CSS_SELECTOR, "#messages li[data-sender=reporter]")
+    assert [m.text.splitlines()[1] for m in sent] == ["他们每周五晚上在仓库收钱。"]
     screenshot(browser, "status-zh")
 
 
