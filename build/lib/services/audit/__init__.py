@@ -1,1 +1,0 @@
-"""Audit: a tamper-evident, hash-chained log of every report event."""

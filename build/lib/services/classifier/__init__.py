@@ -1,1 +1,0 @@
-"""Classifier: sorts each report into categories so it reaches the right team."""

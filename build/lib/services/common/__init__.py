@@ -1,1 +1,0 @@
-"""Code every Tipline service shares: events, topics, settings, Kafka and MongoDB adapters."""

@@ -1,1 +1,0 @@
-"""Intake: accepts reports from every channel and hands them to the pipeline."""

@@ -1,1 +1,0 @@
-"""Tracker: each case's life, and the reporter's view of it through the tracking code."""
