@@ -7,10 +7,10 @@ an injected tag could not phone home.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,19 +23,33 @@ LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 LANGUAGE_COOKIE = "lang"
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "script-src 'self'",
-        "worker-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
+
+
+def content_security_policy(form_targets: Sequence[str] = ()) -> str:
+    """The pages' policy; `form_targets` are the other origins a page's forms may post to
+    (the tracker's status page posts files to intake)."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "script-src 'self'",
+            "worker-src 'self'",
+            "connect-src 'self'",
+            " ".join(("form-action 'self'", *form_targets)),
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of an address, for a CSP source."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 # Pages may hold a tracking code or what a reporter typed: no cache keeps them, no referrer
 # tells the next site where the reporter came from, no frame can overlay them.
@@ -61,7 +75,11 @@ def choose_language(request: Request, asked: str | None = None) -> str:
 class Pages:
     """Renders one service's templates (its own folder first, then the shared one)."""
 
-    def __init__(self, service_templates: Path) -> None:
+    def __init__(self, service_templates: Path, *, form_targets: Sequence[str] = ()) -> None:
+        self.headers = {
+            **PAGE_HEADERS,
+            "Content-Security-Policy": content_security_policy(form_targets),
+        }
         self.environment = Environment(
             loader=ChoiceLoader(
                 [FileSystemLoader(service_templates), FileSystemLoader(COMMON_DIR / "templates")]
@@ -92,7 +110,7 @@ class Pages:
             switch_language_href=f"{request.url.path}?{urlencode(query)}",
             **context,
         )
-        response = HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+        response = HTMLResponse(body, status_code=status_code, headers=self.headers)
         if request.query_params.get("lang") in LANGUAGES:
             # Remember the switch for the next page (a preference, not an identifier).
             response.set_cookie(

@@ -33,7 +33,52 @@ TEXTS: dict[str, dict[str, str]] = {
         "contact_email_label": "电子邮箱",
         "contact_handle_label": "微信或其他联系方式",
         "evidence_legend": "证据文件",
-        "evidence_help": "照片、录音和文件的上传即将开放。现在可以先提交文字，之后在进度页补充。",
+        "evidence_help": (
+            "照片、录音、视频和文档：提交后，在显示查询码的下一页即可添加；"
+            "以后也可以凭查询码在进度页添加。"
+        ),
+        "attach_title": "添加证据文件",
+        "attach_help": (
+            "可以上传照片、录音、视频、PDF 和 Word/Excel/PowerPoint 等文档。"
+            "我们会尽量删除文件里隐藏的信息（如拍摄地点），并告诉您删除了什么。"
+        ),
+        "attach_limits": (
+            "每份举报最多 {files} 个文件；每个文件最多 {file_mb} MB，"
+            "PDF 和办公文档最多 {document_mb} MB。"
+        ),
+        "attach_files_label": "选择文件（可多选）",
+        "attach_button": "上传文件",
+        "attach_sending_note": "大文件上传需要一些时间，请不要关闭页面。",
+        "attached_title": "文件已收到",
+        "attached_intro": "以下文件已加密保存，只有负责调查的人员可以查看：",
+        "attach_failed_title": "文件没有全部上传",
+        "attach_stored_before": "出问题之前，这些文件已经保存：",
+        "attach_not_read": "这个文件和它后面的文件都没有保存，请修改后重新上传。",
+        "file_number": "文件 {n}",
+        "file_type": "类型",
+        "file_size": "大小",
+        "metadata_removed": "已删除的隐藏信息",
+        "metadata_none": "没有发现需要删除的隐藏信息。",
+        "metadata_kept": "无法删除",
+        "metadata_kept_media": (
+            "这类文件可能仍含隐藏信息（如设备、录制时间或地点），我们按原样保存。"
+        ),
+        "metadata_kept_document": "文档正文、批注、修订和其中图片里的姓名等内容保持原样。",
+        "upload_too_large": (
+            "文件太大。每个文件最多 {file_mb} MB，PDF 和办公文档最多 {document_mb} MB，"
+            "一份举报的全部文件合计最多 {report_mb} MB。"
+        ),
+        "upload_refused": (
+            "这个文件不能接受。只接受照片（JPEG、PNG、GIF、WebP、HEIC）、录音、视频、PDF "
+            "以及 Word、Excel、PowerPoint 和 OpenDocument 文档；文件不能为空、损坏或设有密码。"
+        ),
+        "upload_too_many": "一份举报最多 {files} 个文件，已经达到上限。",
+        "upload_code_first": "表单有误：查询码必须在文件之前发送。请回到上一页重新上传。",
+        "upload_no_code": "请填写查询码。",
+        "upload_no_files": "请至少选择一个文件。",
+        "upload_malformed": "上传没有完成或表单有误，没有保存任何不完整的文件。请重试。",
+        "attach_more": "继续添加文件",
+        "status_link_plain": "查看进度页",
         "submit": "提交举报",
         "errors_title": "请修改以下内容：",
         "done_title": "举报已收到",
@@ -130,9 +175,54 @@ TEXTS: dict[str, dict[str, str]] = {
         "contact_handle_label": "WeChat or another messaging handle",
         "evidence_legend": "Evidence files",
         "evidence_help": (
-            "Uploading photos, recordings and documents opens soon. Send your words now; you "
-            "can add more later from the status page."
+            "Photos, recordings, videos and documents: you attach them on the next page, right "
+            "after your tracking code is shown, or later with the code from the status page."
         ),
+        "attach_title": "Attach evidence files",
+        "attach_help": (
+            "Photos, recordings, videos, PDF and Word, Excel or PowerPoint documents. We remove "
+            "hidden information (such as where a photo was taken) where we can, and tell you "
+            "what we removed."
+        ),
+        "attach_limits": (
+            "Up to {files} files per report; each file up to {file_mb} MB, PDF and office "
+            "documents up to {document_mb} MB."
+        ),
+        "attach_files_label": "Choose files (several at once if you like)",
+        "attach_button": "Upload files",
+        "attach_sending_note": "Large files take a while; keep this page open.",
+        "attached_title": "Files received",
+        "attached_intro": (
+            "These files are stored encrypted; only the investigators on your case can open them:"
+        ),
+        "attach_failed_title": "Not all files were uploaded",
+        "attach_stored_before": "These files were stored before the problem:",
+        "attach_not_read": (
+            "This file and any after it were not stored; please correct it and upload again."
+        ),
+        "file_number": "File {n}",
+        "file_type": "Type",
+        "file_size": "Size",
+        "metadata_removed": "Hidden information removed",
+        "metadata_none": "We found no hidden information to remove.",
+        "metadata_kept": "Could not remove",
+        "metadata_kept_media": "",
+        "metadata_kept_document": "",
+        "upload_too_large": "{reason}.",
+        "upload_refused": "This file cannot be accepted: {reason}.",
+        "upload_too_many": "{reason}.",
+        "upload_code_first": (
+            "The form was sent in the wrong order: the tracking code must come before the "
+            "files. Go back and upload again."
+        ),
+        "upload_no_code": "Please enter your tracking code.",
+        "upload_no_files": "Please choose at least one file.",
+        "upload_malformed": (
+            "The upload did not finish or the form was damaged; no partial file was kept. "
+            "Please try again."
+        ),
+        "attach_more": "Attach more files",
+        "status_link_plain": "Go to the status page",
         "submit": "Send report",
         "errors_title": "Please correct the following:",
         "done_title": "Your report was received",
@@ -206,4 +296,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "staff_next": "Enter the next one",
         "staff_bad_session": "Your sign-in has ended or the form expired. Please sign in again.",
     },
+}
+
+
+# What the evidence pipeline says it removed (services/intake/evidence.py), in Chinese; the
+# English is the pipeline's own wording.
+METADATA_ZH: dict[str, str] = {
+    "EXIF/XMP (camera, time, GPS position)": "EXIF/XMP（相机型号、拍摄时间、GPS 位置）",
+    "IPTC (author, caption)": "IPTC（作者、说明）",
+    "camera data": "相机数据",
+    "comments": "注释",
+    "data appended after the end of the image": "附加在图片末尾的数据",
+    "text notes (author, software, comments)": "文字注记（作者、软件、注释）",
+    "EXIF (camera, time, GPS position)": "EXIF（相机型号、拍摄时间、GPS 位置）",
+    "the time the image was last changed": "图片最后修改时间",
+    "document properties (author, title, software, dates)": "文档属性（作者、标题、软件、日期）",
+    "XMP metadata": "XMP 元数据",
+    "document properties (author, company, dates, editing time)": (
+        "文档属性（作者、公司、日期、编辑时长）"
+    ),
 }

@@ -44,7 +44,7 @@ from services.intake.domain import (
     open_report,
     request_fingerprint,
 )
-from services.intake.evidence_api import evidence_router, sweep_abandoned
+from services.intake.evidence_api import ReporterUploads, evidence_router, sweep_abandoned
 from services.intake.evidence_store import EvidenceStore
 from services.intake.web import channels_router
 
@@ -142,7 +142,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     # Intake stays ready while Kafka is away (reports wait in the outbox); it is not ready
     # without its database, where every report must land first.
     install_common(app, readiness, required=("database",))
-    app.include_router(evidence_router(settings))
+    # One per process: the API and the web form share its limits and its lookup throttle.
+    uploads = ReporterUploads(settings)
+    app.include_router(evidence_router(settings, uploads))
 
     async def submit(
         report: ReportIn, idempotency_key: str | None
@@ -196,7 +198,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         response.headers["Cache-Control"] = "no-store"
         return await submit(report, idempotency_key)
 
-    app.include_router(channels_router(settings))
+    app.include_router(channels_router(settings, uploads))
 
     @app.get("/internal/v1/reports/{report_id}/content", include_in_schema=False)
     async def report_content(report_id: str, request: Request) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from services.intake.evidence import EvidenceRefused
 from services.intake.evidence_store import (
     EvidenceLimits,
     EvidenceStore,
+    StoredEvidence,
     TooLarge,
     file_field,
     name_field,
@@ -93,16 +94,53 @@ async def sweep_abandoned(store: EvidenceStore, older_than: timedelta) -> None:
         await asyncio.sleep(min(older_than.total_seconds(), 600))
 
 
-def evidence_router(settings: IntakeSettings) -> APIRouter:
-    secret = settings.tracking_code_secret.get_secret_value().encode()
-    limits = limits_from(settings)
+class ReporterUploads:
+    """The reporter's side of an upload, shared by the JSON API and the web form, one per
+    intake process: the same limits, and the same throttle on failed code lookups (a guess
+    through either is counted against the same client)."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        self.secret = settings.tracking_code_secret.get_secret_value().encode()
+        self.limits = limits_from(settings)
+        # The upload is a tracking-code lookup too: guesses here are slowed as on the tracker.
+        self.throttle = FailureThrottle(
+            free_failures=settings.lookup_free_failures,
+            window_seconds=settings.lookup_window_seconds,
+            max_delay=settings.lookup_max_delay_seconds,
+        )
+
+    async def report_for(self, request: Request, code: str) -> str | None:
+        """The report a tracking code opens, or None (an unknown or mistyped code)."""
+        store: EvidenceStore = request.app.state.evidence
+        client = self.throttle.client(request.client.host if request.client else None)
+        # Before the lookup, whatever its outcome: the wait says nothing about the code.
+        delay = self.throttle.delay_for(client)
+        if delay:
+            await asyncio.sleep(delay)
+        report_id = await store.report_for_code(code, self.secret)
+        if report_id is None:
+            self.throttle.failed(client)
+        return report_id
+
+    async def attach(
+        self,
+        request: Request,
+        report_id: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        declared_type: str | None,
+        filename: str | None,
+    ) -> StoredEvidence:
+        """Stores one file; raises TooLarge (413), TooMany or EvidenceRefused (422)."""
+        store: EvidenceStore = request.app.state.evidence
+        return await store.attach(
+            report_id, chunks, self.limits, declared_type=declared_type, filename=filename
+        )
+
+
+def evidence_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRouter:
+    limits = uploads.limits
     router = APIRouter()
-    # The upload is a tracking-code lookup too: guesses here are slowed as on the tracker.
-    throttle = FailureThrottle(
-        free_failures=settings.lookup_free_failures,
-        window_seconds=settings.lookup_window_seconds,
-        max_delay=settings.lookup_max_delay_seconds,
-    )
 
     @router.post(
         "/v1/evidence",
@@ -125,7 +163,6 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
         filename: Annotated[str | None, Header(alias="X-Filename", max_length=1024)] = None,
         content_type: Annotated[str | None, Header(alias="Content-Type")] = None,
     ) -> Any:
-        store: EvidenceStore = request.app.state.evidence
         declared_length = request.headers.get("content-length")
         if declared_length and declared_length.isdigit():
             if int(declared_length) > limits.max_file_bytes:
@@ -136,21 +173,15 @@ def evidence_router(settings: IntakeSettings) -> APIRouter:
             return problem(422, "X-Filename", "must be percent-encoded UTF-8")
         if name is not None and not 0 < len(name) <= MAX_FILENAME_CHARS:
             return problem(422, "X-Filename", f"1 to {MAX_FILENAME_CHARS} characters")
-        client = throttle.client(request.client.host if request.client else None)
-        # Before the lookup, whatever its outcome: the wait says nothing about the code.
-        delay = throttle.delay_for(client)
-        if delay:
-            await asyncio.sleep(delay)
-        report_id = await store.report_for_code(code, secret)
+        report_id = await uploads.report_for(request, code)
         if report_id is None:
-            throttle.failed(client)
             # The same answer the tracker gives for any unknown or mistyped code.
             return JSONResponse(
                 status_code=404, content=NOT_FOUND.model_dump(), headers=PRIVATE_HEADERS
             )
         try:
-            stored = await store.attach(
-                report_id, request.stream(), limits, declared_type=content_type, filename=name
+            stored = await uploads.attach(
+                request, report_id, request.stream(), declared_type=content_type, filename=name
             )
         except TooLarge as exc:
             return problem(413, "body", exc.reason)

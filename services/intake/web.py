@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from pathlib import Path
@@ -19,17 +20,24 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import URL
+from starlette.requests import ClientDisconnect
 
 from services.common.auth import Principal, Role, StaffAuth, forbidden
 from services.common.events import Channel
 from services.common.pages import LANGUAGES, PAGE_HEADERS, Pages, choose_language, static_router
 from services.common.settings import IntakeSettings
-from services.common.texts import TEXTS
+from services.common.texts import METADATA_ZH, TEXTS
 from services.intake import forms
 from services.intake.abuse import ProofOfWork, RateLimiter
 from services.intake.domain import ReportAccepted
+from services.intake.evidence import EvidenceRefused
+from services.intake.evidence_api import MAX_FILENAME_CHARS, ReporterUploads
+from services.intake.evidence_store import EvidenceLimits, StoredEvidence, TooLarge, TooMany
+from services.intake.multipart import MalformedForm, MultipartStream, boundary_of
 from services.intake.qr import qr_router
 from services.intake.webhooks import webhooks_router
+
+log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).parent / "web"
 STAFF_COOKIE = "tipline_staff"
@@ -37,6 +45,8 @@ STAFF_COOKIE = "tipline_staff"
 # a flood at once.
 MAX_FORM_BYTES = 512 * 1024
 STAFF_CHANNELS = {"phone": Channel.PHONE, "letter": Channel.LETTER}
+# What a multipart form adds around its files (boundaries, part headers, code, language).
+FORM_OVERHEAD_BYTES = 64 * 1024
 
 
 def derived_key(secret: bytes, purpose: bytes) -> bytes:
@@ -62,7 +72,66 @@ def clerk_from(auth: StaffAuth, authorization: str | None) -> Principal:
     return principal
 
 
-def channels_router(settings: IntakeSettings) -> APIRouter:
+def megabytes(size: int) -> str:
+    return f"{round(size / 1048576, 1):g}"
+
+
+def size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1048576:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
+def limits_text(lang: str, limits: EvidenceLimits) -> str:
+    return TEXTS[lang]["attach_limits"].format(
+        files=limits.max_files_per_report,
+        file_mb=megabytes(limits.max_file_bytes),
+        document_mb=megabytes(limits.max_document_bytes),
+    )
+
+
+def refusal_text(lang: str, exc: EvidenceRefused | TooLarge, limits: EvidenceLimits) -> str:
+    """Why a file was refused, in the reader's language. English gives the store's own reason
+    (it never quotes the file); Chinese gives the kind of refusal with the limits."""
+    key = (
+        "upload_too_large"
+        if isinstance(exc, TooLarge)
+        else "upload_too_many"
+        if isinstance(exc, TooMany)
+        else "upload_refused"
+    )
+    return TEXTS[lang][key].format(
+        reason=exc.reason[:1].upper() + exc.reason[1:],
+        files=limits.max_files_per_report,
+        file_mb=megabytes(limits.max_file_bytes),
+        document_mb=megabytes(limits.max_document_bytes),
+        report_mb=megabytes(limits.max_report_bytes),
+    )
+
+
+def stored_view(lang: str, stored: StoredEvidence) -> dict[str, Any]:
+    """One stored file as the reporter sees it: type, size, what was removed and what not."""
+    text = TEXTS[lang]
+    removed, kept = stored.metadata_removed, stored.metadata_kept
+    if lang == "zh":
+        removed = [METADATA_ZH.get(what, what) for what in removed]
+        kind = "metadata_kept_document" if stored.kind == "document" else "metadata_kept_media"
+        kept = [text[kind]] if kept else []
+    return {"type": stored.type, "size": size_text(stored.size), "removed": removed, "kept": kept}
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The name a browser sent, without any folder (old browsers send the whole path), at most
+    MAX_FILENAME_CHARS keeping the end (the extension). Stored sealed, never shown or logged."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return base[-MAX_FILENAME_CHARS:] or None
+
+
+def channels_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     pages = Pages(WEB_DIR / "templates")
     secret = settings.tracking_code_secret.get_secret_value().encode()
@@ -210,6 +279,159 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
             status_url=f"{status_page}?lang={lang}",
             again_url=f"/?lang={lang}",
             again_label=text["new_report"],
+            **attach_context(lang, result.tracking_code),
+        )
+
+    # Evidence files from the website. The form is multipart and is read as it streams
+    # (services/intake/multipart.py): no part of a file is written to disk or held whole. The
+    # tracking code is the authority, as for the JSON API (no session, so no CSRF token to
+    # forge: a page elsewhere that posts here can only attach files to a report whose code it
+    # already holds). It must come before the files, as browsers send fields in page order.
+
+    def attach_context(lang: str, code: str | None) -> dict[str, Any]:
+        return {
+            "attach_action": "/evidence",
+            "attach_code": code,
+            "attach_limits": limits_text(lang, uploads.limits),
+        }
+
+    def evidence_page(
+        request: Request,
+        lang: str,
+        *,
+        heading_key: str = "attach_title",
+        code: str | None = None,
+        stored: list[StoredEvidence] | None = None,
+        problem: str | None = None,
+        problem_field: str | None = None,
+        code_problem: str | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        text = TEXTS[lang]
+        return pages.render(
+            request,
+            "evidence.html",
+            lang=lang,
+            status_code=status_code,
+            heading=text[heading_key],
+            stored=[stored_view(lang, file) for file in stored or []],
+            stored_any_before=bool(stored) and problem_field == "files",
+            problem=problem,
+            problem_field=problem_field,
+            code_problem=code_problem,
+            status_url=f"{status_page}?lang={lang}",
+            report_url=f"/?lang={lang}",
+            **attach_context(lang, code),
+        )
+
+    @router.get("/evidence", response_class=HTMLResponse)
+    async def evidence_form(request: Request) -> HTMLResponse:
+        return evidence_page(request, choose_language(request))
+
+    @router.post("/evidence", response_class=HTMLResponse)
+    async def evidence_from_form(request: Request) -> HTMLResponse:
+        lang = choose_language(request)
+        limits = uploads.limits
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limits.max_report_bytes + FORM_OVERHEAD_BYTES:
+            # More than a report may hold in all: refused before reading any of it.
+            return evidence_page(
+                request,
+                lang,
+                problem=refusal_text(
+                    lang,
+                    TooLarge(
+                        f"the files of one report can be at most {limits.max_report_bytes} "
+                        "bytes together"
+                    ),
+                    limits,
+                ),
+                problem_field="files",
+                status_code=413,
+            )
+        try:
+            boundary = boundary_of(request.headers.get("content-type"))
+        except MalformedForm:
+            return evidence_page(
+                request,
+                lang,
+                problem=TEXTS[lang]["upload_malformed"],
+                problem_field="body",
+                status_code=400,
+            )
+        form = MultipartStream(request.stream(), boundary)
+        report_id: str | None = None
+        code: str | None = None
+        stored: list[StoredEvidence] = []
+        failure: tuple[int, str, str] | None = None  # status, field, text key or text
+        try:
+            async for part in form.parts():
+                if not part.is_file:
+                    value = await form.text()
+                    if part.name == "lang" and value in LANGUAGES:
+                        lang = value
+                    elif part.name == "code" and report_id is None:
+                        code = value.strip()[:100]
+                        report_id = await uploads.report_for(request, code) if code else None
+                        if report_id is None:
+                            key = "code_unknown" if code else "upload_no_code"
+                            failure = (404 if code else 422, "code", TEXTS[lang][key])
+                            break
+                    continue
+                if report_id is None:
+                    failure = (422, "code", TEXTS[lang]["upload_code_first"])
+                    break
+                if not part.filename:  # a file input left empty still sends an empty part
+                    continue
+                try:
+                    stored.append(
+                        await uploads.attach(
+                            request,
+                            report_id,
+                            form.chunks(),
+                            declared_type=part.content_type,
+                            filename=safe_filename(part.filename),
+                        )
+                    )
+                except TooLarge as exc:
+                    failure = (413, "files", refusal_text(lang, exc, limits))
+                    break
+                except EvidenceRefused as exc:
+                    failure = (422, "files", refusal_text(lang, exc, limits))
+                    break
+        except MalformedForm:
+            failure = (400, "body", TEXTS[lang]["upload_malformed"])
+        except ClientDisconnect:
+            log.info("evidence form upload cut off by the client", extra={"count": len(stored)})
+            failure = (400, "body", TEXTS[lang]["upload_malformed"])
+        if failure is None and report_id is None:
+            failure = (422, "code", TEXTS[lang]["upload_no_code"])
+        if failure is None and not stored:
+            failure = (422, "files", TEXTS[lang]["upload_no_files"])
+        if failure is None:
+            return evidence_page(
+                request,
+                lang,
+                heading_key="attached_title",
+                code=code,
+                stored=stored,
+                status_code=201,
+            )
+        # The browser may still be sending: read (and drop) the rest, within reason, so it
+        # shows this answer rather than a broken connection.
+        await form.drain(limits.max_file_bytes)
+        status_code, field, problem = failure
+        known = report_id is not None
+        return evidence_page(
+            request,
+            lang,
+            heading_key="attach_failed_title" if stored else "attach_title",
+            code=code if known else None,
+            stored=stored,
+            problem=problem,
+            problem_field=field,
+            code_problem=problem if field == "code" else None,
+            status_code=status_code,
         )
 
     # Staff entry. A clerk signs in by pasting the token issued to them; it is kept in an
@@ -333,6 +555,7 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
             status_url=f"{status_page}?lang={lang}",
             again_url=str(URL("/staff/entry").include_query_params(lang=lang)),
             again_label=text["staff_next"],
+            **attach_context(lang, result.tracking_code),
         )
 
     assert set(LANGUAGES) == set(TEXTS)

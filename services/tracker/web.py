@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 
 from services.common import tracking_code
-from services.common.pages import Pages, choose_language, static_router
+from services.common.pages import Pages, choose_language, origin_of, static_router
 from services.common.settings import TrackerSettings
 from services.common.texts import TEXTS
 
@@ -30,7 +30,9 @@ MAX_FORM_BYTES = 64 * 1024
 def status_router(settings: TrackerSettings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     router.include_router(static_router())
-    pages = Pages(Path(__file__).parent / "web" / "templates")
+    intake = settings.intake_public_url.rstrip("/")
+    # The "add files" form posts to intake's upload page, so that origin may receive forms.
+    pages = Pages(Path(__file__).parent / "web" / "templates", form_targets=[origin_of(intake)])
 
     def report_url(lang: str) -> str:
         return f"{settings.intake_public_url.rstrip('/')}/?lang={lang}"
@@ -70,12 +72,16 @@ def status_router(settings: TrackerSettings) -> APIRouter:
             return pages.render(
                 request, "status.html", status_code=404, problem=problem, code=typed, **common
             )
+        code = tracking_code.format_code(normalized)
         return pages.render(
             request,
             "status.html",
             status_code=status_code,
             status=await request.app.state.reporter_status(request, case),
-            code=tracking_code.format_code(normalized),
+            code=code,
+            # Files go to intake, which stores them; the code goes along in a hidden field.
+            attach_action=f"{intake}/evidence",
+            attach_code=code,
             **common,
             **extra,
         )
