@@ -23,6 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from deploy.local.stack import Stack
 from services.common import tracking_code
 from tests.integration.helpers import wait_until_all_classified
+from tests.unit.test_evidence import jpeg_with_exif_and_gps
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -267,3 +268,37 @@ def test_a_clerk_signs_in_and_enters_a_phone_call(stack: Stack, browser: WebDriv
     screenshot(browser, "staff-done-en")
     # The token never reaches the page's scripts: the cookie is HttpOnly.
     assert "tipline_staff" not in browser.execute_script("return document.cookie")
+
+
+def test_a_reporter_attaches_a_photo_on_the_done_page_and_later_from_the_status_page(
+    stack: Stack, browser: WebDriver, tmp_path: Path
+) -> None:
+    photo = tmp_path / "现场照片.jpg"
+    photo.write_bytes(jpeg_with_exif_and_gps())
+    browser.get(stack.url("intake") + "/?lang=zh")
+    code = fill_and_send(browser, NARRATIVE_ZH, "岳阳")
+    # Right under the code, with the code already in the form (hidden, not in any address).
+    files = wait_for(browser, "#attach-form input[type=file]")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#attach-form input[name=code]").get_attribute("type")
+        == "hidden"
+    )
+    files.send_keys(str(photo))
+    screenshot(browser, "done-attach-zh")
+    submit_and_wait_for_the_next_page(browser, "#attach-form button[type=submit]")
+
+    assert "文件已收到" in wait_for(browser, "h1").text
+    listed = browser.find_element(By.ID, "attached-files").text
+    assert "image/jpeg" in listed and "GPS 位置" in listed
+    assert "现场照片" not in browser.page_source  # the name is stored sealed, never shown
+    assert code not in browser.current_url
+    screenshot(browser, "attached-zh")
+
+    # Later, from the status page on the tracker: the form posts across to intake.
+    browser.get(stack.url("tracker") + "/status?lang=zh")
+    check_status(browser, code)
+    wait_for(browser, "#attach-form input[type=file]").send_keys(str(photo))
+    submit_and_wait_for_the_next_page(browser, "#attach-form button[type=submit]")
+    assert "文件已收到" in wait_for(browser, "h1").text
+    assert browser.current_url.startswith(stack.url("intake") + "/evidence")
+    screenshot(browser, "attached-from-status-zh")
