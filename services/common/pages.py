@@ -24,7 +24,6 @@ DEFAULT_LANGUAGE = "zh"
 LANGUAGE_COOKIE = "lang"
 
 
-
 def content_security_policy(form_targets: Sequence[str] = ()) -> str:
     """The pages' policy; `form_targets` are the other origins a page's forms may post to
     (the tracker's status page posts files to intake)."""
