@@ -206,8 +206,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "metadata_removed": "Hidden information removed",
         "metadata_none": "We found no hidden information to remove.",
         "metadata_kept": "Could not remove",
-        "metadata_kept_media": "",
-        "metadata_kept_document": "",
+        "metadata_kept_media": (
+            "Files of this kind may still hold hidden information (such as the device, time or "
+            "place of recording); we store them as they are."
+        ),
+        "metadata_kept_document": (
+            "Names or notes inside the document's own text, comments, tracked changes and "
+            "images stay as they are."
+        ),
         "upload_too_large": "{reason}.",
         "upload_refused": "This file cannot be accepted: {reason}.",
         "upload_too_many": "{reason}.",

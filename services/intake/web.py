@@ -117,8 +117,8 @@ def stored_view(lang: str, stored: StoredEvidence) -> dict[str, Any]:
     removed, kept = stored.metadata_removed, stored.metadata_kept
     if lang == "zh":
         removed = [METADATA_ZH.get(what, what) for what in removed]
-        kind = "metadata_kept_document" if stored.kind == "document" else "metadata_kept_media"
-        kept = [text[kind]] if kept else []
+    kind = "metadata_kept_document" if stored.kind == "document" else "metadata_kept_media"
+    kept = [text[kind]] if kept else []
     return {"type": stored.type, "size": size_text(stored.size), "removed": removed, "kept": kept}
 
 

@@ -183,6 +183,7 @@ def test_limits_answer_413_and_422_in_the_readers_language(
     assert "at most 3 files" in problem_on(page.text)
     assert len(re.findall(r'<li data-type="audio/mpeg"', page.text)) == 3
     assert "were not stored" in page.text
+    assert "may still hold hidden information" in page.text  # what could not be removed
 
     # A form larger than the report may hold in all is refused before it is read.
     huge = attach(small_limits_intake, code, [("huge.mp3", mp3(300_000), "audio/mpeg")])
