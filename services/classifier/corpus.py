@@ -1252,8 +1252,50 @@ ORG_KIND_EN = [
     "Microcredit Co.",
     "Market Management Co.",
 ]
-ORG_STEM_ZH += ["瑞丰", "金海", "宏图", "聚福", "昌盛", "新华", "大地", "万达兴", "海天", "荣发", "德胜", "恒通", "佳禾", "凯旋", "长青", "永泰", "安康", "广源", "华兴", "宝利"]
-ORG_STEM_EN += ["Ruifeng", "Jinhai", "Hongtu", "Jufu", "Changsheng", "Xinhua", "Dadi", "Wandaxing", "Haitian", "Rongfa", "Desheng", "Hengtong", "Jiahe", "Kaixuan", "Changqing", "Yongtai", "Ankang", "Guangyuan", "Huaxing", "Baoli"]
+ORG_STEM_ZH += [
+    "瑞丰",
+    "金海",
+    "宏图",
+    "聚福",
+    "昌盛",
+    "新华",
+    "大地",
+    "万达兴",
+    "海天",
+    "荣发",
+    "德胜",
+    "恒通",
+    "佳禾",
+    "凯旋",
+    "长青",
+    "永泰",
+    "安康",
+    "广源",
+    "华兴",
+    "宝利",
+]
+ORG_STEM_EN += [
+    "Ruifeng",
+    "Jinhai",
+    "Hongtu",
+    "Jufu",
+    "Changsheng",
+    "Xinhua",
+    "Dadi",
+    "Wandaxing",
+    "Haitian",
+    "Rongfa",
+    "Desheng",
+    "Hengtong",
+    "Jiahe",
+    "Kaixuan",
+    "Changqing",
+    "Yongtai",
+    "Ankang",
+    "Guangyuan",
+    "Huaxing",
+    "Baoli",
+]
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 

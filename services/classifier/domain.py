@@ -23,6 +23,7 @@ from services.common.events import (
     Classification,
     Confidences,
     Envelope,
+    Priority,
     Stage,
     StageChanged,
     derived_event_id,
@@ -156,12 +157,16 @@ def choose_crime_types(
         and crimes[best] > probabilities.get(OTHER, 0)
     ):
         chosen.add(best)
+    by_rule = {}
+    if rules.SIGNALS["violence"].search(text):
+        by_rule["violent_intimidation"] = max(probabilities.get("violent_intimidation", 0.0), 0.7)
     if official:
-        chosen.add("official_collusion")
+        by_rule["official_collusion"] = 1.0
+    chosen |= set(by_rule)
     if not chosen:
         chosen = {OTHER}
     confidences = {
-        label: round(1.0 if label == "official_collusion" else probabilities.get(label, 0.0), 3)
+        label: round(by_rule.get(label, probabilities.get(label, 0.0)), 3)
         for label in sorted(chosen)
     }
     reasons = []
@@ -269,7 +274,7 @@ def links(analysis: Analysis, candidates: list[Candidate]) -> list[Link]:
     return found
 
 
-def priority(analysis: Analysis, cluster_size: int) -> tuple[str, list[str]]:
+def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]]:
     """(priority, reasons): violence, weapons, minors, officials, imminence, cluster size."""
     reasons = []
     for name in ("weapons", "minors", "imminent"):
@@ -293,7 +298,7 @@ def priority(analysis: Analysis, cluster_size: int) -> tuple[str, list[str]]:
 def classification(
     analysis: Analysis,
     cluster_id: str,
-    priority_level: str,
+    priority_level: Priority,
     model_version: str,
     taxonomy_version: str,
 ) -> Classification:

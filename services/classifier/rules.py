@@ -24,23 +24,26 @@ OFFICIAL_CORRUPTION = re.compile(
     re.IGNORECASE,
 )
 
-# Priority signals: (signal, pattern). Their matches are reasons staff can read.
+# Priority signals: (signal, pattern). Their matches are reasons staff can read. Violence
+# named outright also makes the report violent_intimidation, whatever the model says.
 SIGNALS: dict[str, re.Pattern[str]] = {
     "weapons": re.compile(
-        r"砍刀|猎枪|手枪|枪|管制刀具|刀具|\b(?:guns?|pistols?|rifles?|machetes?|knives)\b", re.I
+        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|"
+        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|explosives)\b",
+        re.IGNORECASE,
     ),
     "minors": re.compile(
-        r"未成年|初中生|小学生|中学生|未满十八|十[三四五六七]岁|"
-        r"\b(?:minors?|children|under eighteen|under 18|pupils|fifteen|schoolchildren)\b",
+        r"未成年|未满十八|小学生|初中生|中学生|童工|"
+        r"\b(?:minors?|children|under eighteen|under 18|schoolchildren|child labour)\b",
         re.IGNORECASE,
     ),
     "imminent": re.compile(
-        r"今晚|明天之前|明天就|这个周末|马上就|\b(?:tonight|by tomorrow|this weekend|right now)\b",
+        r"今晚|明天|马上就|这个周末|随时会|\b(?:tonight|tomorrow|this weekend|right now|any moment)\b",
         re.IGNORECASE,
     ),
     "violence": re.compile(
-        r"殴打|打伤|打进了医院|拳打脚踢|砍人|围殴|弄死|断了|\b(?:beaten|beat|assault(?:ed)?|"
-        r"kicked|punched|kill|stitches|broke his)\b",
+        r"殴打|打伤|打人|砍伤|砍人|伤人|打死|围殴|毒打|"
+        r"\b(?:beat|beaten|beating|assault(?:ed|s)?|attacked|injured|stabbed|wounded)\b",
         re.IGNORECASE,
     ),
 }

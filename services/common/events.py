@@ -82,6 +82,9 @@ class ReportSubmitted(BaseModel):
     language: str | None = None
 
 
+Priority = Literal["critical", "high", "normal", "low"]
+
+
 class Confidences(BaseModel):
     """How sure the classifier is of each decision, from 0 to 1."""
 
@@ -108,7 +111,7 @@ class Classification(BaseModel):
     province: str | None = None
     rules_version: str
     industry: str | None = None
-    priority: Literal["critical", "high", "normal", "low"] | None = None
+    priority: Priority | None = None
     official_involvement: bool = False
     cluster_id: str | None = None
     needs_review: bool = False
