@@ -35,7 +35,8 @@ _LANDLINE = re.compile(r"(?<![\d-])(0\d{2,3})[\s-](\d{7,8})(?!\d)")
 _RESIDENT_ID = re.compile(r"(?<![\dA-Za-z])(\d{17}[\dXx])(?![\dA-Za-z])")
 _CARD = re.compile(r"(?<![\d])(\d{4}(?:[\s-]?\d{4}){2,3}(?:[\s-]?\d{1,3})?)(?!\d)")
 _PLATE = re.compile(
-    r"([京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵云陕甘青蒙桂藏宁新])\s?([A-HJ-NP-Z])[\s·•.-]?([A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9])"
+    r"([京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵云陕甘青蒙桂藏宁新])\s?([A-HJ-NP-Z])[\s·•.-]?([A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9])",
+    re.IGNORECASE,
 )
 _MONEY_ZH = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?\s*(?:元|块)")
 _MONEY_EN = re.compile(
@@ -66,7 +67,7 @@ _MONTHS = {
 }
 _MONTH_NAMES = "|".join(_MONTHS)
 _DATE_EN_MDY = re.compile(
-    rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?", re.I
+    rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?!\d)(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?", re.I
 )
 _DATE_EN_DMY = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAMES})(?:,?\s+(\d{{4}}))?", re.I

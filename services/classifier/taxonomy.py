@@ -58,7 +58,9 @@ def _gazetteer_pattern(taxonomy: Taxonomy) -> re.Pattern[str]:
     names = sorted(taxonomy.gazetteer, key=len, reverse=True)
     cjk = [re.escape(n) for n in names if not n.isascii()]
     latin = [re.escape(n) for n in names if n.isascii()]
-    return re.compile("|".join([*cjk, rf"\b(?:{'|'.join(latin)})\b"]), re.IGNORECASE)
+    return re.compile(
+        "|".join([*cjk, rf"(?<![A-Za-z])(?:{'|'.join(latin)})(?![A-Za-z])"]), re.IGNORECASE
+    )
 
 
 def parse(document: dict[str, Any]) -> Taxonomy:
