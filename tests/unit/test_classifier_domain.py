@@ -129,3 +129,14 @@ def test_linking_records_duplicates_and_shared_entities_and_merges_clusters():
     assert links["r4"] == []
     assert index.cluster["r1"] == index.cluster["r2"] == index.cluster["r3"] == "r1"
     assert index.cluster["r4"] == "r4"
+
+
+def test_the_fast_inference_path_gives_scikit_learns_probabilities():
+    texts = ["他们放高利贷，还暴力催收。", "They run a casino and sell drugs in the club."]
+    for fast, reference in zip(
+        MODEL.predict_many(texts), MODEL.predict_with_sklearn(texts), strict=True
+    ):
+        for label, p in reference.crime_types.items():
+            assert abs(fast.crime_types[label] - p) < 1e-5
+        for label, p in reference.industries.items():
+            assert abs(fast.industries[label] - p) < 1e-5
