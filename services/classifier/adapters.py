@@ -123,27 +123,31 @@ class FingerprintIndex:
     async def candidates(
         self, report_id: str, bands: list[int], keys: list[str]
     ) -> list[Candidate]:
-        either: list[dict[str, Any]] = [{"bands": {"$in": [Int64(b) for b in bands]}}]
+        # Two single-index queries rather than one $or: each uses its multikey index.
+        queries: list[dict[str, Any]] = [{"bands": {"$in": [Int64(b) for b in bands]}}]
         if keys:
-            either.append({"keys": {"$in": keys}})
-        found = self.fingerprints.find(
-            {"$or": either, "_id": {"$ne": report_id}},
-            {"signature": 1, "keys": 1, "cluster_id": 1},
-            limit=MAX_CANDIDATES,
-        )
-        return [
-            Candidate(
-                report_id=doc["_id"],
-                cluster_id=doc["cluster_id"],
-                signature=fingerprint.from_bytes(bytes(doc["signature"])),
-                entity_keys=tuple(doc.get("keys", ())),
+            queries.append({"keys": {"$in": keys}})
+        found: dict[str, Candidate] = {}
+        for query in queries:
+            cursor = self.fingerprints.find(
+                {**query, "_id": {"$ne": report_id}},
+                {"signature": 1, "keys": 1, "cluster_id": 1},
+                limit=MAX_CANDIDATES,
             )
-            async for doc in found
-        ]
+            async for doc in cursor:
+                found[doc["_id"]] = Candidate(
+                    report_id=doc["_id"],
+                    cluster_id=doc["cluster_id"],
+                    signature=fingerprint.from_bytes(bytes(doc["signature"])),
+                    entity_keys=tuple(doc.get("keys", ())),
+                )
+        return list(found.values())
 
     async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]:
         mine = await self.fingerprints.find_one({"_id": report_id}, {"cluster_id": 1})
         own = mine["cluster_id"] if mine else report_id
+        if not linked_clusters and own == report_id:
+            return own, 1  # links to nothing, and nothing has joined it meanwhile
         clusters = linked_clusters | {own}
         chosen = min(clusters)
         if len(clusters) > 1:

@@ -38,7 +38,8 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "imminent": re.compile(
-        r"今晚|明天|马上就|这个周末|随时会|\b(?:tonight|tomorrow|this weekend|right now|any moment)\b",
+        r"今晚|明天|马上就|这个周末|随时会|"
+        r"\b(?:tonight|tomorrow|this weekend|right now|any moment)\b",
         re.IGNORECASE,
     ),
     "violence": re.compile(
