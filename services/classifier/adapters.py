@@ -92,8 +92,9 @@ class FingerprintIndex:
     the classifier's database: every replica shares it, and it survives restarts.
 
     A report's cluster id is the smallest cluster id among the reports it links to (its own id
-    when it links to none); joining merges the linked clusters into that one. Two replicas
-    linking the same reports at once both choose the smallest, so they agree."""
+    when it links to none), so a cluster keeps the id it was founded with; joining merges every
+    linked cluster into that one. Two replicas linking the same reports at once each move the
+    other's whole cluster, so the members end in one cluster whichever writes last."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.fingerprints = db["fingerprints"]
@@ -149,7 +150,8 @@ class FingerprintIndex:
         if not linked_clusters and own == report_id:
             return own, 1  # links to nothing, and nothing has joined it meanwhile
         clusters = linked_clusters | {own}
-        chosen = min(clusters)
+        # The earlier cluster names the merged one: a new report never renames a cluster.
+        chosen = min(linked_clusters) if linked_clusters else own
         if len(clusters) > 1:
             await self.fingerprints.update_many(
                 {"cluster_id": {"$in": sorted(clusters - {chosen})}},

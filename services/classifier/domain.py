@@ -373,7 +373,7 @@ class MemoryIndex:
 
     async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]:
         clusters = linked_clusters | {self.cluster[report_id]}
-        chosen = min(clusters)
+        chosen = min(linked_clusters) if linked_clusters else self.cluster[report_id]
         for rid, cid in self.cluster.items():
             if cid in clusters:
                 self.cluster[rid] = chosen
