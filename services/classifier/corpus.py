@@ -869,30 +869,114 @@ EXTRA_EN: dict[str, list[str]] = {
     ],
 }
 SCENES_ZH: dict[str, list[str]] = {
-    "construction": ["我是做工程的，在{place}接了几个楼盘的活。", "我在{place}开挖掘机，常年跟着施工队跑工地。", "我们是{place}的一家小建筑公司。"],
-    "mining": ["我们{place}的村子靠着一座铁矿。", "我在{place}的煤矿下过井。", "{place}这边到处是小砂场和石料厂。"],
-    "transport": ["我在{place}跑长途运输。", "我是{place}开出租车的。", "我家在{place}做货运代理。"],
-    "finance_lending": ["我在{place}找过一家借贷公司借钱。", "我在{place}的网贷平台上借过款。", "我在{place}经营一家小厂，需要贷款周转。"],
-    "entertainment_venues": ["我在{place}的夜总会当过保安。", "我在{place}的一家酒吧驻唱。", "我朋友在{place}开了一家足浴店。"],
-    "agriculture_fisheries": ["我在{place}承包了几十亩水田。", "我们村在{place}，家家户户养虾。", "我在{place}的水库边上养鸭。"],
-    "real_estate_land": ["我家在{place}的城中村，正在搞征地。", "我在{place}买的期房一直烂尾。", "我们{place}村的集体土地被人租走了。"],
-    "retail_markets": ["我在{place}的水果批发市场做生意。", "我在{place}的夜市摆摊卖小吃。", "我在{place}的商业街开了一家五金店。"],
-    "healthcare": ["我在{place}的一家医院当护士。", "我父亲在{place}的私人诊所做过手术。", "我在{place}的医药公司做销售。"],
-    "education": ["我在{place}的一所小学教书。", "我孩子在{place}的培训学校上课。", "我在{place}的一所大学读书。"],
+    "construction": [
+        "我是做工程的，在{place}接了几个楼盘的活。",
+        "我在{place}开挖掘机，常年跟着施工队跑工地。",
+        "我们是{place}的一家小建筑公司。",
+    ],
+    "mining": [
+        "我们{place}的村子靠着一座铁矿。",
+        "我在{place}的煤矿下过井。",
+        "{place}这边到处是小砂场和石料厂。",
+    ],
+    "transport": [
+        "我在{place}跑长途运输。",
+        "我是{place}开出租车的。",
+        "我家在{place}做货运代理。",
+    ],
+    "finance_lending": [
+        "我在{place}找过一家借贷公司借钱。",
+        "我在{place}的网贷平台上借过款。",
+        "我在{place}经营一家小厂，需要贷款周转。",
+    ],
+    "entertainment_venues": [
+        "我在{place}的夜总会当过保安。",
+        "我在{place}的一家酒吧驻唱。",
+        "我朋友在{place}开了一家足浴店。",
+    ],
+    "agriculture_fisheries": [
+        "我在{place}承包了几十亩水田。",
+        "我们村在{place}，家家户户养虾。",
+        "我在{place}的水库边上养鸭。",
+    ],
+    "real_estate_land": [
+        "我家在{place}的城中村，正在搞征地。",
+        "我在{place}买的期房一直烂尾。",
+        "我们{place}村的集体土地被人租走了。",
+    ],
+    "retail_markets": [
+        "我在{place}的水果批发市场做生意。",
+        "我在{place}的夜市摆摊卖小吃。",
+        "我在{place}的商业街开了一家五金店。",
+    ],
+    "healthcare": [
+        "我在{place}的一家医院当护士。",
+        "我父亲在{place}的私人诊所做过手术。",
+        "我在{place}的医药公司做销售。",
+    ],
+    "education": [
+        "我在{place}的一所小学教书。",
+        "我孩子在{place}的培训学校上课。",
+        "我在{place}的一所大学读书。",
+    ],
     "other": ["我是{place}的一名退休工人。", "我在{place}打零工。", "我是{place}的一名普通市民。"],
 }
 SCENES_EN: dict[str, list[str]] = {
-    "construction": ["I do contracting work on several housing projects in {place}.", "I operate an excavator for building crews around {place}.", "We are a small construction firm in {place}."],
-    "mining": ["Our village in {place} sits next to an iron mine.", "I used to work underground at a coal mine in {place}.", "Around {place} there are small sand pits and stone yards everywhere."],
-    "transport": ["I drive long-haul freight out of {place}.", "I drive a taxi in {place}.", "My family runs a freight forwarding business in {place}."],
-    "finance_lending": ["I borrowed from a lending company in {place}.", "I took loans from an online lending platform in {place}.", "I run a small factory in {place} and needed a loan to keep going."],
-    "entertainment_venues": ["I was a security guard at a nightclub in {place}.", "I sing at a bar in {place}.", "A friend of mine opened a foot spa in {place}."],
-    "agriculture_fisheries": ["I farm dozens of mu of rice paddies in {place}.", "In our village in {place} every family raises shrimp.", "I raise ducks by the reservoir in {place}."],
-    "real_estate_land": ["My family lives in an urban village in {place} where land is being requisitioned.", "The flat I bought off-plan in {place} was never finished.", "Our village's collective land in {place} was leased away."],
-    "retail_markets": ["I trade at the fruit wholesale market in {place}.", "I sell snacks from a stall at the night market in {place}.", "I run a hardware shop on a shopping street in {place}."],
-    "healthcare": ["I am a nurse at a hospital in {place}.", "My father had an operation at a private clinic in {place}.", "I sell for a pharmaceutical company in {place}."],
-    "education": ["I teach at a primary school in {place}.", "My child takes classes at a training school in {place}.", "I study at a university in {place}."],
-    "other": ["I am a retired worker in {place}.", "I do odd jobs in {place}.", "I am an ordinary citizen of {place}."],
+    "construction": [
+        "I do contracting work on several housing projects in {place}.",
+        "I operate an excavator for building crews around {place}.",
+        "We are a small construction firm in {place}.",
+    ],
+    "mining": [
+        "Our village in {place} sits next to an iron mine.",
+        "I used to work underground at a coal mine in {place}.",
+        "Around {place} there are small sand pits and stone yards everywhere.",
+    ],
+    "transport": [
+        "I drive long-haul freight out of {place}.",
+        "I drive a taxi in {place}.",
+        "My family runs a freight forwarding business in {place}.",
+    ],
+    "finance_lending": [
+        "I borrowed from a lending company in {place}.",
+        "I took loans from an online lending platform in {place}.",
+        "I run a small factory in {place} and needed a loan to keep going.",
+    ],
+    "entertainment_venues": [
+        "I was a security guard at a nightclub in {place}.",
+        "I sing at a bar in {place}.",
+        "A friend of mine opened a foot spa in {place}.",
+    ],
+    "agriculture_fisheries": [
+        "I farm dozens of mu of rice paddies in {place}.",
+        "In our village in {place} every family raises shrimp.",
+        "I raise ducks by the reservoir in {place}.",
+    ],
+    "real_estate_land": [
+        "My family lives in an urban village in {place} where land is being requisitioned.",
+        "The flat I bought off-plan in {place} was never finished.",
+        "Our village's collective land in {place} was leased away.",
+    ],
+    "retail_markets": [
+        "I trade at the fruit wholesale market in {place}.",
+        "I sell snacks from a stall at the night market in {place}.",
+        "I run a hardware shop on a shopping street in {place}.",
+    ],
+    "healthcare": [
+        "I am a nurse at a hospital in {place}.",
+        "My father had an operation at a private clinic in {place}.",
+        "I sell for a pharmaceutical company in {place}.",
+    ],
+    "education": [
+        "I teach at a primary school in {place}.",
+        "My child takes classes at a training school in {place}.",
+        "I study at a university in {place}.",
+    ],
+    "other": [
+        "I am a retired worker in {place}.",
+        "I do odd jobs in {place}.",
+        "I am an ordinary citizen of {place}.",
+    ],
 }
 FRAMES_ZH = [
     "这伙人长期{p}。",
