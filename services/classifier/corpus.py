@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.classifier.entities import luhn_check_digit, resident_id_check_character
+
 DATA = Path(__file__).with_name("data")
 TRAIN_FILE = DATA / "train.jsonl"
 EVAL_FILE = DATA / "eval.jsonl"
@@ -1410,21 +1412,13 @@ PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def luhn_complete(partial: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(partial)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return partial + str((10 - total % 10) % 10)
+    return partial + luhn_check_digit(partial)
 
 
 def resident_id(rng: random.Random) -> str:
     area = rng.choice(["430102", "440305", "510104", "110105", "320106", "330106", "420106"])
     body = f"{area}{rng.randint(1960, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
-    return body + check
+    return body + resident_id_check_character(body)
 
 
 @dataclass

@@ -98,26 +98,36 @@ _SURNAMES = set(
 )
 
 
+def resident_id_check_character(first17: str) -> str:
+    """GB 11643's ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights, strict=True)) % 11]
+
+
 def valid_resident_id(number: str) -> bool:
-    """GB 11643: 17 digits and an ISO 7064 MOD 11-2 check character, with a plausible birth date."""
+    """GB 11643: 17 digits and the check character, with a plausible birth date."""
     if not re.fullmatch(r"\d{17}[\dX]", number.upper()):
         return False
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(number[:17], weights, strict=True)) % 11]
+    check = resident_id_check_character(number[:17])
     year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
     return (
         check == number[17].upper() and 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
     )
 
 
-def luhn_valid(number: str) -> bool:
+def luhn_check_digit(partial: str) -> str:
+    """The digit that makes `partial` + digit pass the Luhn check."""
     total = 0
-    for i, ch in enumerate(reversed(number)):
+    for i, ch in enumerate(reversed(partial)):
         d = int(ch)
-        if i % 2 == 1:
+        if i % 2 == 0:
             d = d * 2 - 9 if d * 2 > 9 else d * 2
         total += d
-    return total % 10 == 0
+    return str((10 - total % 10) % 10)
+
+
+def luhn_valid(number: str) -> bool:
+    return number[-1:] == luhn_check_digit(number[:-1]) if len(number) > 1 else False
 
 
 def _digits(text: str) -> str:
