@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from services.classifier import domain
 from services.classifier.adapters import ClassificationStore, FingerprintIndex
-from services.classifier.taxonomy import Taxonomy
+from services.classifier.taxonomy import Taxonomy, region_id
 from services.common import topics
 from services.common.events import Classification, utcnow
 from services.common.kafka import publish
@@ -79,7 +79,7 @@ def label_problems(change: Reclassification, taxonomy: Taxonomy) -> list[dict[st
             problems.append({"field": "crime_types", "reason": "not a crime type of the taxonomy"})
     if change.industry is not None and change.industry not in taxonomy.industries:
         problems.append({"field": "industry", "reason": "not an industry of the taxonomy"})
-    if change.province is not None and change.province not in taxonomy.provinces:
+    if change.province is not None and taxonomy.province_named(change.province) is None:
         problems.append({"field": "province", "reason": "not a province of the taxonomy"})
     return problems
 
@@ -153,6 +153,8 @@ def register(
             for name in ("crime_types", "industry", "province", "priority", "official_involvement")
             if getattr(change, name) is not None
         }
+        if change.province is not None:  # "Inner Mongolia", "inner_mongolia" or "内蒙古"
+            changed["province"] = region_id(taxonomy.province_named(change.province) or "")
         before = Classification.model_validate(found)
         after = before.model_copy(update={**changed, "decided_by": "staff"})
         change_id = change.change_id or str(uuid.uuid4())

@@ -53,7 +53,8 @@ class Sifter:
             analysis, cluster_id, level, self.model.version, self.taxonomy.version
         )
         details = {
-            "city": analysis.city,
+            "city_name": analysis.city,
+            "province_name": analysis.province,
             "official_evidence": analysis.official_evidence,
             "entities": [{"kind": e.kind, "value": e.value} for e in analysis.entities],
             "links": [link.as_document() for link in links],

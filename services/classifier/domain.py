@@ -17,7 +17,7 @@ import numpy as np
 from services.classifier import fingerprint, rules
 from services.classifier.entities import LINKING_KINDS, Entity, extract
 from services.classifier.model import Model, Predictions
-from services.classifier.taxonomy import Taxonomy
+from services.classifier.taxonomy import Taxonomy, region_id
 from services.common.events import (
     STAGE_CHANGED_V1,
     Classification,
@@ -302,11 +302,12 @@ def classification(
     model_version: str,
     taxonomy_version: str,
 ) -> Classification:
-    """What the event carries: categories, priority, cluster and confidences. No text, no
-    entity values, no evidence phrases: those stay in the classifier's store."""
+    """What the event carries: categories, region ids, priority, cluster and confidences. No
+    text, no entity values, no evidence phrases: those stay in the classifier's store."""
     return Classification(
         crime_types=analysis.crime_types,
-        province=analysis.province,
+        province=region_id(analysis.province) if analysis.province else None,
+        city=region_id(analysis.city) if analysis.city else None,
         industry=analysis.industry,
         priority=priority_level,
         official_involvement=analysis.official_involvement,

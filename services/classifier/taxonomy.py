@@ -36,6 +36,15 @@ class Taxonomy:
     gazetteer: dict[str, Place]
     plate_prefixes: dict[str, str]  # "湘" -> "Hunan"
 
+    def province_named(self, written: str) -> str | None:
+        """The province label for its English name, its id or its Chinese name."""
+        wanted = region_id(written)
+        for province in self.provinces:
+            if region_id(province) == wanted:
+                return province
+        place = self.place_named(written)
+        return place.province if place is not None and not place.is_city else None
+
     def place_named(self, written: str) -> Place | None:
         return self.gazetteer.get(_canonical(written))
 
@@ -47,6 +56,13 @@ class Taxonomy:
             if place is not None:
                 found.append((match.start(), place))
         return found
+
+
+def region_id(name: str) -> str:
+    """The id events and routing use for a province or city: "Inner Mongolia" -> "inner_mongolia",
+    "Xi'an" -> "xian" (the ids of the first rule-based classifier, which the tracker's routing
+    table is keyed by). Evaluation files and the staff API use the English name."""
+    return re.sub(r"[^a-z0-9_]", "", name.strip().lower().replace(" ", "_"))
 
 
 def _canonical(name: str) -> str:

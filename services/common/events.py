@@ -99,16 +99,17 @@ class Confidences(BaseModel):
 class Classification(BaseModel):
     """Categories only: never report text, entity values or evidence phrases.
 
-    Labels are the taxonomy's (services/classifier/data/taxonomy.json); `province` is the
-    usual English name ("Guangdong", "Inner Mongolia"). The city is not carried: with a crime
-    type and a time it can narrow down who reported. Fields after `rules_version` arrived with
-    the sifting work and have defaults, so events written before them still parse.
+    Labels are the taxonomy's (services/classifier/data/taxonomy.json). `province` and `city`
+    are region ids ("inner_mongolia", "xian"), the keys of the tracker's routing table; only
+    main cities are named, never a place finer than that. Fields after `rules_version` arrived
+    with the sifting work and have defaults, so events written before them still parse.
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     crime_types: list[str]
     province: str | None = None
+    city: str | None = None
     rules_version: str
     industry: str | None = None
     priority: Priority | None = None

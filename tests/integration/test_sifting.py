@@ -104,12 +104,12 @@ def test_the_classified_event_carries_categories_and_never_text_or_entities(stac
     result = event["data"]["classification"]
     assert "illegal_mining" in result["crime_types"]
     assert "violent_intimidation" in result["crime_types"]
-    assert result["province"] == "Hunan"
+    assert result["province"] == "hunan" and result["city"] == "changsha"
     assert result["priority"] in ("high", "critical")
     assert result["confidences"]["province"] == 1.0
     assert result["model_version"].startswith("model-")
     raw = json.dumps(event, ensure_ascii=False)
-    for private in ("蒋国富", "13807315566", "138 0731 5566", "抽沙船", "长沙", "Changsha"):
+    for private in ("蒋国富", "13807315566", "138 0731 5566", "抽沙船", "河西", "湘江"):
         assert private not in raw
 
 
@@ -127,7 +127,8 @@ def test_staff_see_the_reasons_entities_and_evidence(stack: Stack):
     assert shown["official_involvement"] is True
     assert any("takes bribes" in phrase for phrase in shown["official_evidence"])
     assert {"kind": "plate", "value": "鄂A7Q2K9"} in shown["entities"]
-    assert shown["province"] == "Hubei" and shown["city"] == "Wuhan"
+    assert shown["province"] == "hubei" and shown["city"] == "wuhan"
+    assert shown["province_name"] == "Hubei" and shown["city_name"] == "Wuhan"
     assert "official involvement" in shown["priority_reasons"]
 
 
@@ -137,6 +138,7 @@ def test_a_person_reclassifies_a_report_and_the_change_is_emitted_as_a_stage(sta
     change = {
         "crime_types": ["fraud_fundraising"],
         "industry": "education",
+        "province": "Guangdong",
         "priority": "high",
         "reason": "Dozens of retired teachers affected",
         "change_id": "change-0001-abcd",
@@ -158,6 +160,7 @@ def test_a_person_reclassifies_a_report_and_the_change_is_emitted_as_a_stage(sta
     (event,) = emitted()
     assert event["data"]["classification"]["industry"] == "education"
     assert event["data"]["classification"]["priority"] == "high"
+    assert event["data"]["classification"]["province"] == "guangdong"
 
     # Sent twice (a retry), it is recorded once.
     assert httpx.post(url, json=change, headers=staff(stack), timeout=10).status_code == 200

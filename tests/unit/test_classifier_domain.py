@@ -5,6 +5,7 @@ import numpy as np
 from services.classifier import domain, fingerprint
 from services.classifier.model import Predictions, load
 from services.classifier.taxonomy import load as load_taxonomy
+from services.classifier.taxonomy import region_id
 from services.common.events import Classification
 
 MODEL = load()
@@ -13,6 +14,18 @@ TAXONOMY = load_taxonomy()
 
 def analyse(narrative: str, **content: object) -> domain.Analysis:
     return domain.analyse({"narrative": narrative, **content}, MODEL, TAXONOMY)
+
+
+def test_region_ids_are_the_routing_tables_keys():
+    assert [region_id(n) for n in ("Inner Mongolia", "Xi'an", "Hong Kong", "Dalian")] == [
+        "inner_mongolia",
+        "xian",
+        "hong_kong",
+        "dalian",
+    ]
+    for written in ("Inner Mongolia", "inner_mongolia", "内蒙古"):
+        assert TAXONOMY.province_named(written) == "Inner Mongolia"
+    assert TAXONOMY.province_named("Atlantis") is None
 
 
 def test_the_taxonomy_lists_every_label_and_all_34_provincial_divisions():
@@ -77,9 +90,10 @@ def test_the_event_payload_has_categories_and_confidences_only():
     result = analyse("老板叫王大海，电话13800138000，在长沙开赌场。")
     payload = domain.classification(result, "r1", "normal", MODEL.version, TAXONOMY.version)
     raw = payload.model_dump_json()
-    for private in ("王大海", "13800138000", "长沙", "Changsha"):
+    for private in ("王大海", "13800138000"):
         assert private not in raw
-    assert Classification.model_validate_json(raw).province == "Hunan"
+    parsed = Classification.model_validate_json(raw)
+    assert (parsed.province, parsed.city) == ("hunan", "changsha")  # the routing table's ids
 
 
 def test_an_event_from_before_sifting_still_parses():
