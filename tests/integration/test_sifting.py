@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import httpx
+from pymongo import MongoClient
 
 from deploy.local.stack import Stack
-from services.common import topics
+from services.common import topics, tracking_code
 from tests.integration.helpers import read_topic, submit, wait_for_stage, wait_until
 
 FIRST = {
@@ -55,24 +56,27 @@ def classification(stack: Stack, report_id: str) -> httpx.Response:
 
 
 def submit_and_classify(stack: Stack, report: dict[str, Any]) -> dict[str, Any]:
-    before = {
-        json.loads(m.value)["subject"]
-        for m in read_topic(stack, topics.REPORT_STAGE)
-        if json.loads(m.value)["data"]["stage"] == "classified"
-    }
+    """Submits a report and returns its classified event (found by the report's own id)."""
     code = submit(stack, report).json()["tracking_code"]
     wait_for_stage(stack, code, "classified", timeout=60)
+    code_hash = tracking_code.lookup_hash(
+        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
+    )
+    case = MongoClient(stack.mongodb_uri)["tracker"]["cases"].find_one(
+        {"tracking_code_hash": code_hash}, {"_id": 1}
+    )
+    assert case is not None
     found: dict[str, Any] = {}
 
-    def new_classification() -> bool:
+    def classified() -> bool:
         for message in read_topic(stack, topics.REPORT_STAGE):
             event = json.loads(message.value)
-            if event["data"]["stage"] == "classified" and event["subject"] not in before:
+            if event["subject"] == case["_id"] and event["data"]["stage"] == "classified":
                 found.update(event)
                 return True
         return False
 
-    wait_until(new_classification, 30, "the classified event")
+    wait_until(classified, 30, "the classified event")
     return found
 
 
