@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench install clean
+.PHONY: run test unit integration lint bench install clean train eval corpus
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
+
+# The classifier's labelled corpora (generated, committed), its model, and its evaluation.
+corpus: $(STAMP)
+	$(BIN)/python -m services.classifier.corpus
+
+train: $(STAMP)
+	$(BIN)/python -m services.classifier.model
+
+EVAL ?= services/classifier/data/eval.jsonl
+eval: $(STAMP)
+	@$(BIN)/python -m services.classifier.evaluate $(EVAL)
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from pymongo import MongoClient
 
+from bench import classifier as classifier_bench
 from bench.baselines import NAIVE_DATABASE
 from bench.load import (
     EndToEnd,
@@ -68,7 +69,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="how long to wait for the pipeline to catch up, s",
     )
     parser.add_argument("--phase-timeout", type=float, default=120.0, help="per throughput run")
-    parser.add_argument("--phases", choices=("all", "throughput", "end-to-end"), default="all")
+    parser.add_argument(
+        "--phases", choices=("all", "throughput", "end-to-end", "classifier"), default="all"
+    )
+    parser.add_argument(
+        "--fingerprints", type=int, default=1_000_000, help="classifier lookup index size"
+    )
     parser.add_argument(
         "--idempotency-keys",
         action="store_true",
@@ -588,11 +594,16 @@ def main(argv: list[str] | None = None) -> int:
             measure_throughput(args, log_dir / "throughput", results, bodies, warmup)
         if args.phases in ("all", "end-to-end"):
             measure_end_to_end(args, log_dir / "end-to-end", results, e2e_bodies)
+        if args.phases in ("all", "classifier"):
+            results["classifier"] = classifier_bench.measure(fingerprints=args.fingerprints)
         _ratios(results)
         results["logs"] = scan_logs(log_dir)
         results["finished_at"] = datetime.now(UTC).isoformat()
         print()
-        print(report(results))
+        if args.phases != "classifier":
+            print(report(results))
+        if "classifier" in results:
+            print(classifier_bench.report(results["classifier"]))
         args.output.write_text(json.dumps(results, indent=2, default=str, ensure_ascii=False))
         print(f"\nWrote {args.output}")
         succeeded = True

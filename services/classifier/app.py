@@ -1,4 +1,5 @@
-"""Classifier's stream entry point: a faust agent on report.submitted, plus its web pages."""
+"""Classifier's entry point: a faust agent on report.submitted, plus its web pages (health,
+readiness, metrics, and the staff API in `api`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaProducer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pymongo.asynchronous.database import AsyncDatabase
 
-from services.classifier.adapters import ClassificationStore, IntakeContentClient
-from services.classifier.domain import classified_event, classify
+from services.classifier import api
+from services.classifier import model as model_module
+from services.classifier import taxonomy as taxonomy_module
+from services.classifier.adapters import IntakeContentClient
+from services.classifier.consumer import Sifter, make_handler_factory
 from services.common import topics
-from services.common.events import SUBMITTED_V1, Envelope, ReportSubmitted, utcnow
-from services.common.kafka import Handlers, Outcome, RawMessage, publish
-from services.common.runtime import ConsumerRuntime, HandlerFactory
+from services.common.kafka import RawMessage
+from services.common.runtime import ConsumerRuntime
 from services.common.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
@@ -27,39 +28,6 @@ log = logging.getLogger(__name__)
 # Events of different reports are independent, so several run at once; faust still commits
 # an offset only when every event before it is done.
 AGENT_CONCURRENCY = 8
-
-
-def make_handler_factory(intake: IntakeContentClient) -> HandlerFactory:
-    async def make_handler(
-        db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer
-    ) -> Handlers:
-        store = ClassificationStore(db)
-        await store.create_indexes()
-
-        async def handle(event: Envelope, topic: str) -> Outcome:
-            if event.type != SUBMITTED_V1:
-                return Outcome.IGNORED
-            submitted = ReportSubmitted.model_validate(event.data)
-            earlier = await store.for_event(event.id)
-            if earlier is not None:
-                outcome, (result, at) = Outcome.REPEAT, earlier
-            else:
-                result, at = classify(await intake.content(submitted.report_id)), utcnow()
-                stored = await store.save(submitted.report_id, event.id, result, at)
-                outcome = Outcome.APPLIED if stored else Outcome.REPEAT
-                if stored:
-                    log.info("report classified", extra={"report_id": submitted.report_id})
-            # Published on a repeat too: the first run may have stopped between save and publish.
-            await publish(
-                producer,
-                topics.REPORT_STAGE,
-                classified_event(event.id, submitted.report_id, result, at),
-            )
-            return outcome
-
-        return Handlers(one=handle)
-
-    return make_handler
 
 
 def _limit_faust_fetch_wait(max_wait_ms: int) -> None:
@@ -81,6 +49,8 @@ def _limit_faust_fetch_wait(max_wait_ms: int) -> None:
 
 def create_app(settings: ClassifierSettings) -> faust.App:
     _limit_faust_fetch_wait(settings.kafka_fetch_max_wait_ms)
+    # Loaded before anything starts: a missing or mismatched model stops the worker at once.
+    sifter = Sifter(model=model_module.load(), taxonomy=taxonomy_module.load())
     app = faust.App(
         "tipline-classifier",
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
@@ -110,7 +80,7 @@ def create_app(settings: ClassifierSettings) -> faust.App:
             name="classifier",
             database=settings.database,
             topic_names=(topics.REPORT_SUBMITTED,),
-            handler_factory=make_handler_factory(intake),
+            handler_factory=make_handler_factory(intake, sifter),
         )
         state["runtime"], state["intake"] = runtime, intake
         await runtime.connect_kafka()
@@ -137,6 +107,8 @@ def create_app(settings: ClassifierSettings) -> faust.App:
                     message.topic, message.partition, message.offset, message.key, message.value
                 )
             )
+
+    api.register(app, settings, sifter.taxonomy, lambda: state.get("runtime"))
 
     @app.page("/healthz")
     async def healthz(web: View, request: Request) -> Response:

@@ -1,17 +1,29 @@
-"""Classifier's domain: from what was reported to categories. No I/O here."""
+"""Classifier's domain: from what was reported to categories, entities, links and priority.
+
+No I/O here: the model and the taxonomy are loaded once by the entry point and passed in, and
+the index of earlier reports is whatever implements `Index` (MongoDB in production, memory in
+evaluation and tests).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
-from services.classifier.rules import CITIES, CRIME_TYPE_KEYWORDS, OTHER, PROVINCES, RULES_VERSION
+import numpy as np
+
+from services.classifier import fingerprint, rules
+from services.classifier.entities import LINKING_KINDS, Entity, extract
+from services.classifier.model import Model, Predictions
+from services.classifier.taxonomy import Taxonomy, region_id
 from services.common.events import (
     STAGE_CHANGED_V1,
     Classification,
+    Confidences,
     Envelope,
+    Priority,
     Stage,
     StageChanged,
     derived_event_id,
@@ -19,72 +31,302 @@ from services.common.events import (
 )
 
 SOURCE = "tipline/classifier"
+OTHER = "other"
 
-_ADMINISTRATIVE_SUFFIXES = re.compile(
-    r"(壮族自治区|回族自治区|维吾尔自治区|特别行政区|自治区|省|市|\s+(province|city|municipality))$",
-    re.IGNORECASE,
-)
+CRIME_TYPE_THRESHOLD = 0.3  # a crime type is assigned at this probability...
+CONFIRMED_THRESHOLD = 0.15  # ...or at this one when a rule keyword confirms it
+FALLBACK_THRESHOLD = 0.2  # the most likely type, when none reaches the others
+REVIEW_THRESHOLD = 0.5  # a crime type or region less sure than this goes to a person
+INDUSTRY_REVIEW_THRESHOLD = 0.4
+DUPLICATE_SIMILARITY = 0.75  # estimated Jaccard of shingles: "the same report"
+CLUSTER_SIZE_HIGH = 5  # a gang reported this often is high priority on its own
+PRIORITIES = ("critical", "high", "normal", "low")
 
-
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-@cache
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    # Chinese has no spaces between words: match anywhere. English: whole words only.
-    if _is_cjk(keyword):
-        return re.compile(re.escape(keyword))
-    return re.compile(rf"\b{re.escape(keyword)}\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+|\n+")
 
 
-def crime_types(text: str) -> list[str]:
-    found = [
-        crime_type
-        for crime_type, keywords in CRIME_TYPE_KEYWORDS.items()
-        if any(_keyword_pattern(k).search(text) for k in keywords)
-    ]
-    return found or [OTHER]
+@dataclass
+class Analysis:
+    """Everything read from one report's content, before it is linked to others."""
+
+    crime_types: list[str]
+    crime_type_confidences: dict[str, float]
+    industry: str | None
+    industry_confidence: float
+    province: str | None
+    city: str | None
+    province_confidence: float
+    official_involvement: bool
+    official_confidence: float
+    official_evidence: list[str]
+    entities: list[Entity]
+    signals: dict[str, list[str]]  # priority signal -> the phrases that raised it
+    signature: np.ndarray
+    review_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def linking_keys(self) -> list[str]:
+        return sorted(e.key for e in self.entities if e.kind in LINKING_KINDS)
 
 
-def _canonical_place(name: str) -> str:
-    return _ADMINISTRATIVE_SUFFIXES.sub("", name.strip()).strip().lower()
+@dataclass(frozen=True)
+class Link:
+    """Why one report is tied to an earlier one."""
+
+    report_id: str
+    relation: str  # "duplicate" (the same report again) or "related" (same gang or incident)
+    similarity: float
+    shared_entities: tuple[str, ...]
+
+    def as_document(self) -> dict[str, Any]:
+        return {
+            "report_id": self.report_id,
+            "relation": self.relation,
+            "similarity": round(self.similarity, 3),
+            "shared_entities": list(self.shared_entities),
+        }
 
 
-def province_of(location: dict[str, Any] | None) -> tuple[str | None, str | None]:
-    """(province id, city id) from the reporter's location fields, or None where unknown."""
-    if not location:
-        return None, None
-    province = None
-    if location.get("province"):
-        wanted = _canonical_place(location["province"])
-        province = next((pid for pid, names in PROVINCES.items() if wanted in names), None)
-    city = None
-    if location.get("city"):
-        wanted = _canonical_place(location["city"])
-        match = next(((cid, pid) for cid, (pid, names) in CITIES.items() if wanted in names), None)
-        if match is not None:
-            city = match[0]
-            province = province or match[1]
-    return province, city
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier report the index returned: shares a band or a linking entity."""
+
+    report_id: str
+    cluster_id: str
+    signature: np.ndarray
+    entity_keys: tuple[str, ...]
 
 
-def classify(content: dict[str, Any]) -> Classification:
-    text = " ".join(
-        [
+class Index(Protocol):
+    """Where fingerprints live; `join` puts a report in a cluster and merges what it links."""
+
+    async def add(
+        self, report_id: str, bands: list[int], keys: list[str], signature: np.ndarray
+    ) -> None: ...
+
+    async def candidates(
+        self, report_id: str, bands: list[int], keys: list[str]
+    ) -> list[Candidate]: ...
+
+    async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]: ...
+
+
+def report_text(content: dict[str, Any]) -> str:
+    location = content.get("location") or {}
+    return " ".join(
+        part
+        for part in (
             content.get("narrative", ""),
             content.get("industry_hint") or "",
             *content.get("organisations_involved", []),
-        ]
+            *content.get("people_involved", []),
+            location.get("details") or "",
+        )
+        if part
     )
-    province, city = province_of(content.get("location"))
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def choose_crime_types(
+    text: str, predictions: Predictions, official: bool
+) -> tuple[list[str], dict[str, float], list[str]]:
+    """(crime types, their confidences, reasons for review).
+
+    Every type the model gives CRIME_TYPE_THRESHOLD, or CONFIRMED_THRESHOLD when a rule keyword
+    confirms it; failing both, the most likely type if it beats "other" and reaches
+    FALLBACK_THRESHOLD (marked for review). Official collusion needs evidence (rules)."""
+    probabilities = predictions.crime_types
+    crimes = {k: p for k, p in probabilities.items() if k not in (OTHER, "official_collusion")}
+    chosen = {
+        label
+        for label, p in crimes.items()
+        if p >= CRIME_TYPE_THRESHOLD
+        or (
+            p >= CONFIRMED_THRESHOLD
+            and label in rules.CRIME_TYPE_KEYWORDS
+            and rules.CRIME_TYPE_KEYWORDS[label].search(text) is not None
+        )
+    }
+    best = max(crimes, key=lambda label: crimes[label])
+    if (
+        not chosen
+        and crimes[best] >= FALLBACK_THRESHOLD
+        and crimes[best] > probabilities.get(OTHER, 0)
+    ):
+        chosen.add(best)
+    by_rule = {}
+    if rules.SIGNALS["violence"].search(text):
+        by_rule["violent_intimidation"] = max(probabilities.get("violent_intimidation", 0.0), 0.7)
+    if official:
+        by_rule["official_collusion"] = 1.0
+    chosen |= set(by_rule)
+    if not chosen:
+        chosen = {OTHER}
+    confidences = {
+        label: round(by_rule.get(label, probabilities.get(label, 0.0)), 3)
+        for label in sorted(chosen)
+    }
+    reasons = []
+    unsure = [label for label, p in confidences.items() if p < REVIEW_THRESHOLD]
+    if unsure:
+        reasons.append("crime type below threshold: " + ", ".join(unsure))
+    return sorted(chosen), confidences, reasons
+
+
+def region(
+    content: dict[str, Any], text: str, taxonomy: Taxonomy
+) -> tuple[str | None, str | None, float]:
+    """(province, city, confidence): the reporter's location fields first, then the text."""
+    location = content.get("location") or {}
+    province = city = None
+    if location.get("city") and (place := taxonomy.place_named(location["city"])):
+        province, city = place.province, place.name if place.is_city else None
+    if location.get("province") and (place := taxonomy.place_named(location["province"])):
+        province = place.province
+    if province:
+        return province, city, 1.0
+    mentioned = taxonomy.places_in(text)
+    if not mentioned:
+        return None, None, 0.0
+    votes: dict[str, int] = {}
+    for _, place in mentioned:
+        votes[place.province] = votes.get(place.province, 0) + 1
+    best = max(votes, key=lambda p: (votes[p], -min(i for i, pl in mentioned if pl.province == p)))
+    share = votes[best] / sum(votes.values())
+    cities = [pl.name for _, pl in mentioned if pl.province == best and pl.is_city]
+    return best, cities[0] if cities else None, round(0.9 * share, 3)
+
+
+def official_evidence(text: str) -> list[str]:
+    """Sentences naming an official role together with protection, bribes or membership."""
+    return [
+        s[:300]
+        for s in _sentences(text)
+        if rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s)
+    ]
+
+
+def signals(text: str, crime_types: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, pattern in rules.SIGNALS.items():
+        phrases = sorted({m.group(0) for m in pattern.finditer(text)})
+        if phrases:
+            found[name] = phrases
+    if "violent_intimidation" in crime_types and "violence" not in found:
+        found["violence"] = ["crime type: violent_intimidation"]
+    return found
+
+
+def analyse(
+    content: dict[str, Any],
+    model: Model,
+    taxonomy: Taxonomy,
+    predictions: Predictions | None = None,
+) -> Analysis:
+    text = report_text(content)
+    predictions = predictions or model.predict(text)
+    evidence = official_evidence(text)
+    model_official = predictions.crime_types.get("official_collusion", 0.0)
+    official = bool(evidence) or model_official >= 0.9
+    crimes, crime_confidences, review = choose_crime_types(text, predictions, official)
+    industry = max(predictions.industries, key=lambda label: predictions.industries[label])
+    industry_confidence = round(predictions.industries[industry], 3)
+    if industry_confidence < INDUSTRY_REVIEW_THRESHOLD:
+        review.append(f"industry below threshold: {industry} at {industry_confidence:.2f}")
+    province, city, province_confidence = region(content, text, taxonomy)
+    if province is not None and province_confidence < REVIEW_THRESHOLD:
+        review.append("region unclear: several provinces named")
+        province, city = None, None
+    if not evidence and model_official >= 0.5:
+        review.append(f"possible official involvement without evidence ({model_official:.2f})")
+    return Analysis(
+        crime_types=crimes,
+        crime_type_confidences=crime_confidences,
+        industry=industry,
+        industry_confidence=industry_confidence,
+        province=province,
+        city=city,
+        province_confidence=province_confidence,
+        official_involvement=official,
+        official_confidence=round(1.0 if evidence else model_official, 3),
+        official_evidence=evidence,
+        entities=extract(text, taxonomy),
+        signals=signals(text, crimes),
+        signature=fingerprint.minhash(content.get("narrative", "") or text),
+        review_reasons=review,
+    )
+
+
+def links(analysis: Analysis, candidates: list[Candidate]) -> list[Link]:
+    """Which earlier reports this one duplicates or relates to, and why."""
+    mine = set(analysis.linking_keys)
+    found = []
+    for candidate in candidates:
+        similarity = fingerprint.similarity(analysis.signature, candidate.signature)
+        shared = tuple(sorted(mine & set(candidate.entity_keys)))
+        if similarity >= DUPLICATE_SIMILARITY:
+            found.append(Link(candidate.report_id, "duplicate", similarity, shared))
+        elif shared:
+            found.append(Link(candidate.report_id, "related", similarity, shared))
+    return found
+
+
+def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]]:
+    """(priority, reasons): violence, weapons, minors, officials, imminence, cluster size."""
+    reasons = []
+    for name in ("weapons", "minors", "imminent"):
+        if name in analysis.signals:
+            reasons.append(f"{name}: " + ", ".join(analysis.signals[name][:3]))
+    if reasons:
+        return "critical", reasons
+    if analysis.official_involvement:
+        reasons.append("official involvement")
+    if "violence" in analysis.signals and "violent_intimidation" in analysis.crime_types:
+        reasons.append("violence: " + ", ".join(analysis.signals["violence"][:3]))
+    if cluster_size >= CLUSTER_SIZE_HIGH:
+        reasons.append(f"reported {cluster_size} times (cluster size)")
+    if reasons:
+        return "high", reasons
+    if analysis.crime_types == [OTHER]:
+        return "low", ["no organized-crime type recognised"]
+    return "normal", ["organized-crime type without aggravating signals"]
+
+
+def classification(
+    analysis: Analysis,
+    cluster_id: str,
+    priority_level: Priority,
+    model_version: str,
+    taxonomy_version: str,
+) -> Classification:
+    """What the event carries: categories, region ids, priority, cluster and confidences. No
+    text, no entity values, no evidence phrases: those stay in the classifier's store."""
     return Classification(
-        crime_types=crime_types(text), province=province, city=city, rules_version=RULES_VERSION
+        crime_types=analysis.crime_types,
+        province=region_id(analysis.province) if analysis.province else None,
+        city=region_id(analysis.city) if analysis.city else None,
+        industry=analysis.industry,
+        priority=priority_level,
+        official_involvement=analysis.official_involvement,
+        cluster_id=cluster_id,
+        needs_review=bool(analysis.review_reasons),
+        confidences=Confidences(
+            crime_types=analysis.crime_type_confidences,
+            industry=analysis.industry_confidence,
+            province=analysis.province_confidence,
+            official_involvement=analysis.official_confidence,
+        ),
+        rules_version=rules.RULES_VERSION,
+        model_version=model_version,
+        taxonomy_version=taxonomy_version,
     )
 
 
 def classified_event(
-    submitted_event_id: str, report_id: str, result: Classification, at: datetime
+    cause_event_id: str, report_id: str, result: Classification, at: datetime, purpose: str = ""
 ) -> Envelope:
     return new_event(
         source=SOURCE,
@@ -93,5 +335,47 @@ def classified_event(
         data=StageChanged(
             report_id=report_id, stage=Stage.CLASSIFIED, at=at, classification=result
         ),
-        event_id=derived_event_id(submitted_event_id, Stage.CLASSIFIED.value),
+        event_id=derived_event_id(cause_event_id, purpose or Stage.CLASSIFIED.value),
     )
+
+
+class MemoryIndex:
+    """The index in memory, with the same rules as the MongoDB one: for evaluation and tests."""
+
+    def __init__(self) -> None:
+        self.by_band: dict[int, set[str]] = {}
+        self.by_key: dict[str, set[str]] = {}
+        self.reports: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+        self.cluster: dict[str, str] = {}
+
+    async def add(
+        self, report_id: str, bands: list[int], keys: list[str], signature: np.ndarray
+    ) -> None:
+        for band in bands:
+            self.by_band.setdefault(band, set()).add(report_id)
+        for key in keys:
+            self.by_key.setdefault(key, set()).add(report_id)
+        self.reports[report_id] = (signature, tuple(keys))
+        self.cluster.setdefault(report_id, report_id)
+
+    async def candidates(
+        self, report_id: str, bands: list[int], keys: list[str]
+    ) -> list[Candidate]:
+        found: set[str] = set()
+        for band in bands:
+            found |= self.by_band.get(band, set())
+        for key in keys:
+            found |= self.by_key.get(key, set())
+        found.discard(report_id)
+        return [
+            Candidate(rid, self.cluster[rid], self.reports[rid][0], self.reports[rid][1])
+            for rid in sorted(found)
+        ]
+
+    async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]:
+        clusters = linked_clusters | {self.cluster[report_id]}
+        chosen = min(linked_clusters) if linked_clusters else self.cluster[report_id]
+        for rid, cid in self.cluster.items():
+            if cid in clusters:
+                self.cluster[rid] = chosen
+        return chosen, sum(1 for cid in self.cluster.values() if cid == chosen)

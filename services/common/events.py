@@ -106,14 +106,45 @@ class ReportSubmitted(BaseModel):
     campaign: str | None = None
 
 
+Priority = Literal["critical", "high", "normal", "low"]
+
+
+class Confidences(BaseModel):
+    """How sure the classifier is of each decision, from 0 to 1."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    crime_types: dict[str, float] = {}
+    industry: float | None = None
+    province: float | None = None
+    official_involvement: float | None = None
+
+
 class Classification(BaseModel):
+    """Categories only: never report text, entity values or evidence phrases.
+
+    Labels are the taxonomy's (services/classifier/data/taxonomy.json). `province` and `city`
+    are region ids ("inner_mongolia", "xian"), the keys of the tracker's routing table; only
+    main cities are named, never a place finer than that. Fields after `rules_version` arrived
+    with the sifting work and have defaults, so events written before them still parse.
+    """
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     crime_types: list[str]
     province: str | None = None
     city: str | None = None
     rules_version: str
+    industry: str | None = None
+    priority: Priority | None = None
     official_involvement: bool = False
+    cluster_id: str | None = None
+    needs_review: bool = False
+    confidences: Confidences = Confidences()
+    model_version: str | None = None
+    taxonomy_version: str | None = None
+    # "model" when the classifier decided, "staff" when a person re-classified the report.
+    decided_by: Literal["model", "staff"] = "model"
 
 
 class StageChanged(BaseModel):

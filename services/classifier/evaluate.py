@@ -1,0 +1,116 @@
+"""`make eval` (`python -m services.classifier.evaluate [file.jsonl]`): scores a labelled file.
+
+Every report goes through the same code as in the service (analyse, link through an index
+with the same rules as the MongoDB one, prioritise), in file order, and the figures are printed
+one a line. A predicted duplicate/related pair is every pair of reports the classifier put in
+one cluster; it is correct when both reports carry the same `group`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from services.classifier import domain, fingerprint
+from services.classifier import model as model_module
+from services.classifier import taxonomy as taxonomy_module
+
+EVAL_FILE = Path(__file__).with_name("data") / "eval.jsonl"
+
+
+def macro_f1(truth: list[set[str]], predicted: list[set[str]], labels: list[str]) -> float:
+    scores = []
+    for label in labels:
+        tp = sum(1 for t, p in zip(truth, predicted, strict=True) if label in t and label in p)
+        fp = sum(1 for t, p in zip(truth, predicted, strict=True) if label not in t and label in p)
+        fn = sum(1 for t, p in zip(truth, predicted, strict=True) if label in t and label not in p)
+        if tp + fp + fn == 0:
+            continue  # a label neither present nor predicted says nothing
+        scores.append(2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def pair_scores(groups: list[str | None], clusters: list[str]) -> tuple[float, float]:
+    """(precision, recall) of the pairs put in one cluster against the pairs sharing a group."""
+    indices = range(len(groups))
+    truth = {(a, b) for a, b in combinations(indices, 2) if groups[a] and groups[a] == groups[b]}
+    members: dict[str, list[int]] = {}
+    for i, cluster in enumerate(clusters):
+        members.setdefault(cluster, []).append(i)
+    predicted = {pair for ids in members.values() for pair in combinations(sorted(ids), 2)}
+    correct = len(truth & predicted)
+    precision = correct / len(predicted) if predicted else 1.0
+    recall = correct / len(truth) if truth else 1.0
+    return precision, recall
+
+
+async def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    model = model_module.load()
+    taxonomy = taxonomy_module.load()
+    index = domain.MemoryIndex()
+    predictions = model.predict_many([row["text"] for row in rows])
+    analyses, clusters = [], []
+    for row, prediction in zip(rows, predictions, strict=True):
+        analysis = domain.analyse({"narrative": row["text"]}, model, taxonomy, prediction)
+        bands = fingerprint.bands(analysis.signature)
+        await index.add(row["id"], bands, analysis.linking_keys, analysis.signature)
+        candidates = await index.candidates(row["id"], bands, analysis.linking_keys)
+        linked = {
+            c.cluster_id
+            for c in candidates
+            if c.report_id in {link.report_id for link in domain.links(analysis, candidates)}
+        }
+        await index.join(row["id"], linked)
+        analyses.append(analysis)
+    clusters = [index.cluster[row["id"]] for row in rows]
+    sizes: dict[str, int] = {}
+    for cluster in clusters:
+        sizes[cluster] = sizes.get(cluster, 0) + 1
+    priorities = [domain.priority(a, sizes[c])[0] for a, c in zip(analyses, clusters, strict=True)]
+    n = len(rows)
+    officials = [i for i, row in enumerate(rows) if row["official_involvement"]]
+    precision, recall = pair_scores([row.get("group") for row in rows], clusters)
+    return {
+        "crime_type macro_f1": macro_f1(
+            [set(row["crime_types"]) for row in rows],
+            [set(a.crime_types) for a in analyses],
+            list(taxonomy.crime_types),
+        ),
+        "industry accuracy": sum(
+            a.industry == row["industry"] for a, row in zip(analyses, rows, strict=True)
+        )
+        / n,
+        "province accuracy": sum(
+            a.province == row["province"] for a, row in zip(analyses, rows, strict=True)
+        )
+        / n,
+        "official_involvement recall": (
+            sum(analyses[i].official_involvement for i in officials) / len(officials)
+            if officials
+            else 1.0
+        ),
+        "priority accuracy": sum(
+            p == row["priority"] for p, row in zip(priorities, rows, strict=True)
+        )
+        / n,
+        "duplicates": (precision, recall),
+    }
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0]) if argv else EVAL_FILE
+    rows = model_module.read_jsonl(path)
+    figures = asyncio.run(run(rows))
+    for name, value in figures.items():
+        if name == "duplicates":
+            print(f"duplicates precision: {value[0]:.3f} recall: {value[1]:.3f}")
+        else:
+            print(f"{name}: {value:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,188 @@
+"""The trained model: TF-IDF over character n-grams (no segmenter needed for Chinese) with linear
+classifiers, one per crime type (multi-label) and one for the industry.
+
+`python -m services.classifier.model` (`make train`) trains it from data/train.jsonl and writes
+data/model.joblib with data/model.json beside it (version, training-data hash, library
+versions, label names). The service loads the artefact at start-up and refuses one made by
+another scikit-learn version rather than guess. Nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import MultiLabelBinarizer
+
+DATA = Path(__file__).with_name("data")
+MODEL_FILE = DATA / "model.joblib"
+MODEL_CARD = DATA / "model.json"
+TRAIN_FILE = DATA / "train.jsonl"
+
+
+class ModelMismatch(RuntimeError):
+    """The artefact was made by another library version: retrain with `make train`."""
+
+
+@dataclass
+class Predictions:
+    crime_types: dict[str, float]  # every crime type's probability
+    industries: dict[str, float]  # every industry's probability
+
+
+@dataclass
+class Model:
+    version: str
+    crime_labels: list[str]
+    industry_labels: list[str]
+    vectorizer: TfidfVectorizer
+    crime: OneVsRestClassifier
+    industry: LogisticRegression
+
+    def __post_init__(self) -> None:
+        # The linear layers as plain matrices: scikit-learn's per-call input checks cost more
+        # than the arithmetic for one report (12 one-vs-rest models, each checked again).
+        self._crime_w = np.vstack([e.coef_ for e in self.crime.estimators_]).T
+        self._crime_b = np.array([e.intercept_[0] for e in self.crime.estimators_])
+        self._industry_w = self.industry.coef_.T
+        self._industry_b = self.industry.intercept_
+
+    def predict(self, text: str) -> Predictions:
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: list[str]) -> list[Predictions]:
+        features = self.vectorizer.transform(texts)
+        crime = 1.0 / (1.0 + np.exp(-(features @ self._crime_w + self._crime_b)))
+        scores = features @ self._industry_w + self._industry_b
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        industry = scores / scores.sum(axis=1, keepdims=True)
+        return [
+            Predictions(
+                crime_types=dict(zip(self.crime_labels, map(float, c), strict=True)),
+                industries=dict(zip(self.industry_labels, map(float, i), strict=True)),
+            )
+            for c, i in zip(crime, industry, strict=True)
+        ]
+
+    def predict_with_sklearn(self, texts: list[str]) -> list[Predictions]:
+        """The same through scikit-learn's own predict_proba: the reference the fast path is
+        tested against."""
+        features = self.vectorizer.transform(texts)
+        crime, industry = self.crime.predict_proba(features), self.industry.predict_proba(features)
+        return [
+            Predictions(
+                crime_types=dict(zip(self.crime_labels, map(float, c), strict=True)),
+                industries=dict(zip(self.industry_labels, map(float, i), strict=True)),
+            )
+            for c, i in zip(crime, industry, strict=True)
+        ]
+
+
+def _vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(1, 3),
+        lowercase=True,
+        sublinear_tf=True,
+        min_df=2,
+        max_features=150_000,
+        dtype=np.float32,
+    )
+
+
+def train(rows: list[dict[str, Any]], version: str) -> Model:
+    vectorizer = _vectorizer()
+    features = vectorizer.fit_transform([r["text"] for r in rows])
+    binarizer = MultiLabelBinarizer()
+    targets = binarizer.fit_transform([r["crime_types"] for r in rows])
+    crime = OneVsRestClassifier(
+        LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced")
+    ).fit(features, targets)
+    industry = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced").fit(
+        features, [r["industry"] for r in rows]
+    )
+    return Model(
+        version=version,
+        crime_labels=[str(c) for c in binarizer.classes_],
+        industry_labels=[str(c) for c in industry.classes_],
+        vectorizer=vectorizer,
+        crime=crime,
+        industry=industry,
+    )
+
+
+def save(model: Model, card: dict[str, Any]) -> None:
+    joblib.dump(
+        {
+            "version": model.version,
+            "sklearn": sklearn.__version__,
+            "crime_labels": model.crime_labels,
+            "industry_labels": model.industry_labels,
+            "vectorizer": model.vectorizer,
+            "crime": model.crime,
+            "industry": model.industry,
+        },
+        MODEL_FILE,
+        compress=3,
+    )
+    MODEL_CARD.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+
+
+def load(path: Path = MODEL_FILE) -> Model:
+    # A pickle: only ever load the artefact this repository's `make train` wrote.
+    stored = joblib.load(path)
+    if stored["sklearn"] != sklearn.__version__:
+        raise ModelMismatch(
+            f"model made with scikit-learn {stored['sklearn']}, running {sklearn.__version__}"
+        )
+    return Model(
+        version=stored["version"],
+        crime_labels=stored["crime_labels"],
+        industry_labels=stored["industry_labels"],
+        vectorizer=stored["vectorizer"],
+        crime=stored["crime"],
+        industry=stored["industry"],
+    )
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[0]) if argv else TRAIN_FILE
+    raw = source.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    rows = read_jsonl(source)
+    version = f"model-{digest[:10]}"  # the same data always gives the same version
+    model = train(rows, version)
+    save(
+        model,
+        {
+            "version": version,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "training_data": {"file": source.name, "sha256": digest, "reports": len(rows)},
+            "scikit_learn": sklearn.__version__,
+            "features": "TF-IDF of character 1-3-grams within word boundaries",
+            "crime_types": model.crime_labels,
+            "industries": model.industry_labels,
+        },
+    )
+    print(f"trained {version} on {len(rows)} reports -> {MODEL_FILE.relative_to(Path.cwd())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,96 @@
+"""The classifier's fingerprint index on a real MongoDB-protocol server: shared by replicas,
+kept across a database restart."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from pymongo import AsyncMongoClient
+
+from deploy.local.stack import free_port, start_mongodb
+from services.classifier import domain
+from services.classifier.adapters import FingerprintIndex
+from services.classifier.consumer import Sifter
+from services.classifier.model import load as load_model
+from services.classifier.taxonomy import load as load_taxonomy
+
+SIFTER = Sifter(model=load_model(), taxonomy=load_taxonomy())
+REPORT = "带头的人叫蒋国富，每天晚上在湘江非法采砂，把沙子卖给搅拌站，电话13807315566。"
+RESENT = "带头的人叫蒋国富，每天晚上在湘江非法采砂，把沙子卖给搅拌站，电话138-0731-5566。"
+WITNESS = "I saw the sand gang's trucks again. Their boss is called Jiang; call 13807315566."
+
+
+async def sift(index: domain.Index, report_id: str, text: str) -> dict:
+    result, details = await SIFTER.sift(report_id, {"narrative": text}, index)
+    return {"cluster_id": result.cluster_id, "links": details["links"]}
+
+
+def test_two_replicas_share_the_index_and_it_survives_a_restart(tmp_path: Path):
+    port = free_port()
+    storage = tmp_path / "db"
+    uri = f"mongodb://127.0.0.1:{port}/"
+
+    async def first_run() -> tuple[dict, dict]:
+        one, two = AsyncMongoClient(uri), AsyncMongoClient(uri)
+        replica_a, replica_b = (
+            FingerprintIndex(one["classifier"]),
+            FingerprintIndex(two["classifier"]),
+        )
+        await replica_a.create_indexes()
+        first = await sift(replica_a, "report-a", REPORT)
+        resent = await sift(replica_b, "report-b", RESENT)  # another replica sees report-a
+        await one.close()
+        await two.close()
+        return first, resent
+
+    async def after_restart() -> tuple[dict, list[str]]:
+        client = AsyncMongoClient(uri)
+        index = FingerprintIndex(client["classifier"])
+        witness = await sift(index, "report-c", WITNESS)
+        members = await index.members("report-a")
+        await client.close()
+        return witness, members
+
+    server = start_mongodb(port, tmp_path, storage=storage)
+    try:
+        first, resent = asyncio.run(first_run())
+    finally:
+        server.stop()
+    assert first == {"cluster_id": "report-a", "links": []}
+    assert resent["cluster_id"] == "report-a"
+    (link,) = resent["links"]
+    assert link["report_id"] == "report-a" and link["relation"] == "duplicate"
+
+    server = start_mongodb(port, tmp_path, storage=storage)
+    try:
+        witness, members = asyncio.run(after_restart())
+    finally:
+        server.stop()
+    assert witness["cluster_id"] == "report-a"
+    assert {link["relation"] for link in witness["links"]} == {"related"}
+    assert members == ["report-a", "report-b", "report-c"]
+
+
+def test_an_unrelated_report_sharing_only_words_and_a_place_starts_its_own_cluster(
+    tmp_path: Path,
+):
+    port = free_port()
+    server = start_mongodb(port, tmp_path)
+
+    async def run() -> dict:
+        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/")
+        index = FingerprintIndex(client["classifier"])
+        await index.create_indexes()
+        await sift(index, "report-a", REPORT)
+        other = await sift(
+            index, "report-x", "湘江边上另一伙人在非法采砂，老板叫刘德胜，电话13911112222。"
+        )
+        await client.close()
+        return other
+
+    try:
+        other = asyncio.run(run())
+    finally:
+        server.stop()
+    assert other == {"cluster_id": "report-x", "links": []}

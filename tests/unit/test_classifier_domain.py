@@ -1,0 +1,156 @@
+import asyncio
+
+import numpy as np
+
+from services.classifier import domain, fingerprint
+from services.classifier.model import Predictions, load
+from services.classifier.taxonomy import load as load_taxonomy
+from services.classifier.taxonomy import region_id
+from services.common.events import Classification
+
+MODEL = load()
+TAXONOMY = load_taxonomy()
+
+
+def analyse(narrative: str, **content: object) -> domain.Analysis:
+    return domain.analyse({"narrative": narrative, **content}, MODEL, TAXONOMY)
+
+
+def test_region_ids_are_the_routing_tables_keys():
+    assert [region_id(n) for n in ("Inner Mongolia", "Xi'an", "Hong Kong", "Dalian")] == [
+        "inner_mongolia",
+        "xian",
+        "hong_kong",
+        "dalian",
+    ]
+    for written in ("Inner Mongolia", "inner_mongolia", "内蒙古"):
+        assert TAXONOMY.province_named(written) == "Inner Mongolia"
+    assert TAXONOMY.province_named("Atlantis") is None
+
+
+def test_the_taxonomy_lists_every_label_and_all_34_provincial_divisions():
+    assert "official_collusion" in TAXONOMY.crime_types and len(TAXONOMY.crime_types) == 12
+    assert len(TAXONOMY.industries) == 11
+    assert len(TAXONOMY.provinces) == 34
+    assert {"Guangdong", "Inner Mongolia", "Chongqing", "Tibet"} <= set(TAXONOMY.provinces)
+    assert TAXONOMY.names["crime_types:illegal_mining"]["zh"]
+
+
+def test_a_chinese_and_an_english_report_are_classified_with_confidences():
+    zh = analyse("他们放高利贷，月息三分，还不上就暴力催收，把人关在屋里。")
+    en = analyse("They run an illegal casino in the hotel basement and gamblers lose fortunes.")
+    assert "loan_sharking" in zh.crime_types
+    assert "illegal_gambling" in en.crime_types
+    for result in (zh, en):
+        assert all(0.0 < c <= 1.0 for c in result.crime_type_confidences.values())
+
+
+def test_the_region_comes_from_the_location_fields_before_the_text():
+    result = analyse("Sand dredging in Wuhan every night.", location={"province": "广西壮族自治区"})
+    assert (result.province, result.province_confidence) == ("Guangxi", 1.0)
+    by_city = analyse("某某事情。", location={"city": "深圳市"})
+    assert (by_city.province, by_city.city) == ("Guangdong", "Shenzhen")
+    from_text = analyse("内蒙古包头的一个煤矿里，老板偷采煤炭。")
+    assert from_text.province == "Inner Mongolia" and from_text.city == "Baotou"
+
+
+def test_an_unsure_decision_is_marked_for_review_not_guessed():
+    unsure = Predictions(
+        crime_types={label: 0.05 for label in MODEL.crime_labels} | {"fraud_fundraising": 0.22},
+        industries={label: 0.1 for label in MODEL.industry_labels},
+    )
+    crimes, confidences, reasons = domain.choose_crime_types("something odd", unsure, False)
+    assert crimes == ["fraud_fundraising"] and confidences == {"fraud_fundraising": 0.22}
+    assert reasons == ["crime type below threshold: fraud_fundraising"]
+    result = domain.analyse({"narrative": "something odd"}, MODEL, TAXONOMY, unsure)
+    assert any(r.startswith("industry below threshold") for r in result.review_reasons)
+
+
+def test_official_involvement_needs_an_evidence_phrase_which_is_kept():
+    result = analyse("派出所的副所长是他们的保护伞，每次报警都不了了之。他们在镇上开赌场。")
+    assert result.official_involvement
+    assert result.official_evidence == ["派出所的副所长是他们的保护伞，每次报警都不了了之。"]
+    assert "official_collusion" in result.crime_types
+    plain = analyse("The police arrested two men for dealing drugs near the school.")
+    assert not plain.official_involvement and plain.official_evidence == []
+
+
+def test_priority_follows_weapons_minors_officials_violence_and_cluster_size():
+    armed = analyse("他们收保护费，车上常备砍刀，谁不交就砍人。")
+    assert domain.priority(armed, 1)[0] == "critical"
+    assert any(r.startswith("weapons") for r in domain.priority(armed, 1)[1])
+    official = analyse("The township party secretary takes bribes from the sand dredging gang.")
+    assert domain.priority(official, 1) == ("high", ["official involvement"])
+    quiet = analyse("They control the vegetable wholesale trade and fix the prices.")
+    assert domain.priority(quiet, 1)[0] == "normal"
+    assert domain.priority(quiet, domain.CLUSTER_SIZE_HIGH)[0] == "high"
+
+
+def test_the_event_payload_has_categories_and_confidences_only():
+    result = analyse("老板叫王大海，电话13800138000，在长沙开赌场。")
+    payload = domain.classification(result, "r1", "normal", MODEL.version, TAXONOMY.version)
+    raw = payload.model_dump_json()
+    for private in ("王大海", "13800138000"):
+        assert private not in raw
+    parsed = Classification.model_validate_json(raw)
+    assert (parsed.province, parsed.city) == ("hunan", "changsha")  # the routing table's ids
+
+
+def test_an_event_from_before_sifting_still_parses():
+    old = {"crime_types": ["other"], "province": "hunan", "city": "changsha", "rules_version": "r"}
+    parsed = Classification.model_validate(old)
+    assert parsed.priority is None and parsed.cluster_id is None and not parsed.needs_review
+
+
+def test_minhash_estimates_similarity_and_near_copies_share_a_band():
+    text = "每天凌晨两点以后，十几条抽沙船就开到湘江上抽沙，把沙子卖给搅拌站，河堤都快被挖空了。"
+    edited = text.replace("都快被", "快要被") + "补充：情况还在继续。"
+    other = "The karaoke club on Renmin Road sells drugs every night to young people."
+    a, b, c = (fingerprint.minhash(t) for t in (text, edited, other))
+    assert fingerprint.similarity(a, b) >= 0.6
+    assert fingerprint.similarity(a, c) < 0.1
+    assert set(fingerprint.bands(a)) & set(fingerprint.bands(b))
+    assert not set(fingerprint.bands(a)) & set(fingerprint.bands(c))
+    assert np.array_equal(fingerprint.from_bytes(fingerprint.to_bytes(a)), a)
+
+
+def test_linking_records_duplicates_and_shared_entities_and_merges_clusters():
+    index = domain.MemoryIndex()
+    reports = {
+        "r1": "带头的人叫蒋国富，他们每天晚上在湘江非法采砂，联系电话13807315566。",
+        "r2": "带头的人叫蒋国富，他们每天晚上在湘江非法采砂，联系电话138 0731 5566。",
+        "r3": "I saw trucks of the sand gang; the man in charge is called Jiang. Call 13807315566.",
+        "r4": "A pyramid scheme in Shenzhen takes money from retired teachers.",
+    }
+
+    async def sift() -> dict[str, list[domain.Link]]:
+        found = {}
+        for rid, text in reports.items():
+            analysis = analyse(text)
+            bands = fingerprint.bands(analysis.signature)
+            await index.add(rid, bands, analysis.linking_keys, analysis.signature)
+            candidates = await index.candidates(rid, bands, analysis.linking_keys)
+            found[rid] = domain.links(analysis, candidates)
+            linked = {link.report_id for link in found[rid]}
+            await index.join(rid, {c.cluster_id for c in candidates if c.report_id in linked})
+        return found
+
+    links = asyncio.run(sift())
+    (dup,) = links["r2"]
+    assert dup.report_id == "r1" and dup.relation == "duplicate"
+    assert "phone:+8613807315566" in dup.shared_entities
+    assert {link.relation for link in links["r3"]} == {"related"}
+    assert links["r4"] == []
+    assert index.cluster["r1"] == index.cluster["r2"] == index.cluster["r3"] == "r1"
+    assert index.cluster["r4"] == "r4"
+
+
+def test_the_fast_inference_path_gives_scikit_learns_probabilities():
+    texts = ["他们放高利贷，还暴力催收。", "They run a casino and sell drugs in the club."]
+    for fast, reference in zip(
+        MODEL.predict_many(texts), MODEL.predict_with_sklearn(texts), strict=True
+    ):
+        for label, p in reference.crime_types.items():
+            assert abs(fast.crime_types[label] - p) < 1e-5
+        for label, p in reference.industries.items():
+            assert abs(fast.industries[label] - p) < 1e-5
