@@ -41,6 +41,7 @@ from services.classifier.consumer import Sifter
 from services.classifier.domain import analyse
 from services.classifier.evaluate import EVAL_FILE
 from services.common import mongo
+from services.common.crypto import Keyring
 from services.common.events import utcnow
 
 TARGET_REPORTS_PER_S = 200
@@ -192,7 +193,12 @@ async def lookup_in_mongodb(uri: str, count: int, queries: int, seed: int = 7) -
 def measure(
     *, reports: int = 2000, fingerprints: int = 1_000_000, mongo_fingerprints: int = 20_000
 ) -> dict[str, Any]:
-    sifter = Sifter(model=model_module.load(), taxonomy=taxonomy_module.load())
+    sifter = Sifter(
+        model=model_module.load(),
+        taxonomy=taxonomy_module.load(),
+        keyring=Keyring.new("bench-1"),
+        linking_secret=b"bench-linking-secret",
+    )
     texts = _texts()
     results: dict[str, Any] = {}
     print("Classifier: sifting throughput…", flush=True)

@@ -392,6 +392,7 @@ def new_secrets(key_dir: Path) -> dict[str, str]:
     return {
         "TRACKING_CODE_SECRET": secrets.token_urlsafe(32),
         "INTERNAL_API_TOKEN": secrets.token_urlsafe(32),
+        "LINKING_SECRET": secrets.token_urlsafe(32),
         "TIPLINE_KEYRING_FILE": str(keyring_path),
         "TOKEN_PUBLIC_KEY_FILE": str(verifying_path),
         # Messaging-app webhook secrets (the platforms' own would replace these).
@@ -457,8 +458,8 @@ def _configured_ports() -> dict[str, int]:
 def _dev_secrets(run_dir: Path) -> dict[str, str]:
     """Throw-away development secrets, kept beside the data so tracking codes survive restarts."""
     path = run_dir / "dev-secrets.env"
-    if path.exists() and "TIPLINE_KEYRING_FILE" not in path.read_text():
-        path.unlink()  # made before reports were encrypted: a new set, keys included
+    if path.exists() and "LINKING_SECRET" not in path.read_text():
+        path.unlink()  # made before the current set of secrets: a new set, keys included
     if not path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -172,6 +172,11 @@ class ReportContentMissing(Exception):
     """Intake has no report with this id: the event points at nothing."""
 
 
+class ReportContentUnreadable(Exception):
+    """Intake's sealed copy of the report does not open (altered, or its key retired): no
+    retry can help, so the event is dead-lettered for a person to look at."""
+
+
 class IntakeUnavailable(ConnectionError):
     """Intake cannot answer now (down, or refusing our token): wait, do not give up on events.
 
@@ -191,6 +196,8 @@ class IntakeContentClient:
         response = await self.http.get(f"/internal/v1/reports/{report_id}/content")
         if response.status_code == 404:
             raise ReportContentMissing(report_id)
+        if response.status_code == 500 and _error_of(response) == "sealed_content_does_not_open":
+            raise ReportContentUnreadable(report_id)
         if response.status_code in (401, 403) or response.status_code >= 500:
             raise IntakeUnavailable(f"intake answered {response.status_code}")
         response.raise_for_status()
@@ -199,3 +206,11 @@ class IntakeContentClient:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def _error_of(response: httpx.Response) -> str | None:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return None
+    return detail.get("error") if isinstance(detail, dict) else None

@@ -4,25 +4,31 @@ GET  /v1/staff/reports/{report_id}/classification   the classification with ever
 POST /v1/staff/reports/{report_id}/classification   a person re-classifies; emitted as a stage
 GET  /v1/staff/clusters/{cluster_id}                a cluster and its members
 
-Every route goes through `require_staff`, the one place that decides who is staff.
+Every route needs a staff token (services/common/auth.py): investigators see reports of their
+provinces, supervisors all. The classification's evidence phrases and entity values are sealed;
+reading them needs a stated purpose (`X-Access-Purpose`) and is recorded in the audit log first.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import faust
+from fastapi import HTTPException
 from faust.web import Request, Response, View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.classifier import domain
 from services.classifier.adapters import ClassificationStore, FingerprintIndex
+from services.classifier.consumer import open_details
 from services.classifier.taxonomy import Taxonomy, region_id
 from services.common import topics
+from services.common.access import PURPOSE_HEADER, purpose_problem, record_access
+from services.common.auth import Principal, Role, StaffAuth, out_of_scope
+from services.common.crypto import Keyring
 from services.common.events import Classification, utcnow
 from services.common.kafka import publish
 from services.common.runtime import ConsumerRuntime
@@ -30,25 +36,11 @@ from services.common.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
 
-# What a staff view shows of the stored document (never the internal event bookkeeping).
-_HIDDEN = ("_id", "event_id")
-
-
-class NotStaff(Exception):
-    """No valid staff credential: 401, and nothing about why."""
-
-
-def require_staff(request: Request, settings: ClassifierSettings) -> str:
-    """The seam for staff authentication: returns who is acting.
-
-    For now the service token (INTERNAL_API_TOKEN) stands for any staff member, and the acting
-    person is named by the `X-Staff-Id` header. When role-bearing tokens exist this one
-    function checks the token and its role, and returns the token's subject instead."""
-    header = request.headers.get("Authorization", "")
-    expected = f"Bearer {settings.internal_api_token.get_secret_value()}"
-    if not hmac.compare_digest(header.encode(), expected.encode()):
-        raise NotStaff
-    return request.headers.get("X-Staff-Id", "staff")[:100]
+# What a staff view shows of the stored document: never the internal bookkeeping or the sealed
+# parts as they are stored (they are opened, audited, into `details`).
+_HIDDEN = ("_id", "event_id", "data_key", "sealed_details")
+SOURCE = "tipline/classifier"
+READERS = (Role.INVESTIGATOR, Role.SUPERVISOR)
 
 
 class Reclassification(BaseModel):
@@ -84,6 +76,10 @@ def label_problems(change: Reclassification, taxonomy: Taxonomy) -> list[dict[st
     return problems
 
 
+def _kinds_only(link: dict[str, Any]) -> dict[str, Any]:
+    return {**link, "shared_entities": [key.split(":")[0] for key in link["shared_entities"]]}
+
+
 def _problems(exc: ValidationError) -> list[dict[str, str]]:
     return [
         {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
@@ -96,7 +92,11 @@ def register(
     settings: ClassifierSettings,
     taxonomy: Taxonomy,
     runtime: Callable[[], ConsumerRuntime | None],
+    keyring: Keyring,
+    staff_auth: StaffAuth,
 ) -> None:
+    linking_secret = settings.linking_secret.get_secret_value().encode()
+
     def started() -> ConsumerRuntime | None:
         current = runtime()
         return current if current is not None and current.started.is_set() else None
@@ -106,32 +106,60 @@ def register(
     ) -> Callable[..., Awaitable[Response]]:
         async def guarded(view: View, request: Request, **params: Any) -> Response:
             try:
-                staff_id = require_staff(request, settings)
-            except NotStaff:
-                return view.json({"detail": "staff credentials required"}, status=401)
-            current = started()
-            if current is None:
-                return view.json({"detail": "not ready"}, status=503)
-            return await handler(view, request, current, staff_id, **params)
+                principal = staff_auth.check(request.headers.get("Authorization"), READERS)
+                current = started()
+                if current is None:
+                    return view.json({"detail": "not ready"}, status=503)
+                return await handler(view, request, current, principal, **params)
+            except HTTPException as exc:  # 401, 403, 503 from the shared staff checks
+                return view.json({"detail": exc.detail}, status=exc.status_code)
 
         return guarded
 
+    def in_scope(principal: Principal, found: dict[str, Any] | None) -> bool:
+        return found is not None and principal.may_see(found.get("province"), None)
+
     @staff_route
     async def get_classification(
-        view: View, request: Request, current: ConsumerRuntime, staff_id: str, report_id: str
+        view: View,
+        request: Request,
+        current: ConsumerRuntime,
+        principal: Principal,
+        report_id: str,
     ) -> Response:
+        purpose = request.headers.get(PURPOSE_HEADER)
+        problem = purpose_problem(purpose)
+        if problem is not None:
+            return view.json({"detail": [{"field": PURPOSE_HEADER, "reason": problem}]}, status=422)
         found = await ClassificationStore(current.db).get(report_id)
-        if found is None:
+        if found is None and principal.role is Role.SUPERVISOR:
             return view.json({"detail": "no classification for this report"}, status=404)
+        if found is None or not in_scope(principal, found):
+            raise out_of_scope()
+        # Recorded first: if the audit log cannot take it, nothing is decrypted.
+        await record_access(
+            current.producer,
+            source=SOURCE,
+            principal=principal,
+            report_id=report_id,
+            fields=["classification-details"],
+            purpose=(purpose or "").strip(),
+        )
         body = {k: v for k, v in found.items() if k not in _HIDDEN}
         body["report_id"] = report_id
         body["cluster_id"] = await FingerprintIndex(current.db).cluster_of(report_id)
+        body["details"] = open_details(found, keyring, linking_secret)
+        body.pop("links", None)  # shown in `details`, with shared entities named
         log.info("classification read", extra={"report_id": report_id})
         return view.json(body)
 
     @staff_route
     async def post_classification(
-        view: View, request: Request, current: ConsumerRuntime, staff_id: str, report_id: str
+        view: View,
+        request: Request,
+        current: ConsumerRuntime,
+        principal: Principal,
+        report_id: str,
     ) -> Response:
         try:
             change = Reclassification.model_validate(await request.json())
@@ -146,8 +174,10 @@ def register(
             return view.json({"detail": problems}, status=422)
         store = ClassificationStore(current.db)
         found = await store.get(report_id)
-        if found is None:
+        if found is None and principal.role is Role.SUPERVISOR:
             return view.json({"detail": "no classification for this report"}, status=404)
+        if found is None or not in_scope(principal, found):
+            raise out_of_scope()
         changed = {
             name: getattr(change, name)
             for name in ("crime_types", "industry", "province", "priority", "official_involvement")
@@ -162,7 +192,7 @@ def register(
         record = {
             "change_id": change_id,
             "at": at,
-            "by": staff_id,
+            "by": principal.subject,
             "reason": change.reason,
             "changed": sorted(changed),
             "before": {name: getattr(before, name) for name in changed},
@@ -184,25 +214,48 @@ def register(
 
     @staff_route
     async def get_cluster(
-        view: View, request: Request, current: ConsumerRuntime, staff_id: str, cluster_id: str
+        view: View,
+        request: Request,
+        current: ConsumerRuntime,
+        principal: Principal,
+        cluster_id: str,
     ) -> Response:
         members = await FingerprintIndex(current.db).members(cluster_id)
-        if not members:
-            return view.json({"detail": "no such cluster"}, status=404)
         store = ClassificationStore(current.db)
-        shown = []
+        shown, outside = [], 0
         for report_id in members:
             found = await store.get(report_id) or {}
+            if not principal.may_see(found.get("province"), None):
+                outside += 1  # counted, never shown: it belongs to another province's team
+                continue
             shown.append(
                 {
                     "report_id": report_id,
                     "crime_types": found.get("crime_types"),
                     "priority": found.get("priority"),
                     "classified_at": found.get("classified_at"),
-                    "links": found.get("links", []),
+                    # Shared entities by kind only here; their values are in the audited view.
+                    "links": [
+                        {
+                            **link,
+                            "shared_entities": [k.split(":")[0] for k in link["shared_entities"]],
+                        }
+                        for link in found.get("links", [])
+                    ],
                 }
             )
-        return view.json({"cluster_id": cluster_id, "size": len(shown), "members": shown})
+        if not shown:  # an unknown cluster and one wholly out of scope look the same
+            if principal.role is Role.SUPERVISOR:
+                return view.json({"detail": "no such cluster"}, status=404)
+            raise out_of_scope()
+        return view.json(
+            {
+                "cluster_id": cluster_id,
+                "size": len(members),
+                "members": shown,
+                "members_outside_your_scope": outside,
+            }
+        )
 
     @app.page("/v1/staff/reports/{report_id}/classification")
     class ReportClassification(View):

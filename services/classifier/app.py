@@ -19,6 +19,7 @@ from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import IntakeContentClient
 from services.classifier.consumer import Sifter, make_handler_factory
 from services.common import topics
+from services.common.auth import StaffAuth, TokenRegister, load_public_key
 from services.common.kafka import RawMessage
 from services.common.runtime import ConsumerRuntime
 from services.common.settings import ClassifierSettings
@@ -50,7 +51,12 @@ def _limit_faust_fetch_wait(max_wait_ms: int) -> None:
 def create_app(settings: ClassifierSettings) -> faust.App:
     _limit_faust_fetch_wait(settings.kafka_fetch_max_wait_ms)
     # Loaded before anything starts: a missing or mismatched model stops the worker at once.
-    sifter = Sifter(model=model_module.load(), taxonomy=taxonomy_module.load())
+    sifter = Sifter(
+        model=model_module.load(),
+        taxonomy=taxonomy_module.load(),
+        keyring=settings.keyring(),
+        linking_secret=settings.linking_secret.get_secret_value().encode(),
+    )
     app = faust.App(
         "tipline-classifier",
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
@@ -108,7 +114,20 @@ def create_app(settings: ClassifierSettings) -> faust.App:
                 )
             )
 
-    api.register(app, settings, sifter.taxonomy, lambda: state.get("runtime"))
+    staff_auth = StaffAuth(load_public_key(settings.public_key_pem()), register=None)
+
+    @app.timer(settings.token_revocation_refresh_seconds)
+    async def refresh_revocations() -> None:
+        runtime: ConsumerRuntime | None = state.get("runtime")
+        if runtime is None:
+            return
+        if staff_auth.register is None:
+            staff_auth.register = TokenRegister(runtime.client[settings.staff_database])
+        await staff_auth.refresh_once()
+
+    api.register(
+        app, settings, sifter.taxonomy, lambda: state.get("runtime"), sifter.keyring, staff_auth
+    )
 
     @app.page("/healthz")
     async def healthz(web: View, request: Request) -> Response:

@@ -7,6 +7,8 @@ evaluation and tests).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +87,16 @@ class Link:
             "similarity": round(self.similarity, 3),
             "shared_entities": list(self.shared_entities),
         }
+
+
+def hidden_key(key: str, secret: bytes) -> str:
+    """A linking key as the shared index stores it: the kind, and a keyed hash of the value.
+
+    Equal values still meet in the index; a database thief without the secret learns only
+    that two reports share, say, a phone, never the phone."""
+    kind = key.split(":", 1)[0]
+    digest = hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{kind}:{digest}"
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,7 @@ def analyse(
     model: Model,
     taxonomy: Taxonomy,
     predictions: Predictions | None = None,
+    fingerprint_key: bytes = b"",
 ) -> Analysis:
     text = report_text(content)
     predictions = predictions or model.predict(text)
@@ -255,14 +268,18 @@ def analyse(
         official_evidence=evidence,
         entities=extract(text, taxonomy),
         signals=signals(text, crimes),
-        signature=fingerprint.minhash(content.get("narrative", "") or text),
+        signature=fingerprint.minhash(content.get("narrative", "") or text, fingerprint_key),
         review_reasons=review,
     )
 
 
-def links(analysis: Analysis, candidates: list[Candidate]) -> list[Link]:
-    """Which earlier reports this one duplicates or relates to, and why."""
-    mine = set(analysis.linking_keys)
+def links(
+    analysis: Analysis, candidates: list[Candidate], keys: list[str] | None = None
+) -> list[Link]:
+    """Which earlier reports this one duplicates or relates to, and why.
+
+    `keys` are the report's linking keys as the index holds them (hidden), when not raw."""
+    mine = set(analysis.linking_keys if keys is None else keys)
     found = []
     for candidate in candidates:
         similarity = fingerprint.similarity(analysis.signature, candidate.signature)

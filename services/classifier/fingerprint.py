@@ -47,13 +47,18 @@ def shingles(text: str) -> set[str]:
     return {flat[i : i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)}
 
 
-def _hash32(shingle: str) -> int:
-    return int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=4).digest(), "little")
+def _hash32(shingle: str, key: bytes) -> int:
+    digest = hashlib.blake2b(shingle.encode(), digest_size=4, key=key).digest()
+    return int.from_bytes(digest, "little")
 
 
-def minhash(text: str) -> np.ndarray:
-    """NUM_PERM 32-bit values (uint64 array); equal values estimate the Jaccard similarity."""
-    values = np.fromiter((_hash32(s) for s in shingles(text)), dtype=np.uint64)
+def minhash(text: str, key: bytes = b"") -> np.ndarray:
+    """NUM_PERM 32-bit values (uint64 array); equal values estimate the Jaccard similarity.
+
+    The service keys the shingle hash with its linking secret: an unkeyed MinHash value can
+    be matched against every possible three-character shingle, so a stored signature would
+    give away pieces of the report. Signatures compare only under the same key."""
+    values = np.fromiter((_hash32(s, key[:64]) for s in shingles(text)), dtype=np.uint64)
     if values.size == 0:
         return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
     permuted = (np.outer(values, _A) + _B) % _MERSENNE & _MAX_HASH

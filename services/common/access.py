@@ -24,6 +24,16 @@ PURPOSE_HEADER = "X-Access-Purpose"
 PURPOSE_MIN, PURPOSE_MAX = 8, 300
 
 
+def purpose_problem(purpose: str | None) -> str | None:
+    """Why a stated purpose is not acceptable, or None when it is."""
+    if PURPOSE_MIN <= len((purpose or "").strip()) <= PURPOSE_MAX:
+        return None
+    return (
+        f"state why you need to read this ({PURPOSE_MIN} to {PURPOSE_MAX} characters); "
+        "reading private data without a purpose is refused"
+    )
+
+
 def stated_purpose(
     purpose: Annotated[
         str | None,
@@ -33,20 +43,10 @@ def stated_purpose(
         ),
     ] = None,
 ) -> str:
-    text = (purpose or "").strip()
-    if not PURPOSE_MIN <= len(text) <= PURPOSE_MAX:
-        raise HTTPException(
-            status_code=422,
-            detail=[
-                {
-                    "field": PURPOSE_HEADER,
-                    "reason": f"state why you need to read this ({PURPOSE_MIN} to "
-                    f"{PURPOSE_MAX} characters); reading private data without a purpose "
-                    "is refused",
-                }
-            ],
-        )
-    return text
+    problem = purpose_problem(purpose)
+    if problem is not None:
+        raise HTTPException(status_code=422, detail=[{"field": PURPOSE_HEADER, "reason": problem}])
+    return (purpose or "").strip()
 
 
 async def record_access(

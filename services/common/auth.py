@@ -237,16 +237,20 @@ class StaffAuth:
         except Unauthenticated as exc:
             raise _unauthorized(str(exc)) from exc
 
-    def require(self, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    def check(self, authorization: str | None, roles: Iterable[Role]) -> Principal:
+        """The token's holder if their role is one of `roles`; else 401 or 403 (HTTPException)."""
         allowed = frozenset(roles)
+        principal = self.authenticate(authorization)
+        if principal.role not in allowed:
+            raise forbidden(
+                f"the {principal.role.value} role may not do this; "
+                f"it needs {' or '.join(sorted(r.value for r in allowed))}"
+            )
+        return principal
 
+    def require(self, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         async def dependency(request: Request) -> Principal:
-            principal = self.authenticate(request.headers.get("authorization"))
-            if principal.role not in allowed:
-                raise forbidden(
-                    f"the {principal.role.value} role may not do this; "
-                    f"it needs {' or '.join(sorted(r.value for r in allowed))}"
-                )
+            principal = self.check(request.headers.get("authorization"), roles)
             request.state.principal = principal
             return principal
 

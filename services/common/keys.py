@@ -59,6 +59,8 @@ DATA_KEY_LOCATIONS = (
     DataKeyLocation("TRACKER_DATABASE", "tracker", "cases", "data_key"),
     # Messaging-app conversations still being written (erased within a day).
     DataKeyLocation("INTAKE_DATABASE", "intake", "conversations", "data_key"),
+    # The classifier's evidence phrases and entity values, per report.
+    DataKeyLocation("CLASSIFIER_DATABASE", "classifier", "classifications", "data_key"),
 )
 
 

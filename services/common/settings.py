@@ -182,10 +182,20 @@ class IntakeSettings(
     idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")
 
 
-class ClassifierSettings(InternalApiSettings):
+class ClassifierSettings(InternalApiSettings, KeyringSettings, StaffAuthSettings):
     http_port: int = Field(default=8081, alias="CLASSIFIER_PORT")
     intake_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_URL")
     database: str = Field(default="classifier", alias="CLASSIFIER_DATABASE")
+    # Entity values (phones, ID numbers, plates…) link reports only as keyed hashes under this
+    # secret, so the shared index never holds them. Changing it unlinks every earlier report.
+    linking_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_ONLY_SECRET), alias="LINKING_SECRET"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_linking_secret(self) -> ClassifierSettings:
+        _refuse_placeholder(self.environment, "LINKING_SECRET", self.linking_secret)
+        return self
 
 
 class TrackerSettings(

@@ -14,8 +14,14 @@ from services.classifier.adapters import FingerprintIndex
 from services.classifier.consumer import Sifter
 from services.classifier.model import load as load_model
 from services.classifier.taxonomy import load as load_taxonomy
+from services.common.crypto import Keyring
 
-SIFTER = Sifter(model=load_model(), taxonomy=load_taxonomy())
+SIFTER = Sifter(
+    model=load_model(),
+    taxonomy=load_taxonomy(),
+    keyring=Keyring.new("test-1"),
+    linking_secret=b"test-linking-secret",
+)
 REPORT = "带头的人叫蒋国富，每天晚上在湘江非法采砂，把沙子卖给搅拌站，电话13807315566。"
 RESENT = "带头的人叫蒋国富，每天晚上在湘江非法采砂，把沙子卖给搅拌站，电话138-0731-5566。"
 WITNESS = "I saw the sand gang's trucks again. Their boss is called Jiang; call 13807315566."

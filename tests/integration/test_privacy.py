@@ -16,7 +16,9 @@ CANARY = "CANARY7Q2"
 def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answers(stack: Stack):
     report = {
         "channel": "weibo",
-        "narrative": f"{CANARY}-narrative 他们开设赌场，还放高利贷。",
+        # Also what the classifier extracts and quotes: a phone and an evidence phrase.
+        "narrative": f"{CANARY}-narrative 他们开设赌场，还放高利贷，电话13755552468。"
+        f"The police chief takes bribes from {CANARY}-boss every month.",
         "location": {"province": "广东", "city": "深圳", "details": f"{CANARY}-street"},
         "people_involved": [f"{CANARY}-person"],
         "organisations_involved": [f"{CANARY}-company"],
@@ -31,7 +33,14 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
     # The client's own details are planted too: intake must keep no fingerprint of it.
     code = submit(stack, report, **{"User-Agent": f"{CANARY}-agent"}).json()["tracking_code"]
     wait_for_stage(stack, code, "classified")
-    secrets = (CANARY, CANARY.lower(), "137 7777 2468", code, code.replace("-", ""))
+    secrets = (
+        CANARY,
+        CANARY.lower(),
+        "137 7777 2468",
+        "13755552468",
+        code,
+        code.replace("-", ""),
+    )
     report_id = _report_id(stack, code)
     stored = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one({"_id": report_id})
     assert set(stored) <= {
@@ -61,6 +70,15 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
         timeout=10,
     )
     assert authorised.status_code == 200 and CANARY in authorised.text
+    # ...and the classifier's audited view of what it extracted (so the sweep below would
+    # find these values if they were stored or sent anywhere in the clear).
+    extracted = httpx.get(
+        f"{stack.url('classifier')}/v1/staff/reports/{report_id}/classification",
+        headers=supervisor,
+        timeout=10,
+    )
+    assert extracted.status_code == 200
+    assert "13755552468" in extracted.text and f"{CANARY}-boss" in extracted.text
 
     # Everything else a person or a program could see: error answers of every kind...
     answers = [

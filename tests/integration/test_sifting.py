@@ -40,10 +40,10 @@ UNRELATED = {
 }
 
 
-def staff(stack: Stack) -> dict[str, str]:
+def staff(stack: Stack, role: str = "supervisor", **scope: Any) -> dict[str, str]:
     return {
-        "Authorization": f"Bearer {stack.secrets['INTERNAL_API_TOKEN']}",
-        "X-Staff-Id": "investigator-7",
+        "Authorization": f"Bearer {stack.staff_token(role, subject=f'{role}-7', **scope)}",
+        "X-Access-Purpose": "checking why these reports were linked",
     }
 
 
@@ -96,11 +96,23 @@ def test_two_paraphrased_reports_end_in_one_cluster_and_an_unrelated_one_does_no
 
     # The second report says which report it repeats, and why.
     shown = classification(stack, again_id).json()
-    (link,) = shown["links"]
+    (link,) = shown["details"]["links"]
     assert link["report_id"] == first_id
     assert link["relation"] == "duplicate" and link["similarity"] >= 0.75
     assert "phone:+8613807315566" in link["shared_entities"]
     assert "person:蒋国富" in link["shared_entities"]
+    # The cluster view names what was shared by kind only; values need the audited read.
+    member = next(m for m in cluster["members"] if m["report_id"] == again_id)
+    assert "phone" in member["links"][0]["shared_entities"]
+    assert "13807315566" not in json.dumps(cluster, ensure_ascii=False)
+
+    # The classifier's own database keeps entity values and quoted phrases only sealed.
+    database = MongoClient(stack.mongodb_uri)["classifier"]
+    for collection in database.list_collection_names():
+        for document in database[collection].find():
+            stored = str(document)
+            for private in ("13807315566", "蒋国富", "疤哥", "钢管"):
+                assert private not in stored, f"{private} in classifier.{collection}"
 
 
 def test_the_classified_event_carries_categories_and_never_text_or_entities(stack: Stack):
@@ -129,11 +141,39 @@ def test_staff_see_the_reasons_entities_and_evidence(stack: Stack):
     report_id = submit_and_classify(stack, report)["subject"]
     shown = classification(stack, report_id).json()
     assert shown["official_involvement"] is True
-    assert any("takes bribes" in phrase for phrase in shown["official_evidence"])
-    assert {"kind": "plate", "value": "鄂A7Q2K9"} in shown["entities"]
+    details = shown["details"]
+    assert any("takes bribes" in phrase for phrase in details["official_evidence"])
+    assert {"kind": "plate", "value": "鄂A7Q2K9"} in details["entities"]
     assert shown["province"] == "hubei" and shown["city"] == "wuhan"
     assert shown["province_name"] == "Hubei" and shown["city_name"] == "Wuhan"
-    assert "official involvement" in shown["priority_reasons"]
+    assert "official involvement" in details["priority_reasons"]
+
+    # The read was recorded before anything was opened, with its purpose.
+    def recorded() -> list[dict[str, Any]]:
+        return [
+            event["data"]
+            for event in (json.loads(m.value) for m in read_topic(stack, topics.ACCESS))
+            if event["subject"] == report_id and event["data"]["staff"] == "supervisor-7"
+        ]
+
+    wait_until(lambda: bool(recorded()), 20, "the access event")
+    assert recorded()[0]["fields"] == ["classification-details"]
+
+    # An investigator of Hubei reads it; one of another province, or without a purpose, not.
+    url = f"{stack.url('classifier')}/v1/staff/reports/{report_id}/classification"
+    hubei = staff(stack, "investigator", provinces=["hubei"])
+    assert httpx.get(url, headers=hubei, timeout=10).status_code == 200
+    elsewhere = httpx.get(url, headers=staff(stack, "investigator", provinces=["yunnan"]))
+    unknown = httpx.get(
+        f"{stack.url('classifier')}/v1/staff/reports/no-such-report/classification",
+        headers=staff(stack, "investigator", provinces=["yunnan"]),
+    )
+    assert elsewhere.status_code == unknown.status_code == 403
+    assert elsewhere.json() == unknown.json()  # out of scope looks like nonexistent
+    no_purpose = {"Authorization": hubei["Authorization"]}
+    assert httpx.get(url, headers=no_purpose, timeout=10).status_code == 422
+    for role in ("analyst", "auditor", "clerk"):
+        assert httpx.get(url, headers=staff(stack, role), timeout=10).status_code == 403
 
 
 def test_a_person_reclassifies_a_report_and_the_change_is_emitted_as_a_stage(stack: Stack):
@@ -170,7 +210,7 @@ def test_a_person_reclassifies_a_report_and_the_change_is_emitted_as_a_stage(sta
     assert httpx.post(url, json=change, headers=staff(stack), timeout=10).status_code == 200
     shown = classification(stack, report_id).json()
     assert [h["change_id"] for h in shown["history"]] == ["change-0001-abcd"]
-    assert shown["history"][0]["by"] == "investigator-7"
+    assert shown["history"][0]["by"] == "supervisor-7"
     assert shown["history"][0]["before"]["priority"] != "high"
 
 
