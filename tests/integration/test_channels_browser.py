@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.local.stack import Stack
@@ -113,7 +113,19 @@ def click_and_wait_for_the_next_page(driver: WebDriver, element: WebElement) -> 
     """Clicks and waits until the old page is gone, so nothing is read from it by mistake."""
     old_page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, 20).until(lambda _: _is_gone(old_page))
+
+
+def _is_gone(element: WebElement) -> bool:
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        # After a form posts to another origin (tracker -> intake), Chromium reports the old
+        # page's nodes this way instead of as stale.
+        return "does not belong to the document" in str(exc)
+    return False
 
 
 def follow_until_classified(driver: WebDriver, code: str) -> list[str]:

@@ -222,7 +222,7 @@ def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stac
 
     old_id = json.loads(keyring_file.read_text())["active"]
     assert keys("add", "--file", str(keyring_file), "--key-id", "kek-new").returncode == 0
-    _restart(stack, "intake")  # picks up the new active key; the old one still opens
+    _restart_key_holders(stack)  # they take the new active key; the old one still opens
     new_report = _classified_report(stack)[0]
     reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
     assert reports.find_one({"_id": new_report})["data_key"]["kid"] == "kek-new"
@@ -238,18 +238,30 @@ def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stac
     assert keys("retire", "--file", str(keyring_file), "--key-id", old_id).returncode == 0
     assert old_id not in json.loads(keyring_file.read_text())["keys"]
 
-    _restart(stack, "intake")  # now without the retired key
+    _restart_key_holders(stack)  # now without the retired key
     supervisor = _staff(stack, "supervisor")
     for report_id in (old_report, new_report):
         answer = _read(stack, report_id, supervisor)
         assert answer.status_code == 200
         assert answer.json()["narrative"] == REPORT["narrative"]
+        # The classifier's sealed details were re-wrapped too and open after the restart.
+        details = httpx.get(
+            f"{stack.url('classifier')}/v1/staff/reports/{report_id}/classification",
+            headers=supervisor,
+            timeout=10,
+        )
+        assert details.status_code == 200, details.text
+    assert "classifier.classifications" in rotated.stdout
 
 
-def _restart(stack: Stack, name: str) -> None:
-    stack.processes[name].stop()
-    stack.start_service(name)
-    stack.wait_ready(name)
+def _restart_key_holders(stack: Stack) -> None:
+    """What an operator does after changing the keyring: roll every service that holds it."""
+    holders = ("intake", "classifier", "tracker")
+    for name in holders:
+        stack.processes[name].stop()
+        stack.start_service(name)
+    for name in holders:
+        stack.wait_ready(name)
 
 
 @pytest.fixture(scope="module")

@@ -438,7 +438,9 @@ def test_key_rotation_rewraps_evidence_keys_and_the_file_still_opens(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ):
     # A database of its own, so the running services' keys are not rotated under them.
-    monkeypatch.setenv("INTAKE_DATABASE", "intake-rotation-test")
+    # Every database that keeps wrapped keys points at it: rotation must not touch the others.
+    for variable in ("INTAKE_DATABASE", "TRACKER_DATABASE", "CLASSIFIER_DATABASE"):
+        monkeypatch.setenv(variable, "intake-rotation-test")
     old = KeyringSettings(TIPLINE_KEYRING_FILE=stack.secrets["TIPLINE_KEYRING_FILE"]).keyring()
     new = old.with_new_key("rotated-1")
     content = mp3(150_000)

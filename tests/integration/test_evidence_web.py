@@ -14,7 +14,7 @@ from pymongo import MongoClient
 
 from deploy.local.stack import Stack
 from services.common import tracking_code
-from tests.integration.helpers import submit
+from tests.integration.helpers import submit, wait_for_stage
 from tests.integration.test_evidence import (  # noqa: F401  (a fixture, used by name)
     PURPOSE,
     bearer,
@@ -197,6 +197,7 @@ def test_the_upload_page_takes_a_typed_code_and_the_status_page_offers_files(sta
     assert 'enctype="multipart/form-data"' in blank.text and 'id="attach-code"' in blank.text
 
     code = submit(stack).json()["tracking_code"]
+    wait_for_stage(stack, code, "received")  # the tracker opens the case a moment later
     status = httpx.post(
         f"{stack.url('tracker')}/status", data={"code": code, "lang": "en"}, timeout=10
     )
