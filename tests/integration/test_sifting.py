@@ -98,7 +98,12 @@ def test_two_paraphrased_reports_end_in_one_cluster_and_an_unrelated_one_does_no
     shown = classification(stack, again_id).json()
     (link,) = shown["details"]["links"]
     assert link["report_id"] == first_id
-    assert link["relation"] == "duplicate" and link["similarity"] >= 0.75
+    # Their shingle sets overlap by 0.80 (Jaccard); MinHash, keyed by the stack's random linking
+    # secret, estimates it within about ±0.1, so this retelling is labelled a duplicate under
+    # most keys and related (through the shared phone and name) under some. Either way it
+    # joins the cluster, and the label follows the estimate.
+    assert link["similarity"] >= 0.6
+    assert link["relation"] == ("duplicate" if link["similarity"] >= 0.75 else "related")
     assert "phone:+8613807315566" in link["shared_entities"]
     assert "person:蒋国富" in link["shared_entities"]
     # The cluster view names what was shared by kind only; values need the audited read.
