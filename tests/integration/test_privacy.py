@@ -9,6 +9,7 @@ from pymongo import MongoClient
 from deploy.local.stack import Stack
 from services.common import topics, tracking_code
 from tests.integration.helpers import read_topic, submit, track, wait_for_stage, wait_until
+from tests.integration.test_evidence import mp3, upload
 
 CANARY = "CANARY7Q2"
 
@@ -58,7 +59,18 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
     }
     assert "127.0.0.1" not in str(stored)
 
-    # The one place the canaries may appear: an audited read by a supervisor.
+    # A file too: its name and its bytes carry the canary.
+    attached = upload(
+        stack.url("intake"),
+        code,
+        mp3(20_000) + f"{CANARY}-inside-the-file".encode(),
+        "audio/mpeg",
+        name=f"{CANARY}-recording.mp3",
+    )
+    assert attached.status_code == 201, attached.text
+    file_id = attached.json()["file_id"]
+
+    # The places the canaries may appear: audited reads by a supervisor.
     supervisor = {
         "Authorization": f"Bearer {stack.staff_token('supervisor')}",
         "X-Access-Purpose": "checking the report before routing it",
@@ -79,6 +91,12 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
     )
     assert extracted.status_code == 200
     assert "13755552468" in extracted.text and f"{CANARY}-boss" in extracted.text
+    downloaded = httpx.get(
+        f"{stack.url('intake')}/v1/staff/reports/{report_id}/evidence/{file_id}",
+        headers=supervisor,
+        timeout=10,
+    )
+    assert downloaded.status_code == 200 and f"{CANARY}-inside".encode() in downloaded.content
 
     # Everything else a person or a program could see: error answers of every kind...
     answers = [
