@@ -10,11 +10,12 @@ from pymongo import AsyncMongoClient
 
 from deploy.local.stack import free_port, start_mongodb
 from services.classifier import domain
-from services.classifier.adapters import FingerprintIndex
+from services.classifier.adapters import ClassificationStore, FingerprintIndex
 from services.classifier.consumer import Sifter
 from services.classifier.model import load as load_model
 from services.classifier.taxonomy import load as load_taxonomy
 from services.common.crypto import Keyring
+from services.common.events import utcnow
 
 SIFTER = Sifter(
     model=load_model(),
@@ -100,3 +101,48 @@ def test_an_unrelated_report_sharing_only_words_and_a_place_starts_its_own_clust
     finally:
         server.stop()
     assert other == {"cluster_id": "report-x", "links": []}
+
+
+def test_reports_sifted_at_once_share_round_trips_and_still_link(tmp_path: Path):
+    """Concurrent reports' adds and saves go to the database together (one bulk write): a
+    report still sees the others added with it, and a repeated event is still a repeat."""
+    port = free_port()
+    server = start_mongodb(port, tmp_path)
+
+    async def run() -> tuple[list[dict], list[str], list[bool], list[bool]]:
+        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/")
+        db = client["classifier"]
+        index, store = FingerprintIndex(db), ClassificationStore(db)
+        await index.create_indexes()
+        await store.create_indexes()
+        sifted = await asyncio.gather(
+            sift(index, "report-a", REPORT),
+            sift(index, "report-b", RESENT),
+            sift(index, "report-c", WITNESS),
+        )
+        cluster = await index.cluster_of("report-a")
+        assert cluster is not None
+        members = await index.members(cluster)
+        result, details = await SIFTER.sift("report-d", {"narrative": REPORT}, index)
+        saves = [store.save("report-d", "event-d", result, utcnow(), details) for _ in range(3)]
+        first = await asyncio.gather(*saves)
+        again = await asyncio.gather(
+            store.save("report-d", "event-d", result, utcnow(), details),
+            store.save("report-e", "event-e", result, utcnow(), details),
+        )
+        # A redelivered report is added again: its fingerprint is replaced, its cluster kept.
+        await sift(index, "report-b", RESENT)
+        members_after = await index.members(cluster)
+        await client.close()
+        assert members_after == [*members, "report-d"]
+        return list(sifted), members, first, again
+
+    try:
+        sifted, members, first, again = asyncio.run(run())
+    finally:
+        server.stop()
+    assert members == ["report-a", "report-b", "report-c"]
+    # A report sees those added with or before it; whichever merge ran last, one cluster.
+    assert sum(1 for s in sifted if s["links"]) >= 2
+    assert sorted(first) == [False, False, True]
+    assert again == [False, True]
