@@ -110,6 +110,20 @@ def make_producer(settings: CommonSettings) -> AIOKafkaProducer:
     )
 
 
+async def start_producer_when_reachable(settings: CommonSettings) -> AIOKafkaProducer:
+    """Creates the topics and starts a producer, retrying every 2 s until Kafka answers."""
+    while True:
+        producer = make_producer(settings)
+        try:
+            await ensure_topics(settings)
+            await producer.start()
+            return producer
+        except Exception as exc:
+            await producer.stop()
+            log.warning("kafka not reachable yet; retrying", extra={"error": type(exc).__name__})
+            await asyncio.sleep(2.0)
+
+
 async def publish(producer: AIOKafkaProducer, topic: str, event: Envelope) -> None:
     await producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
 

@@ -314,16 +314,7 @@ async def _replay(
 async def _start_kafka(
     app: FastAPI, settings: IntakeSettings, relay: OutboxRelay, tasks: list[asyncio.Task[None]]
 ) -> None:
-    while True:
-        producer = kafka.make_producer(settings)
-        try:
-            await kafka.ensure_topics(settings)
-            await producer.start()
-            break
-        except Exception as exc:
-            await producer.stop()
-            log.warning("kafka not reachable yet; retrying", extra={"error": type(exc).__name__})
-            await asyncio.sleep(2.0)
+    producer = await kafka.start_producer_when_reachable(settings)
     app.state.producer = relay.producer = producer
     tasks.append(asyncio.create_task(relay.run_fresh()))
     tasks.append(asyncio.create_task(relay.run_marking()))

@@ -825,16 +825,7 @@ async def _publish_now(app: FastAPI, store: CaseStore, report_id: str, event: En
 async def _publish_outbox(app: FastAPI, settings: TrackerSettings, store: CaseStore) -> None:
     """Connects the API's producer (access records and stage events), then publishes whatever
     stage events are still in a case's outbox every few seconds."""
-    while True:
-        producer = kafka.make_producer(settings)
-        try:
-            await kafka.ensure_topics(settings)
-            await producer.start()
-            break
-        except Exception as exc:
-            await producer.stop()
-            log.warning("kafka not reachable yet; retrying", extra={"error": type(exc).__name__})
-            await asyncio.sleep(2.0)
+    producer = await kafka.start_producer_when_reachable(settings)
     app.state.producer = producer
     while True:
         try:

@@ -147,22 +147,10 @@ def test_reads_without_a_valid_token_role_scope_or_purpose_are_refused(stack: St
 def test_a_token_issued_by_the_command_works_until_it_is_revoked(stack: Stack):
     report_id = _classified_report(stack)[0]
     keys_dir = Path(stack.secrets["TIPLINE_KEYRING_FILE"]).parent
-    env = {
-        **os.environ,
-        **stack.service_env(),
-        "TOKEN_PRIVATE_KEY_FILE": str(keys_dir / "token-signing.pem"),
-    }
+    signing_key = {"TOKEN_PRIVATE_KEY_FILE": str(keys_dir / "token-signing.pem")}
 
     def tokens(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "services.common.tokens", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return _command(stack, "services.common.tokens", *args, extra_env=signing_key)
 
     issued = tokens("issue", "--subject", "sup-9", "--role", "supervisor", "--hours", "1")
     assert issued.returncode == 0, issued.stderr
@@ -207,18 +195,9 @@ def test_a_tampered_or_swapped_sealed_report_is_refused_not_shown(stack: Stack):
 def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stack):
     old_report = _classified_report(stack)[0]
     keyring_file = Path(stack.secrets["TIPLINE_KEYRING_FILE"])
-    env = {**os.environ, **stack.service_env()}
 
     def keys(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "services.common.keys", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return _command(stack, "services.common.keys", *args)
 
     old_id = json.loads(keyring_file.read_text())["active"]
     assert keys("add", "--file", str(keyring_file), "--key-id", "kek-new").returncode == 0
@@ -252,6 +231,21 @@ def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stac
         )
         assert details.status_code == 200, details.text
     assert "classifier.classifications" in rotated.stdout
+
+
+def _command(
+    stack: Stack, module: str, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """An operator's command, run as a process against this stack's servers and keys."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env={**os.environ, **stack.service_env(), **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _restart_key_holders(stack: Stack) -> None:
