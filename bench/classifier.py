@@ -36,7 +36,9 @@ from deploy.local.stack import free_port, start_mongodb
 from services.classifier import fingerprint
 from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
-from services.classifier.adapters import ClassificationStore, FingerprintIndex
+from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
+from services.classifier.app import AGENT_CONCURRENCY
+from services.classifier.app import BATCH_SIZE as BATCH
 from services.classifier.consumer import Sifter
 from services.classifier.domain import analyse
 from services.classifier.evaluate import EVAL_FILE
@@ -73,22 +75,30 @@ async def with_store(sifter: Sifter, uri: str, texts: list[str], count: int) -> 
     store, index = ClassificationStore(db), FingerprintIndex(db)
     await store.create_indexes()
     await index.create_indexes()
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
+    batches: asyncio.Queue[range] = asyncio.Queue()
+    for start in range(0, count, BATCH):
+        batches.put_nowait(range(start, min(count, start + BATCH)))
 
-    async def worker() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            report_id = f"bench-{i:07d}"
+    async def agent() -> None:
+        while not batches.empty():
+            batch = batches.get_nowait()
             # Reworded a little each round, as reports are: not all exact repeats.
-            content = {"narrative": f"{texts[i % len(texts)]} ({i // len(texts)})"}
-            result, details = await sifter.sift(report_id, content, index)
-            await store.save(report_id, f"event-{i}", result, utcnow(), details)
+            reports = [
+                (f"bench-{i:07d}", {"narrative": f"{texts[i % len(texts)]} ({i // len(texts)})"})
+                for i in batch
+            ]
+            sifted = await sifter.sift_many(reports, index)
+            at = utcnow()
+            await store.save(
+                [
+                    Save(report_id, f"event-{report_id}", result, at, details)
+                    for (report_id, _), (result, details) in zip(reports, sifted, strict=True)
+                ]
+            )
 
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(8)))
+        await asyncio.gather(*(agent() for _ in range(AGENT_CONCURRENCY)))
         return count / (time.perf_counter() - started)
     finally:
         await client.drop_database("bench_classifier")

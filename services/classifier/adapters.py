@@ -3,69 +3,52 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import httpx
-import numpy as np
 from bson import Binary, Int64
-from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, ReturnDocument, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from services.classifier import fingerprint
-from services.classifier.domain import Candidate
+from services.classifier.domain import Candidate, Fingerprint, Join, Lookup, plan_merges
 from services.common.events import Classification
 
 # An index lookup returns at most this many earlier reports: a band shared by thousands of
 # reports says nothing about any one of them.
 MAX_CANDIDATES = 200
-# At most this many writes of concurrent reports go to the database as one bulk write.
-MAX_GROUP = 64
 DUPLICATE_KEY = 11000
 
-Item = TypeVar("Item")
-Answer = TypeVar("Answer")
+
+@dataclass(frozen=True)
+class Save:
+    """One report's classification to store, with the event that asked for it."""
+
+    report_id: str
+    event_id: str
+    result: Classification
+    at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        # `details` is what only staff see: evidence phrases, entities, links, reasons, city.
+        return {
+            **self.result.model_dump(mode="json"),
+            **self.details,
+            "event_id": self.event_id,
+            "classified_at": self.at,
+        }
 
 
-class Grouped(Generic[Item, Answer]):
-    """Gathers what concurrent reports ask of the database into one request (group commit):
-    one bulk write, or one query for all of them.
+def _write_errors(exc: BulkWriteError) -> dict[int, dict[str, Any]]:
+    return {error["index"]: error for error in exc.details.get("writeErrors", [])}
 
-    Each caller still waits for its own answer (or fails with its own error), so a report's
-    steps keep their order; what changes is that the reports in flight at once share one
-    round trip instead of one each. A request is sent as soon as none is under way: nothing
-    waits on a timer, and a lone report pays no delay."""
 
-    def __init__(self, write: Callable[[list[Item]], Awaitable[list[Answer | Exception]]]) -> None:
-        self._write = write
-        self._waiting: list[tuple[Item, asyncio.Future[Answer]]] = []
-        self._lock = asyncio.Lock()
-
-    async def submit(self, item: Item) -> Answer:
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        async with self._lock:
-            if not future.done():
-                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-                try:
-                    answers = await self._write([it for it, _ in group])
-                except BaseException as exc:
-                    for _, waiting in group:
-                        if not waiting.done():
-                            waiting.set_exception(exc)
-                    if isinstance(exc, asyncio.CancelledError):
-                        raise
-                else:
-                    for (_, waiting), answer in zip(group, answers, strict=True):
-                        if waiting.done():
-                            continue
-                        if isinstance(answer, Exception):
-                            waiting.set_exception(answer)
-                        else:
-                            waiting.set_result(answer)
-        return await future
+def _failure(error: dict[str, Any]) -> OperationFailure:
+    return OperationFailure(error.get("errmsg", "write failed"), error.get("code"))
 
 
 class ClassificationStore:
@@ -73,60 +56,62 @@ class ClassificationStore:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.classifications = db["classifications"]
-        self._saves: Grouped[UpdateOne, bool] = Grouped(self._save_many)
 
     async def create_indexes(self) -> None:
         await self.classifications.create_index([("event_id", ASCENDING)], unique=True)
 
-    async def _save_many(self, writes: list[UpdateOne]) -> list[bool | Exception]:
-        """One unordered bulk write; a write refused by the unique event id is a repeat."""
-        answers: list[bool | Exception] = [True] * len(writes)
-        try:
-            await self.classifications.bulk_write(writes, ordered=False)
-        except BulkWriteError as exc:
-            for error in exc.details.get("writeErrors", []):
-                if error.get("code") == DUPLICATE_KEY:
-                    answers[error["index"]] = False
-                else:
-                    answers[error["index"]] = OperationFailure(
-                        error.get("errmsg", "write failed"), error.get("code")
-                    )
-        return answers
+    async def for_events(self, event_ids: list[str]) -> dict[str, tuple[Classification, datetime]]:
+        """What these events already produced, and when: a redelivery changes nothing."""
+        if not event_ids:
+            return {}
+        found = self.classifications.find({"event_id": {"$in": event_ids}})
+        return {
+            doc["event_id"]: (Classification.model_validate(doc), doc["classified_at"])
+            async for doc in found
+        }
 
     async def for_event(self, event_id: str) -> tuple[Classification, datetime] | None:
-        """What this event already produced, and when: a redelivery changes nothing."""
-        found = await self.classifications.find_one({"event_id": event_id})
-        if found is None:
-            return None
-        return Classification.model_validate(found), found["classified_at"]
+        return (await self.for_events([event_id])).get(event_id)
 
-    async def save(
-        self,
-        report_id: str,
-        event_id: str,
-        result: Classification,
-        at: datetime,
-        details: dict[str, Any] | None = None,
-    ) -> bool:
-        """Stores the report's classification; False if this event's is stored already.
+    async def save(self, saves: list[Save]) -> list[bool | Exception]:
+        """Stores each report's classification: True, or False when its event's is stored
+        already, or the error of that report alone.
 
-        `details` is what only staff see: evidence phrases, entities, links, reasons, city.
         Keyed by report: a later event classifying the same report replaces, never adds.
-        Saves of reports sifted at the same time go to the database as one bulk write."""
-        return await self._saves.submit(
-            UpdateOne(
-                {"_id": report_id, "event_id": {"$ne": event_id}},
-                {
-                    "$set": {
-                        **result.model_dump(mode="json"),
-                        **(details or {}),
-                        "event_id": event_id,
-                        "classified_at": at,
-                    }
-                },
-                upsert=True,
+        A new report's is a plain insert, all of them in one request; only a report
+        classified before costs an update."""
+        answers: list[bool | Exception] = [True] * len(saves)
+        if not saves:
+            return answers
+        try:
+            await self.classifications.insert_many(
+                [{"_id": s.report_id, **s.document()} for s in saves], ordered=False
             )
-        )
+            return answers
+        except BulkWriteError as exc:
+            errors = _write_errors(exc)
+        replaced: list[int] = []
+        for i, error in errors.items():
+            if error.get("code") != DUPLICATE_KEY:
+                answers[i] = _failure(error)
+            elif "event_id" in (error.get("keyPattern") or {}):
+                answers[i] = False  # this event's classification is stored already
+            else:
+                replaced.append(i)
+        for i in replaced:  # rare: a redelivery, or another event for the same report
+            try:
+                updated = await self.classifications.update_one(
+                    {"_id": saves[i].report_id, "event_id": {"$ne": saves[i].event_id}},
+                    {"$set": saves[i].document()},
+                )
+            except DuplicateKeyError:
+                answers[i] = False
+            except OperationFailure as failed:
+                answers[i] = failed
+            else:
+                # Matching nothing means the stored one came from this same event.
+                answers[i] = updated.matched_count == 1
+        return answers
 
     async def get(self, report_id: str) -> dict[str, Any] | None:
         return await self.classifications.find_one({"_id": report_id})
@@ -150,8 +135,8 @@ class ClassificationStore:
 
 
 class FingerprintIndex:
-    """MinHash band hashes and linking-entity keys of every report, under multikey indexes, in
-    the classifier's database: every replica shares it, and it survives restarts.
+    """MinHash band hashes and linking-entity keys of every report, under one multikey index
+    (`lookup`), in the classifier's database: every replica shares it, and it survives restarts.
 
     A report's cluster id is the smallest cluster id among the reports it links to (its own id
     when it links to none), so a cluster keeps the id it was founded with; joining merges every
@@ -160,104 +145,140 @@ class FingerprintIndex:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.fingerprints = db["fingerprints"]
-        self._adds: Grouped[dict[str, Any], None] = Grouped(self._add_many)
-        # A report's cluster as its candidate lookup saw it, until its `join` (no extra query).
-        self._own_cluster: dict[str, str] = {}
 
     async def create_indexes(self) -> None:
-        await self.fingerprints.create_index([("bands", ASCENDING)])
-        await self.fingerprints.create_index([("keys", ASCENDING)])
+        await self.fingerprints.create_index([("lookup", ASCENDING)])
         await self.fingerprints.create_index([("cluster_id", ASCENDING)])
+        await self._move_to_one_lookup_field()
 
-    async def add(
-        self, report_id: str, bands: list[int], keys: list[str], signature: np.ndarray
-    ) -> None:
-        """Stored before `candidates` is asked: reports sifted at the same time, here or by
-        another replica, see each other. Adds of concurrent reports go as one insert."""
-        await self._adds.submit(
-            {
-                "_id": report_id,
-                "bands": [Int64(b) for b in bands],
-                "keys": keys,
-                "signature": Binary(fingerprint.to_bytes(signature)),
-                "version": fingerprint.FINGERPRINT_VERSION,
-                "cluster_id": report_id,
-            }
+    async def _move_to_one_lookup_field(self) -> None:
+        """Fingerprints stored before bands and keys shared one field get it, in one update,
+        and the two old indexes go."""
+        await self.fingerprints.update_many(
+            {"lookup": {"$exists": False}},
+            [
+                {"$set": {"lookup": {"$concatArrays": ["$bands", {"$ifNull": ["$keys", []]}]}}},
+                {"$unset": "bands"},
+            ],
         )
+        existing = [index["name"] async for index in await self.fingerprints.list_indexes()]
+        for name in ("bands_1", "keys_1"):
+            if name in existing:
+                await self.fingerprints.drop_index(name)
 
-    async def _add_many(self, documents: list[dict[str, Any]]) -> list[Exception | None]:
-        """A plain insert (cheaper than an upsert); a report sifted again (a redelivery, or
-        another event for it) is already there: its fingerprint is replaced, its cluster kept."""
-        answers: list[Exception | None] = [None] * len(documents)
+    async def add(self, fingerprints: list[Fingerprint]) -> None:
+        """Stored before `candidates` is asked: reports sifted at the same time, here or by
+        another replica, see each other. One insert for the batch (cheaper than upserts); a
+        report sifted again (a redelivery) is already there: its fingerprint is replaced, its
+        cluster kept."""
+        documents = [
+            {
+                "_id": fp.report_id,
+                "lookup": [*(Int64(b) for b in fp.bands), *fp.keys],
+                "keys": fp.keys,
+                "signature": Binary(fingerprint.to_bytes(fp.signature)),
+                "version": fingerprint.FINGERPRINT_VERSION,
+                "cluster_id": fp.report_id,
+            }
+            for fp in fingerprints
+        ]
+        if not documents:
+            return
         try:
             await self.fingerprints.insert_many(documents, ordered=False)
+            return
         except BulkWriteError as exc:
-            for error in exc.details.get("writeErrors", []):
-                i = error["index"]
-                if error.get("code") != DUPLICATE_KEY:
-                    answers[i] = OperationFailure(
-                        error.get("errmsg", "write failed"), error.get("code")
-                    )
-                    continue
-                again = {k: v for k, v in documents[i].items() if k not in ("_id", "cluster_id")}
-                try:
-                    await self.fingerprints.update_one(
-                        {"_id": documents[i]["_id"]}, {"$set": again}
-                    )
-                except Exception as failed:  # handed to that report's caller alone
-                    answers[i] = failed
-        return answers
+            errors = _write_errors(exc)
+        for error in errors.values():
+            if error.get("code") != DUPLICATE_KEY:
+                raise _failure(error)
+        await self.fingerprints.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": documents[i]["_id"]},
+                    {
+                        "$set": {
+                            k: v for k, v in documents[i].items() if k not in ("_id", "cluster_id")
+                        }
+                    },
+                )
+                for i in errors
+            ],
+            ordered=False,
+        )
 
-    async def candidates(
-        self, report_id: str, bands: list[int], keys: list[str]
-    ) -> list[Candidate]:
-        # Two single-index queries: SecantusDB answers a `$or` of them by a collection scan
-        # (measured: 1.4 s at 3,000 fingerprints, against 3 ms for the two). One query for
-        # several reports' bands at once was measured too: it cost SecantusDB more, not less.
-        # The band query also returns the report itself (it shares all its bands, having been
-        # added first): that tells `join` its current cluster without a query of its own.
-        queries: list[tuple[dict[str, Any], int]] = [
-            ({"bands": {"$in": [Int64(b) for b in bands]}}, MAX_CANDIDATES + 1)
-        ]
-        if keys:
-            queries.append(({"keys": {"$in": keys}, "_id": {"$ne": report_id}}, MAX_CANDIDATES))
+    async def candidates(self, fingerprints: list[Fingerprint]) -> list[Lookup]:
+        return list(await asyncio.gather(*(self._lookup(fp) for fp in fingerprints)))
+
+    async def _lookup(self, fp: Fingerprint) -> Lookup:
+        # One query on one multikey index for bands and keys alike. The report itself shares
+        # all its bands (it was added first), so its own cluster comes back too, and `join`
+        # needs no query of its own. A `$or` of two fields would be answered by SecantusDB
+        # with a collection scan; several reports in one `$in` cost it more than one each.
+        values: list[Any] = [*(Int64(b) for b in fp.bands), *fp.keys]
+        docs = await self._find({"lookup": {"$in": values}}, MAX_CANDIDATES + 1)
+        if len(docs) > MAX_CANDIDATES and fp.keys:
+            # Bands shared by very many reports filled the answer: ask for the entities alone,
+            # so a shared phone or plate is never crowded out by common wording.
+            docs += await self._find({"lookup": {"$in": fp.keys}}, MAX_CANDIDATES)
+        own: str | None = None
         found: dict[str, Candidate] = {}
-        for query, limit in queries:
-            cursor = self.fingerprints.find(
-                query, {"signature": 1, "keys": 1, "cluster_id": 1}, limit=limit
-            )
-            async for doc in cursor:
-                if doc["_id"] == report_id:
-                    self._own_cluster[report_id] = doc["cluster_id"]
-                    continue
+        for doc in docs:
+            if doc["_id"] == fp.report_id:
+                own = doc["cluster_id"]
+            elif doc["_id"] not in found:
                 found[doc["_id"]] = Candidate(
                     report_id=doc["_id"],
                     cluster_id=doc["cluster_id"],
                     signature=fingerprint.from_bytes(bytes(doc["signature"])),
                     entity_keys=tuple(doc.get("keys", ())),
                 )
-        return list(found.values())
+        return Lookup(list(found.values()), own)
 
-    async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]:
-        own = self._own_cluster.pop(report_id, None)
-        if own is None:  # not seen by `candidates` (a band shared by too many reports)
-            mine = await self.fingerprints.find_one({"_id": report_id}, {"cluster_id": 1})
-            own = mine["cluster_id"] if mine else report_id
-        if not linked_clusters and own == report_id:
-            return own, 1  # links to nothing, and nothing had joined it by the lookup
-        clusters = linked_clusters | {own}
-        # The earlier cluster names the merged one: a new report never renames a cluster.
-        chosen = min(linked_clusters) if linked_clusters else own
-        if len(clusters) > 1:
-            await self.fingerprints.update_many(
-                {"cluster_id": {"$in": sorted(clusters - {chosen})}},
-                {"$set": {"cluster_id": chosen}},
+    async def _find(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        cursor = self.fingerprints.find(
+            query, {"signature": 1, "keys": 1, "cluster_id": 1}, limit=limit
+        )
+        return [doc async for doc in cursor]
+
+    async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
+        plan = plan_merges(joins)
+        if plan.renames:
+            await self.fingerprints.bulk_write(
+                [
+                    UpdateMany({"cluster_id": {"$in": merged}}, {"$set": {"cluster_id": chosen}})
+                    for chosen, merged in plan.renames
+                ],
+                ordered=False,
             )
-        return chosen, await self.fingerprints.count_documents({"cluster_id": chosen})
+        # A report that links to nothing, and that nothing joined, is a cluster of one.
+        merged = {c for chosen, others in plan.renames for c in (chosen, *others)}
+        alone = {
+            j.report_id
+            for j in joins
+            if not j.linked_clusters and j.own_cluster == j.report_id and j.report_id not in merged
+        }
+        counted = sorted({plan.cluster_of[j.report_id] for j in joins} - alone)
+        sizes = dict.fromkeys(alone, 1)
+        if counted:
+            grouped = await self.fingerprints.aggregate(
+                [
+                    {"$match": {"cluster_id": {"$in": counted}}},
+                    {"$group": {"_id": "$cluster_id", "size": {"$sum": 1}}},
+                ]
+            )
+            sizes.update({doc["_id"]: doc["size"] async for doc in grouped})
+        return [
+            (plan.cluster_of[j.report_id], sizes.get(plan.cluster_of[j.report_id], 1))
+            for j in joins
+        ]
+
+    async def own_clusters(self, report_ids: list[str]) -> dict[str, str]:
+        found = self.fingerprints.find({"_id": {"$in": report_ids}}, {"cluster_id": 1})
+        return {doc["_id"]: doc["cluster_id"] async for doc in found}
 
     async def cluster_of(self, report_id: str) -> str | None:
-        found = await self.fingerprints.find_one({"_id": report_id}, {"cluster_id": 1})
-        return found["cluster_id"] if found else None
+        return (await self.own_clusters([report_id])).get(report_id)
 
     async def members(self, cluster_id: str) -> list[str]:
         found = self.fingerprints.find({"cluster_id": cluster_id}, {"_id": 1}).sort("_id", 1)

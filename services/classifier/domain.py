@@ -109,18 +109,88 @@ class Candidate:
     entity_keys: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """One report as the index stores it: MinHash bands, hidden linking keys, the signature."""
+
+    report_id: str
+    bands: list[int]
+    keys: list[str]
+    signature: np.ndarray
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the index holds near one report, and the report's own cluster as the lookup saw
+    it (None when the lookup did not return the report itself)."""
+
+    candidates: list[Candidate]
+    own_cluster: str | None
+
+
+@dataclass(frozen=True)
+class Join:
+    """One report, its cluster before joining, and the clusters of the reports it links to."""
+
+    report_id: str
+    own_cluster: str
+    linked_clusters: frozenset[str]
+
+
 class Index(Protocol):
-    """Where fingerprints live; `join` puts a report in a cluster and merges what it links."""
+    """Where fingerprints live. Every call takes the reports sifted together, so a batch
+    costs the database a few requests rather than a few per report."""
 
-    async def add(
-        self, report_id: str, bands: list[int], keys: list[str], signature: np.ndarray
-    ) -> None: ...
+    async def add(self, fingerprints: list[Fingerprint]) -> None: ...
 
-    async def candidates(
-        self, report_id: str, bands: list[int], keys: list[str]
-    ) -> list[Candidate]: ...
+    async def candidates(self, fingerprints: list[Fingerprint]) -> list[Lookup]: ...
 
-    async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]: ...
+    async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
+        """Each report's cluster and that cluster's size, after merging what they link."""
+        ...
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    cluster_of: dict[str, str]  # report id -> its cluster after the merge
+    renames: list[tuple[str, list[str]]]  # (surviving cluster, clusters merged into it)
+
+
+def plan_merges(joins: list[Join]) -> MergePlan:
+    """Merges for reports sifted together: every cluster a report links to, and its own, become
+    one. Reports of one batch may link to each other, so the clusters are grouped first
+    (union-find) and each group is merged once.
+
+    The surviving cluster is the smallest id among clusters that existed before this batch,
+    so an earlier cluster keeps its id and a new report never renames it; a group of new
+    reports only takes the smallest of their ids."""
+    parent: dict[str, str] = {}
+
+    def root(cluster: str) -> str:
+        parent.setdefault(cluster, cluster)
+        while parent[cluster] != cluster:
+            parent[cluster] = parent[parent[cluster]]
+            cluster = parent[cluster]
+        return cluster
+
+    for join in joins:
+        for linked in join.linked_clusters:
+            parent[root(linked)] = root(join.own_cluster)
+        root(join.own_cluster)
+    fresh = {j.report_id for j in joins if j.own_cluster == j.report_id}
+    groups: dict[str, list[str]] = {}
+    for cluster in parent:
+        groups.setdefault(root(cluster), []).append(cluster)
+    survivor: dict[str, str] = {}
+    renames = []
+    for members in groups.values():
+        earlier = [c for c in members if c not in fresh]
+        chosen = min(earlier or members)
+        for cluster in members:
+            survivor[cluster] = chosen
+        if len(members) > 1:
+            renames.append((chosen, sorted(c for c in members if c != chosen)))
+    return MergePlan({j.report_id: survivor[j.own_cluster] for j in joins}, renames)
 
 
 def report_text(content: dict[str, Any]) -> str:
@@ -365,34 +435,38 @@ class MemoryIndex:
         self.reports: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         self.cluster: dict[str, str] = {}
 
-    async def add(
-        self, report_id: str, bands: list[int], keys: list[str], signature: np.ndarray
-    ) -> None:
-        for band in bands:
-            self.by_band.setdefault(band, set()).add(report_id)
-        for key in keys:
-            self.by_key.setdefault(key, set()).add(report_id)
-        self.reports[report_id] = (signature, tuple(keys))
-        self.cluster.setdefault(report_id, report_id)
+    async def add(self, fingerprints: list[Fingerprint]) -> None:
+        for fp in fingerprints:
+            for band in fp.bands:
+                self.by_band.setdefault(band, set()).add(fp.report_id)
+            for key in fp.keys:
+                self.by_key.setdefault(key, set()).add(fp.report_id)
+            self.reports[fp.report_id] = (fp.signature, tuple(fp.keys))
+            self.cluster.setdefault(fp.report_id, fp.report_id)
 
-    async def candidates(
-        self, report_id: str, bands: list[int], keys: list[str]
-    ) -> list[Candidate]:
-        found: set[str] = set()
-        for band in bands:
-            found |= self.by_band.get(band, set())
-        for key in keys:
-            found |= self.by_key.get(key, set())
-        found.discard(report_id)
-        return [
-            Candidate(rid, self.cluster[rid], self.reports[rid][0], self.reports[rid][1])
-            for rid in sorted(found)
-        ]
+    async def candidates(self, fingerprints: list[Fingerprint]) -> list[Lookup]:
+        lookups = []
+        for fp in fingerprints:
+            found: set[str] = set()
+            for band in fp.bands:
+                found |= self.by_band.get(band, set())
+            for key in fp.keys:
+                found |= self.by_key.get(key, set())
+            found.discard(fp.report_id)
+            candidates = [
+                Candidate(rid, self.cluster[rid], self.reports[rid][0], self.reports[rid][1])
+                for rid in sorted(found)
+            ]
+            lookups.append(Lookup(candidates, self.cluster.get(fp.report_id)))
+        return lookups
 
-    async def join(self, report_id: str, linked_clusters: set[str]) -> tuple[str, int]:
-        clusters = linked_clusters | {self.cluster[report_id]}
-        chosen = min(linked_clusters) if linked_clusters else self.cluster[report_id]
-        for rid, cid in self.cluster.items():
-            if cid in clusters:
-                self.cluster[rid] = chosen
-        return chosen, sum(1 for cid in self.cluster.values() if cid == chosen)
+    async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
+        plan = plan_merges(joins)
+        for chosen, merged in plan.renames:
+            for rid, cid in self.cluster.items():
+                if cid in merged:
+                    self.cluster[rid] = chosen
+        sizes: dict[str, int] = {}
+        for cid in self.cluster.values():
+            sizes[cid] = sizes.get(cid, 0) + 1
+        return [(plan.cluster_of[j.report_id], sizes[plan.cluster_of[j.report_id]]) for j in joins]

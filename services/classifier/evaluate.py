@@ -55,15 +55,26 @@ async def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
     analyses, clusters = [], []
     for row, prediction in zip(rows, predictions, strict=True):
         analysis = domain.analyse({"narrative": row["text"]}, model, taxonomy, prediction)
-        bands = fingerprint.bands(analysis.signature)
-        await index.add(row["id"], bands, analysis.linking_keys, analysis.signature)
-        candidates = await index.candidates(row["id"], bands, analysis.linking_keys)
-        linked = {
-            c.cluster_id
-            for c in candidates
-            if c.report_id in {link.report_id for link in domain.links(analysis, candidates)}
-        }
-        await index.join(row["id"], linked)
+        fp = domain.Fingerprint(
+            row["id"],
+            fingerprint.bands(analysis.signature),
+            analysis.linking_keys,
+            analysis.signature,
+        )
+        # One report at a time, in file order: each sees only the reports before it.
+        await index.add([fp])
+        (lookup,) = await index.candidates([fp])
+        linked = {link.report_id for link in domain.links(analysis, lookup.candidates)}
+        own = lookup.own_cluster or row["id"]
+        await index.join(
+            [
+                domain.Join(
+                    row["id"],
+                    own,
+                    frozenset(c.cluster_id for c in lookup.candidates if c.report_id in linked),
+                )
+            ]
+        )
         analyses.append(analysis)
     clusters = [index.cluster[row["id"]] for row in rows]
     sizes: dict[str, int] = {}

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 from deploy.local.stack import free_port, start_mongodb
 from services.classifier import domain
-from services.classifier.adapters import ClassificationStore, FingerprintIndex
+from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
 from services.classifier.consumer import Sifter
 from services.classifier.model import load as load_model
 from services.classifier.taxonomy import load as load_taxonomy
@@ -103,46 +103,84 @@ def test_an_unrelated_report_sharing_only_words_and_a_place_starts_its_own_clust
     assert other == {"cluster_id": "report-x", "links": []}
 
 
-def test_reports_sifted_at_once_share_round_trips_and_still_link(tmp_path: Path):
-    """Concurrent reports' adds and saves go to the database together (one bulk write): a
-    report still sees the others added with it, and a repeated event is still a repeat."""
+def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
+    """Reports sifted as one batch share each request to the database: they still see each
+    other (one cluster), an earlier cluster keeps its id, and a repeated event is a repeat."""
     port = free_port()
     server = start_mongodb(port, tmp_path)
+    commands: list[str] = []
 
-    async def run() -> tuple[list[dict], list[str], list[bool], list[bool]]:
-        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/")
+    class Count(monitoring.CommandListener):
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name in ("insert", "find", "update", "aggregate"):
+                commands.append(event.command_name)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    async def run() -> dict:
+        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/", event_listeners=[Count()])
         db = client["classifier"]
         index, store = FingerprintIndex(db), ClassificationStore(db)
         await index.create_indexes()
         await store.create_indexes()
-        sifted = await asyncio.gather(
-            sift(index, "report-a", REPORT),
-            sift(index, "report-b", RESENT),
-            sift(index, "report-c", WITNESS),
+        commands.clear()
+        batch = await SIFTER.sift_many(
+            [
+                ("report-b", {"narrative": RESENT}),
+                ("report-a", {"narrative": REPORT}),
+                ("report-c", {"narrative": WITNESS}),
+                (
+                    "report-x",
+                    {"narrative": "深圳有个传销组织专骗退休教师的养老钱，据说已经骗了几百人。"},
+                ),
+            ],
+            index,
         )
-        cluster = await index.cluster_of("report-a")
-        assert cluster is not None
-        members = await index.members(cluster)
-        result, details = await SIFTER.sift("report-d", {"narrative": REPORT}, index)
-        saves = [store.save("report-d", "event-d", result, utcnow(), details) for _ in range(3)]
-        first = await asyncio.gather(*saves)
-        again = await asyncio.gather(
-            store.save("report-d", "event-d", result, utcnow(), details),
-            store.save("report-e", "event-e", result, utcnow(), details),
-        )
+        batch_commands = list(commands)
+        # A batch of nothing but repeats leaves nothing to sift or save.
+        assert await SIFTER.sift_many([], index) == []
+        assert await store.save([]) == []
+        later = await SIFTER.sift("report-d", {"narrative": REPORT}, index)
+        members = await index.members("report-a")
+        result, details = later
+        save = Save("report-d", "event-d", result, utcnow(), details)
+        first = await asyncio.gather(*(store.save([save]) for _ in range(3)))
+        again = await store.save([save, Save("report-e", "event-e", result, utcnow(), details)])
+        earlier = await store.for_events(["event-d", "event-unknown"])
         # A redelivered report is added again: its fingerprint is replaced, its cluster kept.
-        await sift(index, "report-b", RESENT)
-        members_after = await index.members(cluster)
+        await SIFTER.sift("report-b", {"narrative": RESENT}, index)
+        members_after = await index.members("report-a")
         await client.close()
-        assert members_after == [*members, "report-d"]
-        return list(sifted), members, first, again
+        return {
+            "clusters": [r.cluster_id for r, _ in batch],
+            "links": [len(d["links"]) for _, d in batch],
+            "batch_commands": batch_commands,
+            "later": later[0].cluster_id,
+            "members": members,
+            "members_after": members_after,
+            "saves": sorted(answer for answers in first for answer in answers),
+            "again": again,
+            "earlier": sorted(earlier),
+        }
 
     try:
-        sifted, members, first, again = asyncio.run(run())
+        found = asyncio.run(run())
     finally:
         server.stop()
-    assert members == ["report-a", "report-b", "report-c"]
-    # A report sees those added with or before it; whichever merge ran last, one cluster.
-    assert sum(1 for s in sifted if s["links"]) >= 2
-    assert sorted(first) == [False, False, True]
-    assert again == [False, True]
+    # Three tellings of one incident share a cluster, named by the smallest new report id;
+    # the unrelated report stays alone.
+    assert found["clusters"] == ["report-a", "report-a", "report-a", "report-x"]
+    assert found["links"][:3] == [2, 2, 2] and found["links"][3] == 0
+    # One insert, a lookup per report, one merge, one count: not four requests per report.
+    assert found["batch_commands"].count("insert") == 1
+    assert found["batch_commands"].count("find") == 4
+    assert found["batch_commands"].count("update") == 1
+    assert found["batch_commands"].count("aggregate") == 1
+    assert found["later"] == "report-a"
+    assert found["members"] == ["report-a", "report-b", "report-c", "report-d"]
+    assert found["members_after"] == found["members"]
+    assert found["saves"] == [False, False, True]
+    assert found["again"] == [False, True]
+    assert found["earlier"] == ["event-d"]

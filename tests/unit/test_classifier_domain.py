@@ -127,12 +127,18 @@ def test_linking_records_duplicates_and_shared_entities_and_merges_clusters():
         found = {}
         for rid, text in reports.items():
             analysis = analyse(text)
-            bands = fingerprint.bands(analysis.signature)
-            await index.add(rid, bands, analysis.linking_keys, analysis.signature)
-            candidates = await index.candidates(rid, bands, analysis.linking_keys)
-            found[rid] = domain.links(analysis, candidates)
+            fp = domain.Fingerprint(
+                rid,
+                fingerprint.bands(analysis.signature),
+                analysis.linking_keys,
+                analysis.signature,
+            )
+            await index.add([fp])
+            (lookup,) = await index.candidates([fp])
+            found[rid] = domain.links(analysis, lookup.candidates)
             linked = {link.report_id for link in found[rid]}
-            await index.join(rid, {c.cluster_id for c in candidates if c.report_id in linked})
+            clusters = frozenset(c.cluster_id for c in lookup.candidates if c.report_id in linked)
+            await index.join([domain.Join(rid, lookup.own_cluster or rid, clusters)])
         return found
 
     links = asyncio.run(sift())
