@@ -104,7 +104,8 @@ def create_app(settings: ClassifierSettings) -> faust.App:
 
     @app.agent(submitted, concurrency=AGENT_CONCURRENCY)
     async def classify_reports(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_S):
+        # faust's StreamT stub lacks take_events, which Stream (what the agent gets) has.
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_S):  # type: ignore[attr-defined]
             runtime: ConsumerRuntime | None = state.get("runtime")
             while runtime is None:
                 await app.sleep(0.1)
