@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bson import Binary, Int64
 from pymongo import AsyncMongoClient, monitoring
 
 from deploy.local.stack import free_port, start_mongodb
-from services.classifier import domain
+from services.classifier import domain, fingerprint
 from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
 from services.classifier.consumer import Sifter
 from services.classifier.model import load as load_model
@@ -184,3 +185,51 @@ def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
     assert found["saves"] == [False, False, True]
     assert found["again"] == [False, True]
     assert found["earlier"] == ["event-d"]
+
+
+def test_fingerprints_stored_before_the_single_lookup_field_are_still_found(tmp_path: Path):
+    """An index written by the earlier version (bands and keys in two fields, two indexes) is
+    moved to the one `lookup` field at start-up, and its reports are still linked."""
+    port = free_port()
+    server = start_mongodb(port, tmp_path)
+    signature = fingerprint.minhash(REPORT, b"test-linking-secret")
+    key = domain.hidden_key("phone:+8613807315566", b"test-linking-secret")
+
+    async def run() -> tuple[list[str], list[str], list[str]]:
+        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/")
+        fingerprints = client["classifier"]["fingerprints"]
+        await fingerprints.create_index("bands")
+        await fingerprints.create_index("keys")
+        await fingerprints.insert_one(
+            {
+                "_id": "report-old",
+                "bands": [Int64(b) for b in fingerprint.bands(signature)],
+                "keys": [key],
+                "signature": Binary(fingerprint.to_bytes(signature)),
+                "version": fingerprint.FINGERPRINT_VERSION,
+                "cluster_id": "report-old",
+            }
+        )
+        index = FingerprintIndex(client["classifier"])
+        await index.create_indexes()
+        await index.create_indexes()  # a second start-up finds nothing left to move
+        by_band, by_key = await index.candidates(
+            [
+                domain.Fingerprint("report-new", fingerprint.bands(signature), [], signature),
+                domain.Fingerprint("report-other", [1, 2, 3], [key], signature),
+            ]
+        )
+        names = [i["name"] async for i in await fingerprints.list_indexes()]
+        await client.close()
+        return (
+            [c.report_id for c in by_band.candidates],
+            [c.report_id for c in by_key.candidates],
+            names,
+        )
+
+    try:
+        by_band, by_key, names = asyncio.run(run())
+    finally:
+        server.stop()
+    assert by_band == ["report-old"] and by_key == ["report-old"]
+    assert "bands_1" not in names and "keys_1" not in names and "lookup_1" in names

@@ -160,3 +160,61 @@ def test_the_fast_inference_path_gives_scikit_learns_probabilities():
             assert abs(fast.crime_types[label] - p) < 1e-5
         for label, p in reference.industries.items():
             assert abs(fast.industries[label] - p) < 1e-5
+
+
+def test_merges_of_a_batch_keep_earlier_clusters_and_join_reports_linked_to_each_other():
+    join = domain.Join
+    plan = domain.plan_merges(
+        [
+            # new-2 links to an earlier cluster; new-1 links to new-2 only
+            join("new-2", "new-2", frozenset({"old-b"})),
+            join("new-1", "new-1", frozenset({"new-2"})),
+            # new-3 bridges two earlier clusters
+            join("new-3", "new-3", frozenset({"old-c", "old-a"})),
+            # two new reports linked only to each other
+            join("new-5", "new-5", frozenset({"new-4"})),
+            join("new-4", "new-4", frozenset({"new-5"})),
+            join("alone", "alone", frozenset()),
+        ]
+    )
+    assert plan.cluster_of == {
+        "new-2": "old-b",
+        "new-1": "old-b",  # an earlier cluster is never renamed after a new report
+        "new-3": "old-a",
+        "new-5": "new-4",
+        "new-4": "new-4",
+        "alone": "alone",
+    }
+    assert sorted(plan.renames) == [
+        ("new-4", ["new-5"]),
+        ("old-a", ["new-3", "old-c"]),
+        ("old-b", ["new-1", "new-2"]),
+    ]
+
+
+def test_the_memory_index_merges_a_batch_like_the_database_one():
+    index = domain.MemoryIndex()
+    signature = fingerprint.minhash("带头的人叫蒋国富，他们每天晚上在湘江非法采砂。")
+
+    async def run() -> list[tuple[str, int]]:
+        first = domain.Fingerprint("r1", fingerprint.bands(signature), [], signature)
+        await index.add([first])
+        await index.join([domain.Join("r1", "r1", frozenset())])
+        batch = [
+            domain.Fingerprint(rid, fingerprint.bands(signature), [], signature)
+            for rid in ("r3", "r2")
+        ]
+        await index.add(batch)
+        lookups = await index.candidates(batch)
+        return await index.join(
+            [
+                domain.Join(
+                    fp.report_id,
+                    lookup.own_cluster or fp.report_id,
+                    frozenset(c.cluster_id for c in lookup.candidates),
+                )
+                for fp, lookup in zip(batch, lookups, strict=True)
+            ]
+        )
+
+    assert asyncio.run(run()) == [("r1", 3), ("r1", 3)]
