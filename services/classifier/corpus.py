@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from services.classifier.entities import luhn_check_digit, resident_id_check_character
+from services.classifier.rules import OFFICIAL_ROLES
 
 DATA = Path(__file__).with_name("data")
 TRAIN_FILE = DATA / "train.jsonl"
 EVAL_FILE = DATA / "eval.jsonl"
+# Training only: sentences written apart from this file (by people who never saw the evaluation
+# halves below), 40 per crime type and 30 per industry in each language.
+SENTENCES = DATA / "sentences"
 
 # Each pool: (training half, evaluation half). Slots: {boss} {org} {phone} {plate} {money}
 # {date} {place} {card} {idno} {nick}.
@@ -1438,6 +1443,25 @@ class Incident:
     kinds: list[str] = field(default_factory=list)
 
 
+def _written(name: str) -> Any:
+    return json.loads((SENTENCES / name).read_text(encoding="utf-8"))
+
+
+def _both_rounds(lang: str) -> dict[str, list[str]]:
+    first, second = _written(f"crime_{lang}.json"), _written(f"crime2_{lang}.json")
+    return {label: first[label] + second[label] for label in first}
+
+
+MORE_CRIME = {"zh": _both_rounds("zh"), "en": _both_rounds("en")}
+MORE_INDUSTRY = _written("industry.json")
+# Police, courts and offices named innocently ("I called 110 and they took a statement"), so
+# that naming an official is not learnt as collusion. Training reports only: the evaluation
+# half is empty, and an empty half draws nothing, which keeps the evaluation set as it was.
+_NEUTRAL = _written("officials_neutral.json")
+NEUTRAL_OFFICIALS_ZH: tuple[list[str], list[str]] = (_NEUTRAL["zh"], [])
+NEUTRAL_OFFICIALS_EN: tuple[list[str], list[str]] = (_NEUTRAL["en"], [])
+
+
 class Generator:
     def __init__(self, split: int, seed: int) -> None:
         self.split = split  # 0: training half of every pool, 1: evaluation half
@@ -1605,7 +1629,11 @@ class Generator:
             parts.append(self.pick(WITNESS_ZH if zh else WITNESS_EN))
         elif rng.random() < 0.7:
             parts.append(self.pick(OPENINGS_ZH if zh else OPENINGS_EN))
-        if self.split == 0 and rng.random() < 0.35:
+        # The evaluation split never reaches a draw below that starts with `self.split == 0`,
+        # so adding training material leaves the evaluation set as it was.
+        if self.split == 0 and rng.random() < 0.5:
+            parts.append(rng.choice(MORE_INDUSTRY[lang][inc.industry]))
+        elif self.split == 0 and rng.random() < 0.35:
             parts.append(rng.choice((SCENES_ZH if zh else SCENES_EN)[inc.industry]))
         elif self.split == 0 and rng.random() < 0.5:
             workplaces = WORKPLACES_ZH if zh else WORKPLACES_EN
@@ -1615,7 +1643,9 @@ class Generator:
             parts.append(self.pick(industry_pool[inc.industry]))
         body: list[str] = []
         for crime in inc.crimes:
-            if crime == "official_collusion":
+            if self.split == 0 and rng.random() < 0.5:
+                body.extend(rng.sample(MORE_CRIME[lang][crime], rng.choice((1, 2))))
+            elif crime == "official_collusion":
                 role = self.pick(ROLES_ZH if zh else ROLES_EN)
                 body.append(self.pick(OFFICIAL_ZH if zh else OFFICIAL_EN).replace("{role}", role))
             elif crime == "other":
@@ -1633,6 +1663,9 @@ class Generator:
         kinds = inc.kinds if not witness else rng.sample(inc.kinds, max(1, len(inc.kinds) - 1))
         for kind in kinds:
             body.append(self.pick(entity_pool[kind]))
+        neutral = NEUTRAL_OFFICIALS_ZH if zh else NEUTRAL_OFFICIALS_EN
+        if neutral[self.split] and rng.random() < 0.2:
+            body.append(self.pick(neutral))
         if inc.weapon:
             body.append(self.pick(WEAPON_ZH if zh else WEAPON_EN))
         if inc.minor:
@@ -1697,7 +1730,7 @@ def _mixed(gen: Generator, inc: Incident) -> str:
     return "。".join(zh[: max(2, len(zh) // 2)]) + "。" + ". ".join(en[len(en) // 2 :])
 
 
-def training_set(n: int = 4000, seed: int = 11) -> list[dict[str, Any]]:
+def training_set(n: int = 8000, seed: int = 11) -> list[dict[str, Any]]:
     gen = Generator(split=0, seed=seed)
     rows = []
     for i in range(n):
@@ -1749,13 +1782,37 @@ def write(path: Path, rows: list[dict[str, Any]]) -> None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+_SLOT = re.compile(r"\{\w+\}")
+
+
+def official_sentences() -> list[dict[str, Any]]:
+    """Training only: single sentences that name an official, labelled collusion or not, for the
+    model's sentence reader (`kind: official_sentence` rows of train.jsonl). The negatives are
+    the innocent mentions and every other crime's sentences that name an official."""
+    rows = []
+    for lang, neutral in (("zh", NEUTRAL_OFFICIALS_ZH), ("en", NEUTRAL_OFFICIALS_EN)):
+        for label, sentences in MORE_CRIME[lang].items():
+            for sentence in sentences:
+                if label == "official_collusion" or OFFICIAL_ROLES.search(sentence):
+                    rows.append((sentence, label == "official_collusion"))
+        rows += [(sentence, False) for sentence in neutral[0]]
+    return [
+        {"kind": "official_sentence", "text": _SLOT.sub("", text), "collusion": collusion}
+        for text, collusion in rows
+    ]
+
+
 def main() -> None:
-    train, evaluation = training_set(), evaluation_set()
-    overlap = {r["text"] for r in train} & {r["text"] for r in evaluation}
+    reports, evaluation = training_set(), evaluation_set()
+    overlap = {r["text"] for r in reports} & {r["text"] for r in evaluation}
     assert not overlap, "a report appears in both sets"
-    write(TRAIN_FILE, train)
+    sentences = official_sentences()
+    write(TRAIN_FILE, reports + sentences)
     write(EVAL_FILE, evaluation)
-    print(f"{TRAIN_FILE.name}: {len(train)} reports; {EVAL_FILE.name}: {len(evaluation)} reports")
+    print(
+        f"{TRAIN_FILE.name}: {len(reports)} reports and {len(sentences)} official sentences; "
+        f"{EVAL_FILE.name}: {len(evaluation)} reports"
+    )
 
 
 if __name__ == "__main__":

@@ -35,11 +35,14 @@ from services.common.events import (
 SOURCE = "tipline/classifier"
 OTHER = "other"
 
-CRIME_TYPE_THRESHOLD = 0.3  # a crime type is assigned at this probability...
+CRIME_TYPE_THRESHOLD = 0.4  # a crime type is assigned at this probability...
 CONFIRMED_THRESHOLD = 0.15  # ...or at this one when a rule keyword confirms it
 FALLBACK_THRESHOLD = 0.2  # the most likely type, when none reaches the others
 REVIEW_THRESHOLD = 0.5  # a crime type or region less sure than this goes to a person
 INDUSTRY_REVIEW_THRESHOLD = 0.4
+# Official involvement the rules do not see: a sentence naming an official that the model, reading
+# it alone, takes for collusion at least this surely.
+OFFICIAL_SENTENCE_THRESHOLD = 0.5
 DUPLICATE_SIMILARITY = 0.75  # estimated Jaccard of shingles: "the same report"
 CLUSTER_SIZE_HIGH = 5  # a gang reported this often is high priority on its own
 PRIORITIES = ("critical", "high", "normal", "low")
@@ -291,6 +294,17 @@ def official_evidence(text: str) -> list[str]:
     ]
 
 
+def official_evidence_by_model(text: str, model: Model) -> list[str]:
+    named = [s for s in _sentences(text) if rules.OFFICIAL_ROLES.search(s)]
+    if not named:
+        return []
+    return [
+        sentence[:300]
+        for sentence, p in zip(named, model.official_probabilities(named), strict=True)
+        if p >= OFFICIAL_SENTENCE_THRESHOLD
+    ]
+
+
 def signals(text: str, crime_types: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for name, pattern in rules.SIGNALS.items():
@@ -313,8 +327,19 @@ def analyse(
     predictions = predictions or model.predict(text)
     evidence = official_evidence(text)
     model_official = predictions.crime_types.get("official_collusion", 0.0)
-    official = bool(evidence) or model_official >= 0.9
+    by_model = False
+    if not evidence:
+        # Collusion told in words the rules do not know: the model's sentence reader reads
+        # each sentence that names an official on its own (in a whole report the other crimes
+        # drown it out, and "I called the police" is no accusation), and a person confirms it.
+        evidence = official_evidence_by_model(text, model)
+        by_model = bool(evidence)
+    # Only with evidence a person can read: the whole report's score alone is often fooled by
+    # an innocent "I called the police", so it only asks for a review.
+    official = bool(evidence)
     crimes, crime_confidences, review = choose_crime_types(text, predictions, official)
+    if by_model:
+        review.append("official involvement found by the model, not by the rules")
     industry = max(predictions.industries, key=lambda label: predictions.industries[label])
     industry_confidence = round(predictions.industries[industry], 3)
     if industry_confidence < INDUSTRY_REVIEW_THRESHOLD:

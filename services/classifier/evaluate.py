@@ -47,8 +47,10 @@ def pair_scores(groups: list[str | None], clusters: list[str]) -> tuple[float, f
     return precision, recall
 
 
-async def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    model = model_module.load()
+async def run(
+    rows: list[dict[str, Any]], model: model_module.Model | None = None
+) -> dict[str, Any]:
+    model = model or model_module.load()
     taxonomy = taxonomy_module.load()
     index = domain.MemoryIndex()
     predictions = model.predict_many([row["text"] for row in rows])

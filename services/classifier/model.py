@@ -1,4 +1,4 @@
-"""The trained model: TF-IDF over character n-grams (no segmenter needed for Chinese) with linear
+"""The trained model: TF-IDF over character 1-4-grams (no segmenter needed for Chinese) with linear
 classifiers, one per crime type (multi-label) and one for the industry.
 
 `python -m services.classifier.model` (`make train`) trains it from data/train.jsonl and writes
@@ -49,6 +49,8 @@ class Model:
     vectorizer: TfidfVectorizer
     crime: OneVsRestClassifier
     industry: LogisticRegression
+    # Reads one sentence that names an official: does it say the official colludes?
+    official_sentence: LogisticRegression
 
     def __post_init__(self) -> None:
         # The linear layers as plain matrices: scikit-learn's per-call input checks cost more
@@ -57,6 +59,8 @@ class Model:
         self._crime_b = np.array([e.intercept_[0] for e in self.crime.estimators_])
         self._industry_w = self.industry.coef_.T
         self._industry_b = self.industry.intercept_
+        self._official_w = self.official_sentence.coef_[0]
+        self._official_b = self.official_sentence.intercept_[0]
 
     def predict(self, text: str) -> Predictions:
         return self.predict_many([text])[0]
@@ -75,6 +79,13 @@ class Model:
             for c, i in zip(crime, industry, strict=True)
         ]
 
+    def official_probabilities(self, sentences: list[str]) -> list[float]:
+        """For each sentence naming an official: the probability that it tells of collusion."""
+        if not sentences:
+            return []
+        scores = self.vectorizer.transform(sentences) @ self._official_w + self._official_b
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-scores))]
+
     def predict_with_sklearn(self, texts: list[str]) -> list[Predictions]:
         """The same through scikit-learn's own predict_proba: the reference the fast path is
         tested against."""
@@ -92,25 +103,31 @@ class Model:
 def _vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(1, 3),
+        ngram_range=(1, 4),
         lowercase=True,
         sublinear_tf=True,
         min_df=2,
-        max_features=150_000,
+        max_features=300_000,
         dtype=np.float32,
     )
 
 
 def train(rows: list[dict[str, Any]], version: str) -> Model:
+    """Reports train the crime and industry heads; `official_sentence` rows the sentence reader."""
+    sentences = [r for r in rows if r.get("kind") == "official_sentence"]
+    rows = [r for r in rows if r.get("kind") is None]
     vectorizer = _vectorizer()
     features = vectorizer.fit_transform([r["text"] for r in rows])
     binarizer = MultiLabelBinarizer()
     targets = binarizer.fit_transform([r["crime_types"] for r in rows])
     crime = OneVsRestClassifier(
-        LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced")
+        LogisticRegression(C=5.0, max_iter=2000, class_weight="balanced")
     ).fit(features, targets)
-    industry = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced").fit(
+    industry = LogisticRegression(C=5.0, max_iter=2000, class_weight="balanced").fit(
         features, [r["industry"] for r in rows]
+    )
+    official_sentence = LogisticRegression(C=5.0, max_iter=2000, class_weight="balanced").fit(
+        vectorizer.transform([r["text"] for r in sentences]), [r["collusion"] for r in sentences]
     )
     return Model(
         version=version,
@@ -119,6 +136,7 @@ def train(rows: list[dict[str, Any]], version: str) -> Model:
         vectorizer=vectorizer,
         crime=crime,
         industry=industry,
+        official_sentence=official_sentence,
     )
 
 
@@ -132,6 +150,7 @@ def save(model: Model, card: dict[str, Any]) -> None:
             "vectorizer": model.vectorizer,
             "crime": model.crime,
             "industry": model.industry,
+            "official_sentence": model.official_sentence,
         },
         MODEL_FILE,
         compress=3,
@@ -153,6 +172,7 @@ def load(path: Path = MODEL_FILE) -> Model:
         vectorizer=stored["vectorizer"],
         crime=stored["crime"],
         industry=stored["industry"],
+        official_sentence=stored["official_sentence"],
     )
 
 
@@ -173,14 +193,19 @@ def main(argv: list[str]) -> int:
         {
             "version": version,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "training_data": {"file": source.name, "sha256": digest, "reports": len(rows)},
+            "training_data": {
+                "file": source.name,
+                "sha256": digest,
+                "reports": sum(1 for r in rows if r.get("kind") is None),
+                "official_sentences": sum(1 for r in rows if r.get("kind") == "official_sentence"),
+            },
             "scikit_learn": sklearn.__version__,
-            "features": "TF-IDF of character 1-3-grams within word boundaries",
+            "features": "TF-IDF of character 1-4-grams within word boundaries",
             "crime_types": model.crime_labels,
             "industries": model.industry_labels,
         },
     )
-    print(f"trained {version} on {len(rows)} reports -> {MODEL_FILE.relative_to(Path.cwd())}")
+    print(f"trained {version} on {len(rows)} rows -> {MODEL_FILE.relative_to(Path.cwd())}")
     return 0
 
 

@@ -6,21 +6,30 @@ so every stored classification says which rules made it.
 
 import re
 
-RULES_VERSION = "rules-2026.11.2"
+RULES_VERSION = "rules-2026.11.3"
 
 # A sentence is evidence of official involvement when it names an official role and says the
 # official protects, is paid by, or belongs to the gang.
 OFFICIAL_ROLES = re.compile(
-    r"所长|局长|书记|支书|干部|官员|当官|警察|民警|派出所|公安|法官|法院|检察|镇长|县长|市长|领导|"
-    r"\b(?:officials?|officers?|police|chief|judges?|court|party secretary|cadres?|mayor|"
-    r"bureau|government|prosecutor)\b",
+    r"所长|局长|书记|支书|干部|官员|当官|警察|民警|辅警|协警|刑警|交警|特警|派出所|公安|法官|法院|"
+    r"检察|镇长|乡长|县长|区长|市长|领导|村主任|村长|村委|主任|科长|处长|厅长|部长|队长|站长|纪委|"
+    r"政法委|城管|税务|工商|国土|环保局|执法|人大代表|政协委员|公务员|县委|市委|镇政府|"
+    r"\b(?:officials?|officers?|police\w*|cops?|chief|captain|commander|inspector|judges?|court|"
+    r"party secretary|secretary|cadres?|mayor|bureau|government|authorities|prosecutors?|"
+    r"procurator\w*|magistrate|director|township head|village head|county head|chengguan|"
+    r"deputy|congress)\b",
     re.IGNORECASE,
 )
 OFFICIAL_CORRUPTION = re.compile(
-    r"保护伞|好处|受贿|行贿|送钱|通风报信|干股|摆平|包庇|称兄道弟|打招呼|转一圈就走|没人查|警告我们|"
-    r"纵容|入股|\b(?:protects?|protecting|protection|bribes?|bribed|tips? (?:them|us) off|"
-    r"tipped|share|smooths?|shield(?:s|ing)?|covers? for|pay(?:s|ing)? (?:the )?\w* ?officials|"
-    r"treats them like brothers|never lose|warn(?:s|ed)? (?:us|them)|without doing anything)\b",
+    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|报信|干股|入股|分红|股份|摆平|包庇|"
+    r"庇护|撑腰|罩着|关照|称兄道弟|打招呼|转一圈就走|没人查|不了了之|压下|撤案|销案|不立案|"
+    r"睁一只眼闭一只眼|勾结|串通|收钱|收了钱|吃拿卡要|纵容|警告我们|"
+    r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
+    r"paid off|payroll|tips? (?:them|us|him|the gang) off|tipped|share|shares|stake|dividends?|"
+    r"smooths?|shield(?:s|ing|ed)?|covers? (?:for|up)|cover-up|looks? the other way|"
+    r"blind eye|drop(?:s|ped)? the case|collud\w+|in league|gifts?|red envelopes?|"
+    r"pay(?:s|ing)? (?:the )?\w* ?officials|treats them like brothers|never lose|"
+    r"warn(?:s|ed)? (?:us|them)|without doing anything)\b",
     re.IGNORECASE,
 )
 

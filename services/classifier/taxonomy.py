@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,20 @@ class Taxonomy:
     def place_named(self, written: str) -> Place | None:
         return self.gazetteer.get(_canonical(written))
 
-    def places_in(self, text: str) -> list[tuple[int, Place]]:
+    def places_in(self, text: str) -> tuple[tuple[int, Place], ...]:
         """Every gazetteer place mentioned in a text, with where it starts."""
-        found = []
-        for match in _gazetteer_pattern(self).finditer(text):
-            place = self.gazetteer.get(match.group(0).lower())
-            if place is not None:
-                found.append((match.start(), place))
-        return found
+        return _places_in(self, text)
+
+
+# Region and entity extraction both ask for one report's places: the scan is done once.
+@lru_cache(maxsize=256)
+def _places_in(taxonomy: Taxonomy, text: str) -> tuple[tuple[int, Place], ...]:
+    found = []
+    for match in _gazetteer_pattern(taxonomy).finditer(text):
+        place = taxonomy.gazetteer.get(match.group(0).lower())
+        if place is not None:
+            found.append((match.start(), place))
+    return tuple(found)
 
 
 def region_id(name: str) -> str:

@@ -75,6 +75,41 @@ def test_official_involvement_needs_an_evidence_phrase_which_is_kept():
     assert not plain.official_involvement and plain.official_evidence == []
 
 
+def test_collusion_the_rules_miss_is_found_by_the_sentence_reader_and_sent_for_review():
+    told = {
+        "zh": "他们在河道里偷偷挖沙子卖钱。"
+        "镇上的副镇长每年过年都收他们两箱茅台，之后河道从来没人来检查。",
+        "en": "They dig sand from the river every night. The deputy township head makes sure no "
+        "inspector ever visits their boats; he gets two cases of liquor every new year.",
+    }
+    for lang, text in told.items():
+        assert domain.official_evidence(text) == [], f"{lang}: the rules alone must miss it"
+        result = analyse(text)
+        assert result.official_involvement, lang
+        (evidence,) = result.official_evidence
+        assert "deputy township head" in evidence or "副镇长" in evidence
+        assert "official_collusion" in result.crime_types
+        assert "official involvement found by the model, not by the rules" in result.review_reasons
+
+
+def test_an_official_named_innocently_is_no_accusation():
+    for text in (
+        "他们每个月来收保护费，不交就砸店。我已经报警了，派出所民警来做了笔录。",
+        "They collect protection money from every shop. I reported it and an officer from the "
+        "police station took my statement.",
+        "我去过派出所两次，民警说会调查。他们在镇上开赌场。",
+    ):
+        result = analyse(text)
+        assert not result.official_involvement, text
+        assert "official_collusion" not in result.crime_types
+
+
+def test_the_sentence_readers_fast_path_matches_scikit_learn():
+    sentences = ["派出所所长是他表哥。", "The court hearing is next month."]
+    expected = MODEL.official_sentence.predict_proba(MODEL.vectorizer.transform(sentences))[:, 1]
+    assert np.allclose(MODEL.official_probabilities(sentences), expected)
+
+
 def test_priority_follows_weapons_minors_officials_violence_and_cluster_size():
     armed = analyse("他们收保护费，车上常备砍刀，谁不交就砍人。")
     assert domain.priority(armed, 1)[0] == "critical"
