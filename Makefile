@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench install clean train eval corpus
+.PHONY: run test unit integration lint bench install clean train eval corpus heldout
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ train: $(STAMP)
 EVAL ?= services/classifier/data/eval.jsonl
 eval: $(STAMP)
 	@$(BIN)/python -m services.classifier.evaluate $(EVAL)
+
+# A score from the training side alone (held-back written sentences), for choosing settings.
+heldout: $(STAMP)
+	@$(BIN)/python -m services.classifier.heldout
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache
