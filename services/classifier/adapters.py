@@ -304,13 +304,17 @@ class IntakeUnavailable(ConnectionError):
 class IntakeContentClient:
     """Reads what was reported from intake's API: events carry references, never content."""
 
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, token: str, in_flight: int = 8) -> None:
         self.http = httpx.AsyncClient(
             base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0
         )
+        # A batch's reads go a few at a time: a burst of them would queue intake's own
+        # submissions behind them (and risk the 10 s timeout failing a whole batch).
+        self._in_flight = asyncio.Semaphore(in_flight)
 
     async def content(self, report_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/internal/v1/reports/{report_id}/content")
+        async with self._in_flight:
+            response = await self.http.get(f"/internal/v1/reports/{report_id}/content")
         if response.status_code == 404:
             raise ReportContentMissing(report_id)
         if response.status_code == 500 and _error_of(response) == "sealed_content_does_not_open":
