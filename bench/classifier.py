@@ -234,7 +234,7 @@ async def lookup_in_mongodb(
     started = time.perf_counter()
     for start in range(0, count, 2000):
         await index.add([stored(i) for i in range(start, min(count, start + 2000))])
-        if start and start % 100_000 == 0:
+        if start and start % max(2000, count // 10) == 0:
             rate = start / (time.perf_counter() - started)
             print(f"  {start:,} fingerprints stored ({rate:.0f}/s)", flush=True)
     load_s = time.perf_counter() - started
