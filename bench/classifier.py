@@ -104,18 +104,6 @@ def sifting_only(sifter: Sifter, texts: list[str], count: int) -> float:
     return asyncio.run(run())
 
 
-def _stream(count: int) -> list[str]:
-    """Reports as they arrive: generated the way the evaluation set is (a fifth of incidents
-    told two to four times, retold, resent or by other witnesses; the rest unrelated), from
-    fresh seeds, so every incident, name and number is new to the index."""
-    texts: list[str] = []
-    seed = 1
-    while len(texts) < count:
-        texts += [row["text"] for row in corpus.evaluation_set(seed=seed)]
-        seed += 1
-    return texts[:count]
-
-
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]

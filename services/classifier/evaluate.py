@@ -116,13 +116,17 @@ async def run(
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else EVAL_FILE
     rows = model_module.read_jsonl(path)
-    figures = asyncio.run(run(rows))
+    print_figures(asyncio.run(run(rows)))
+    return 0
+
+
+def print_figures(figures: dict[str, Any]) -> None:
+    """One figure a line, in the issue's format."""
     for name, value in figures.items():
         if name == "duplicates":
             print(f"duplicates precision: {value[0]:.3f} recall: {value[1]:.3f}")
         else:
             print(f"{name}: {value:.3f}")
-    return 0
 
 
 if __name__ == "__main__":
