@@ -208,7 +208,23 @@ class FingerprintIndex:
         )
 
     async def candidates(self, fingerprints: list[Fingerprint]) -> list[Lookup]:
-        return list(await asyncio.gather(*(self._lookup(fp) for fp in fingerprints)))
+        lookups = list(await asyncio.gather(*(self._lookup(fp) for fp in fingerprints)))
+        # A lookup filled by other reports may not have returned the report itself: its current
+        # cluster (another replica may have merged it since the add) is asked for once.
+        unseen = [
+            fp.report_id
+            for fp, lookup in zip(fingerprints, lookups, strict=True)
+            if lookup.own_cluster is None
+        ]
+        if unseen:
+            own = await self.own_clusters(unseen)
+            lookups = [
+                Lookup(lookup.candidates, own.get(fp.report_id))
+                if lookup.own_cluster is None
+                else lookup
+                for fp, lookup in zip(fingerprints, lookups, strict=True)
+            ]
+        return lookups
 
     async def _lookup(self, fp: Fingerprint) -> Lookup:
         # One query on one multikey index for bands and keys alike. The report itself shares

@@ -233,3 +233,34 @@ def test_fingerprints_stored_before_the_single_lookup_field_are_still_found(tmp_
         server.stop()
     assert by_band == ["report-old"] and by_key == ["report-old"]
     assert "bands_1" not in names and "keys_1" not in names and "lookup_1" in names
+
+
+def test_a_report_crowded_out_of_its_own_lookup_still_keeps_its_cluster(tmp_path: Path):
+    """More than 200 reports share the report's bands, so its lookup may not return the report
+    itself: its cluster (merged earlier) is still the one it reports, not its own id."""
+    port = free_port()
+    server = start_mongodb(port, tmp_path)
+    signature = fingerprint.minhash(REPORT, b"test-linking-secret")
+    bands = fingerprint.bands(signature)
+
+    async def run() -> str | None:
+        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/")
+        index = FingerprintIndex(client["classifier"])
+        await index.create_indexes()
+        crowd = [domain.Fingerprint(f"copy-{i:03d}", bands, [], signature) for i in range(250)]
+        await index.add(crowd)
+        mine = domain.Fingerprint("report-r", bands, [], signature)
+        await index.add([mine])
+        await index.fingerprints.update_one(
+            {"_id": "report-r"}, {"$set": {"cluster_id": "cluster-merged-earlier"}}
+        )
+        (lookup,) = await index.candidates([mine])
+        await client.close()
+        assert len(lookup.candidates) >= 200
+        return lookup.own_cluster
+
+    try:
+        own = asyncio.run(run())
+    finally:
+        server.stop()
+    assert own == "cluster-merged-earlier"
