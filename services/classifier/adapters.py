@@ -70,9 +70,6 @@ class ClassificationStore:
             async for doc in found
         }
 
-    async def for_event(self, event_id: str) -> tuple[Classification, datetime] | None:
-        return (await self.for_events([event_id])).get(event_id)
-
     async def save(self, saves: list[Save]) -> list[bool | Exception]:
         """Stores each report's classification: True, or False when its event's is stored
         already, or the error of that report alone.

@@ -329,13 +329,13 @@ def analyse(
     model_official = predictions.crime_types.get("official_collusion", 0.0)
     by_model = False
     if not evidence:
-        # Collusion told in words the rules do not know: the model's sentence reader reads
-        # each sentence that names an official on its own (in a whole report the other crimes
-        # drown it out, and "I called the police" is no accusation), and a person confirms it.
+        # Collusion told in words the rules do not know: the sentence reader reads each
+        # sentence naming an official on its own (in a whole report the other crimes drown
+        # it out), and a person confirms what it finds.
         evidence = official_evidence_by_model(text, model)
         by_model = bool(evidence)
     # Only with evidence a person can read: the whole report's score alone is often fooled by
-    # an innocent "I called the police", so it only asks for a review.
+    # an innocent "I called the police", so it only asks for a review (below).
     official = bool(evidence)
     crimes, crime_confidences, review = choose_crime_types(text, predictions, official)
     if by_model:
