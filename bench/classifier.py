@@ -104,11 +104,6 @@ def sifting_only(sifter: Sifter, texts: list[str], count: int) -> float:
     return asyncio.run(run())
 
 
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def with_store(sifter: Sifter, uri: str, texts: list[str]) -> float:
     count = len(texts)
     client = mongo.connect(uri)

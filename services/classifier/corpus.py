@@ -1802,15 +1802,83 @@ def official_sentences() -> list[dict[str, Any]]:
     ]
 
 
+def labelled_sentences() -> list[dict[str, Any]]:
+    """Training only: every sentence of the training halves with what it tells, for the model's
+    sentence readers (`kind: crime_sentence` and `kind: industry_sentence` rows of train.jsonl).
+    A sentence that tells no crime (openings, entities, workplaces, weapons) is `none` for the
+    crime reader, and one that tells no industry (the crimes, openings, entities) `none` for
+    the industry reader."""
+    crime: list[tuple[str, str]] = []
+    industry: list[tuple[str, str]] = []
+    for lang, zh in (("zh", True), ("en", False)):
+
+        def pick(zh_pool: Any, en_pool: Any, zh: bool = zh) -> Any:
+            return zh_pool if zh else en_pool
+
+        roles = pick(ROLES_ZH, ROLES_EN)[0]
+        frames = pick(FRAMES_ZH, FRAMES_EN)
+        work_frames = pick(WORK_FRAMES_ZH, WORK_FRAMES_EN)
+        told: list[tuple[str, str]] = []
+        for label, pool in pick(CRIME_ZH, CRIME_EN).items():
+            told += [(s, label) for s in pool[0]]
+        for label, phrases in pick(PHRASES_ZH, PHRASES_EN).items():
+            told += [
+                (frames[i % len(frames)].replace("{p}", p), label) for i, p in enumerate(phrases)
+            ]
+        for source in (MORE_CRIME[lang], pick(EXTRA_ZH, EXTRA_EN)):
+            told += [(s, label) for label, sentences in source.items() for s in sentences]
+        told += [(s, "other") for s in pick(OTHER_ZH, OTHER_EN)[0]]
+        told += [
+            (s.replace("{role}", roles[i % len(roles)]), "official_collusion")
+            for i, s in enumerate(pick(OFFICIAL_ZH, OFFICIAL_EN)[0])
+        ]
+        workplace: list[tuple[str, str]] = []
+        for label, pool in pick(INDUSTRY_ZH, INDUSTRY_EN).items():
+            workplace += [(s, label) for s in pool[0]]
+        for source in (MORE_INDUSTRY[lang], pick(SCENES_ZH, SCENES_EN)):
+            workplace += [(s, label) for label, sentences in source.items() for s in sentences]
+        for label, places in pick(WORKPLACES_ZH, WORKPLACES_EN).items():
+            workplace += [
+                (work_frames[i % len(work_frames)].replace("{w}", w), label)
+                for i, w in enumerate(places)
+            ]
+        neither = [
+            s
+            for pool in (
+                pick(OPENINGS_ZH, OPENINGS_EN),
+                pick(CLOSINGS_ZH, CLOSINGS_EN),
+                pick(WITNESS_ZH, WITNESS_EN),
+                pick(WEAPON_ZH, WEAPON_EN),
+                pick(MINOR_ZH, MINOR_EN),
+                pick(IMMINENT_ZH, IMMINENT_EN),
+                pick(NEUTRAL_OFFICIALS_ZH, NEUTRAL_OFFICIALS_EN),
+                *pick(ENTITY_ZH, ENTITY_EN).values(),
+            )
+            for s in pool[0]
+        ]
+        crime += told + [(s, "none") for s, _ in workplace] + [(s, "none") for s in neither]
+        industry += workplace + [(s, "none") for s, _ in told] + [(s, "none") for s in neither]
+    return [
+        {"kind": kind, "text": text, "label": label}
+        for kind, rows in (("crime_sentence", crime), ("industry_sentence", industry))
+        for text, label in ((_SLOT.sub("", s).strip(), label) for s, label in rows)
+        if text
+    ]
+
+
+def training_sentences() -> list[dict[str, Any]]:
+    return official_sentences() + labelled_sentences()
+
+
 def main() -> None:
     reports, evaluation = training_set(), evaluation_set()
     overlap = {r["text"] for r in reports} & {r["text"] for r in evaluation}
     assert not overlap, "a report appears in both sets"
-    sentences = official_sentences()
+    sentences = training_sentences()
     write(TRAIN_FILE, reports + sentences)
     write(EVAL_FILE, evaluation)
     print(
-        f"{TRAIN_FILE.name}: {len(reports)} reports and {len(sentences)} official sentences; "
+        f"{TRAIN_FILE.name}: {len(reports)} reports and {len(sentences)} labelled sentences; "
         f"{EVAL_FILE.name}: {len(evaluation)} reports"
     )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,7 +17,7 @@ import numpy as np
 
 from services.classifier import fingerprint, rules
 from services.classifier.entities import LINKING_KINDS, Entity, extract
-from services.classifier.model import Model, Predictions
+from services.classifier.model import Model, Predictions, sentences
 from services.classifier.taxonomy import Taxonomy, region_id
 from services.common.events import (
     STAGE_CHANGED_V1,
@@ -46,8 +45,6 @@ OFFICIAL_SENTENCE_THRESHOLD = 0.5
 DUPLICATE_SIMILARITY = 0.75  # estimated Jaccard of shingles: "the same report"
 CLUSTER_SIZE_HIGH = 5  # a gang reported this often is high priority on its own
 PRIORITIES = ("critical", "high", "normal", "low")
-
-_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+|\n+")
 
 
 @dataclass
@@ -211,10 +208,6 @@ def report_text(content: dict[str, Any]) -> str:
     )
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
 def choose_crime_types(
     text: str, predictions: Predictions, official: bool
 ) -> tuple[list[str], dict[str, float], list[str]]:
@@ -289,13 +282,13 @@ def official_evidence(text: str) -> list[str]:
     """Sentences naming an official role together with protection, bribes or membership."""
     return [
         s[:300]
-        for s in _sentences(text)
+        for s in sentences(text)
         if rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s)
     ]
 
 
 def official_evidence_by_model(text: str, model: Model) -> list[str]:
-    named = [s for s in _sentences(text) if rules.OFFICIAL_ROLES.search(s)]
+    named = [s for s in sentences(text) if rules.OFFICIAL_ROLES.search(s)]
     if not named:
         return []
     return [

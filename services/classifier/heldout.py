@@ -86,7 +86,7 @@ def held_out_corpus(seed: int = 5) -> Iterator[None]:
 
 def score(train_reports: int = 8000) -> dict[str, Any]:
     with held_out_corpus():
-        train_rows = corpus.training_set(train_reports) + corpus.official_sentences()
+        train_rows = corpus.training_set(train_reports) + corpus.training_sentences()
         held_rows = corpus.evaluation_set(seed=77)
     model = model_module.train(train_rows, "held-out")
     return asyncio.run(evaluate.run(held_rows, model))

@@ -104,6 +104,22 @@ def test_an_official_named_innocently_is_no_accusation():
         assert "official_collusion" not in result.crime_types
 
 
+def test_a_crime_told_in_one_sentence_among_others_is_still_found():
+    # Most of each report is about the writer's work, a fleet, a phone: the whole report reads
+    # as transport; the sentence readers find the fraud in the one sentence that tells it.
+    for text in (
+        "我是一名出租车司机，每天在火车站拉客。我们车队有三十多个人。最近有个老板在村里组织大家"
+        "入股一个养殖项目，说月息三分，已经收了上百户的钱，现在人跑了。他的电话是13807315566。"
+        "希望能查一查。",
+        "I drive a taxi and wait for fares at the railway station every day. There are about "
+        "thirty drivers in our fleet. Lately a boss has been getting villagers to invest in a "
+        "fish farm for three percent a month; he took money from over a hundred households and "
+        "now he has vanished. His phone is 13807315566. Please look into it.",
+    ):
+        result = analyse(text)
+        assert "fraud_fundraising" in result.crime_types, (result.crime_types, text)
+
+
 def test_the_sentence_readers_fast_path_matches_scikit_learn():
     sentences = ["派出所所长是他表哥。", "The court hearing is next month."]
     expected = MODEL.official_sentence.predict_proba(MODEL.vectorizer.transform(sentences))[:, 1]

@@ -25,6 +25,11 @@ def test_the_evaluation_set_is_large_bilingual_and_apart_from_the_training_set()
     languages = [row["lang"] for row in evaluation]
     assert 0.4 <= languages.count("zh") / len(evaluation) <= 0.6
     assert not {row["text"] for row in evaluation} & {row["text"] for row in training}
+    # Nor does any sentence the sentence readers were trained on appear in an evaluation report.
+    everything_evaluated = "\n".join(row["text"] for row in evaluation)
+    sentences = [row["text"] for row in training if row.get("kind")]
+    assert sentences
+    assert not [s for s in sentences if s in everything_evaluated]
     groups = [row["group"] for row in evaluation if row["group"]]
     assert len(groups) > len(set(groups)) >= 50
 
