@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from services.classifier.entities import luhn_check_digit, resident_id_check_character
+from services.classifier.model import NONE
 from services.classifier.rules import OFFICIAL_ROLES
 
 DATA = Path(__file__).with_name("data")
@@ -1856,8 +1857,8 @@ def labelled_sentences() -> list[dict[str, Any]]:
             )
             for s in pool[0]
         ]
-        crime += told + [(s, "none") for s, _ in workplace] + [(s, "none") for s in neither]
-        industry += workplace + [(s, "none") for s, _ in told] + [(s, "none") for s in neither]
+        crime += told + [(s, NONE) for s, _ in workplace] + [(s, NONE) for s in neither]
+        industry += workplace + [(s, NONE) for s, _ in told] + [(s, NONE) for s in neither]
     return [
         {"kind": kind, "text": text, "label": label}
         for kind, rows in (("crime_sentence", crime), ("industry_sentence", industry))
