@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from bench.load import varied_narratives
 from deploy.local.stack import free_port, start_mongodb
-from services.classifier import corpus, fingerprint
+from services.classifier import fingerprint
 from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
@@ -54,18 +55,6 @@ TARGET_LOOKUP_P99_MS = 20.0
 
 def _texts() -> list[str]:
     return [row["text"] for row in model_module.read_jsonl(EVAL_FILE)]
-
-
-def _stream(count: int) -> list[str]:
-    """Reports as they arrive: generated the way the evaluation set is (a fifth of incidents
-    told two to four times, retold, resent or by other witnesses; the rest unrelated), from
-    fresh seeds, so every incident, name and number is new to the index."""
-    texts: list[str] = []
-    seed = 1
-    while len(texts) < count:
-        texts += [row["text"] for row in corpus.evaluation_set(seed=seed)]
-        seed += 1
-    return texts[:count]
 
 
 def _p(values: list[float], q: float) -> float:
@@ -290,7 +279,7 @@ def measure(
             uri = f"mongodb://127.0.0.1:{port}/"
             print("Classifier: one worker with its MongoDB index and store…", flush=True)
             results["with_store_per_s"] = asyncio.run(
-                with_store(sifter, uri, _stream(min(reports, 2000)))
+                with_store(sifter, uri, [text for _, text in varied_narratives(min(reports, 2000))])
             )
             print(f"Classifier: lookup in MongoDB at {mongo_fingerprints:,}…", flush=True)
             results["lookup_mongodb"] = asyncio.run(

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from services.classifier import corpus
 from services.intake.domain import ReportIn
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -152,10 +153,30 @@ def make_report(rng: random.Random) -> dict[str, Any]:
     return report
 
 
-def make_bodies(count: int, seed: int) -> list[bytes]:
-    """`count` distinct JSON bodies; the first few are checked against the real model."""
+def varied_narratives(count: int, seed: int = 1) -> list[tuple[str, str]]:
+    """(language, narrative) of reports generated the way the classifier's evaluation set is:
+    fresh incidents, names and numbers from every seed, a fifth told two to four times (resent,
+    retold, by other witnesses), the rest unrelated."""
+    narratives: list[tuple[str, str]] = []
+    while len(narratives) < count:
+        narratives += [(row["lang"], row["text"]) for row in corpus.evaluation_set(seed=seed)]
+        seed += 1
+    return narratives[:count]
+
+
+def make_bodies(count: int, seed: int, narratives: str = "templates") -> list[bytes]:
+    """`count` distinct JSON bodies; the first few are checked against the real model.
+
+    `templates`: every narrative drawn from the same twenty sentences above, so that reports
+    share most of their wording, as a campaign of copy-pasted reports would (the classifier's
+    worst case: every report links to hundreds). `varied`: narratives as `varied_narratives`
+    makes them, with the same channels and location fields."""
     rng = random.Random(seed)
     reports = [make_report(rng) for _ in range(count)]
+    if narratives == "varied":
+        for report, (language, text) in zip(reports, varied_narratives(count, seed), strict=True):
+            report["narrative"] = text
+            report["language"] = "en" if language == "en" else "zh"
     for report in reports[:50]:
         ReportIn.model_validate(report)
     return [json.dumps(report, ensure_ascii=False).encode() for report in reports]

@@ -80,6 +80,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="send a unique Idempotency-Key with every report",
     )
+    parser.add_argument(
+        "--e2e-narratives",
+        choices=("varied", "templates"),
+        default="varied",
+        help="end-to-end reports: varied like the evaluation set, or all from twenty template "
+        "sentences (a copy-paste campaign: the classifier's worst case)",
+    )
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -468,7 +475,8 @@ def report(results: dict[str, Any]) -> str:
         out.append("")
         out.append(
             f"End to end: {e2e['rate_per_s']:.0f} reports/s for {params['e2e_seconds']:.0f}"
-            f" s ({e2e['planned']} reports), tracker polled every "
+            f" s ({e2e['planned']} reports, {params.get('e2e_narratives', 'templates')}"
+            " narratives), tracker polled every "
             f"{e2e['poll_interval_s'] * 1000:.0f} ms for up to {e2e['poll_bound_s']:.0f} s"
         )
         rate = e2e["achieved_submit_rate_per_s"]
@@ -564,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
             "e2e_seconds": args.e2e_seconds,
             "e2e_reports": e2e_count,
             "e2e_warmup_seconds": args.e2e_warmup_seconds,
+            "e2e_narratives": args.e2e_narratives,
             "poll_interval_s": args.poll_interval,
             "poll_bound_s": args.poll_bound,
             "drain_timeout_s": args.drain_timeout,
@@ -579,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Generating report bodies…", flush=True)
     bodies = make_bodies(args.reports, args.seed)
     warmup = make_bodies(args.warmup, args.seed + 1) if args.warmup else []
-    e2e_bodies = make_bodies(e2e_warmup_count + e2e_count, args.seed + 2)
+    e2e_bodies = make_bodies(e2e_warmup_count + e2e_count, args.seed + 2, args.e2e_narratives)
     narrative_lengths = [len(json.loads(b)["narrative"]) for b in bodies]
     results["parameters"]["narrative_chars"] = {
         "min": min(narrative_lengths),
