@@ -213,15 +213,19 @@ def choose_crime_types(
 ) -> tuple[list[str], dict[str, float], list[str]]:
     """(crime types, their confidences, reasons for review).
 
-    Every type the model gives CRIME_TYPE_THRESHOLD, or CONFIRMED_THRESHOLD when a rule keyword
-    confirms it; failing both, the most likely type if it beats "other" and reaches
-    FALLBACK_THRESHOLD (marked for review). Official collusion needs evidence (rules)."""
+    Every type the model gives CRIME_TYPE_THRESHOLD and no less than `other`, or
+    CONFIRMED_THRESHOLD when a rule keyword confirms it; failing both, the most likely type if
+    it beats `other` and reaches FALLBACK_THRESHOLD (marked for review). Official collusion
+    needs evidence (rules)."""
     probabilities = predictions.crime_types
     crimes = {k: p for k, p in probabilities.items() if k not in (OTHER, "official_collusion")}
+    other = probabilities.get(OTHER, 0.0)
     chosen = {
         label
         for label, p in crimes.items()
-        if p >= CRIME_TYPE_THRESHOLD
+        # A long report of an ordinary dispute has some sentence that reads a little like a
+        # crime; when the model finds the report more likely `other`, a rule must confirm it.
+        if (p >= CRIME_TYPE_THRESHOLD and p >= other)
         or (
             p >= CONFIRMED_THRESHOLD
             and label in rules.CRIME_TYPE_KEYWORDS
@@ -229,11 +233,7 @@ def choose_crime_types(
         )
     }
     best = max(crimes, key=lambda label: crimes[label])
-    if (
-        not chosen
-        and crimes[best] >= FALLBACK_THRESHOLD
-        and crimes[best] > probabilities.get(OTHER, 0)
-    ):
+    if not chosen and crimes[best] >= FALLBACK_THRESHOLD and crimes[best] > other:
         chosen.add(best)
     by_rule = {}
     if rules.SIGNALS["violence"].search(text):
@@ -301,7 +301,9 @@ def official_evidence_by_model(text: str, model: Model) -> list[str]:
 def signals(text: str, crime_types: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for name, pattern in rules.SIGNALS.items():
-        phrases = sorted({m.group(0) for m in pattern.finditer(text)})
+        exception = rules.SIGNAL_EXCEPTIONS.get(name)
+        searched = exception.sub(" ", text) if exception else text
+        phrases = sorted({m.group(0) for m in pattern.finditer(searched)})
         if phrases:
             found[name] = phrases
     if "violent_intimidation" in crime_types and "violence" not in found:

@@ -6,7 +6,7 @@ so every stored classification says which rules made it.
 
 import re
 
-RULES_VERSION = "rules-2026.11.3"
+RULES_VERSION = "rules-2026.11.4"
 
 # A sentence is evidence of official involvement when it names an official role and says the
 # official protects, is paid by, or belongs to the gang.
@@ -43,7 +43,8 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     ),
     "minors": re.compile(
         r"未成年|未满十八|小学生|初中生|中学生|童工|"
-        r"\b(?:minors?|children|under eighteen|under 18|schoolchildren|child labour)\b",
+        r"\b(?:minors?|children|underage|under eighteen|under 18|schoolchildren|pupils|"
+        r"child labour)\b",
         re.IGNORECASE,
     ),
     "imminent": re.compile(
@@ -54,6 +55,16 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     "violence": re.compile(
         r"殴打|打伤|打人|砍伤|砍人|伤人|打死|围殴|毒打|"
         r"\b(?:beat|beaten|beating|assault(?:ed|s)?|attacked|injured|stabbed|wounded)\b",
+        re.IGNORECASE,
+    ),
+}
+
+# What a signal's words must not count in: the reporter's own family ("our two children",
+# "我儿子是初中生") is no minor drawn into a gang, and would make every such complaint critical.
+SIGNAL_EXCEPTIONS: dict[str, re.Pattern[str]] = {
+    "minors": re.compile(
+        r"我(?:家|的)?(?:孩子|儿子|女儿|小孩)(?:现在|今年)?(?:是|在读|读|上)?(?:小学生|初中生|中学生)|"
+        r"\b(?:my|our)\s+(?:\w+\s+){0,2}?(?:children|kids|pupils)\b",
         re.IGNORECASE,
     ),
 }

@@ -120,6 +120,29 @@ def test_a_crime_told_in_one_sentence_among_others_is_still_found():
         assert "fraud_fundraising" in result.crime_types, (result.crime_types, text)
 
 
+def test_a_long_report_of_an_ordinary_dispute_is_not_made_a_crime():
+    # Some sentence of a long complaint reads a little like a crime ("the company still
+    # charges us the full fee"); the report as a whole is `other`, and stays so.
+    text = (
+        "I am writing about my neighbour and the building management. I moved into flat 302 in "
+        "March last year with my wife and our two children. Since the summer the family "
+        "upstairs has been renovating almost every day. They start drilling at seven in the "
+        "morning and often go on until ten at night. We asked them politely three times to "
+        "keep the noise down. The husband said it was his flat and he could do what he wanted. "
+        "Last month water leaked from their bathroom into our kitchen ceiling. We took photos "
+        "and sent them to the property management company. The manager promised to send "
+        "someone but nobody came for three weeks. When a worker finally came he said the pipe "
+        "upstairs was broken and the neighbours had to pay. The neighbours refuse to pay for "
+        "anything. The property company still charges us the full management fee every month. "
+        "I called the city hotline twice and was told to go to the residents' committee. The "
+        "residents' committee said they could only mediate. Is there any office that can make "
+        "them repair the pipe? Thank you for reading this."
+    )
+    result = analyse(text)
+    assert result.crime_types == ["other"], result.crime_type_confidences
+    assert domain.priority(result, 1)[0] == "low"
+
+
 def test_the_sentence_readers_fast_path_matches_scikit_learn():
     sentences = ["派出所所长是他表哥。", "The court hearing is next month."]
     expected = MODEL.official_sentence.predict_proba(MODEL.vectorizer.transform(sentences))[:, 1]
@@ -135,6 +158,20 @@ def test_priority_follows_weapons_minors_officials_violence_and_cluster_size():
     quiet = analyse("They control the vegetable wholesale trade and fix the prices.")
     assert domain.priority(quiet, 1)[0] == "normal"
     assert domain.priority(quiet, domain.CLUSTER_SIZE_HIGH)[0] == "high"
+
+
+def test_minors_drawn_in_are_critical_the_reporters_own_children_are_not():
+    for text in (
+        "They use middle-school pupils as lookouts and couriers for the drugs.",
+        "他们还让初中生帮忙望风送货。",
+    ):
+        assert domain.priority(analyse(text), 1)[0] == "critical", text
+    for text in (
+        "They collect protection money from every stall; I have a wife and our two children "
+        "to feed.",
+        "他们每个月来收保护费。我儿子是初中生，我怕他们报复。",
+    ):
+        assert "minors" not in analyse(text).signals, text
 
 
 def test_the_event_payload_has_categories_and_confidences_only():
