@@ -45,7 +45,8 @@ def sentences(text: str) -> list[str]:
 
 
 class ModelMismatch(RuntimeError):
-    """The artefact was made by another library version: retrain with `make train`."""
+    """The artefact was made by another library version, or lacks a part this code reads:
+    retrain with `make train`."""
 
 
 @dataclass
@@ -246,6 +247,9 @@ def load(path: Path = MODEL_FILE) -> Model:
         raise ModelMismatch(
             f"model made with scikit-learn {stored['sklearn']}, running {sklearn.__version__}"
         )
+    missing = sorted(set(Model.__dataclass_fields__) - set(stored))
+    if missing:
+        raise ModelMismatch(f"model {stored['version']} lacks {', '.join(missing)}")
     return Model(
         version=stored["version"],
         crime_labels=stored["crime_labels"],

@@ -1,9 +1,12 @@
 import asyncio
 
+import joblib
 import numpy as np
+import pytest
+import sklearn
 
 from services.classifier import domain, fingerprint
-from services.classifier.model import Predictions, load
+from services.classifier.model import ModelMismatch, Predictions, load
 from services.classifier.taxonomy import load as load_taxonomy
 from services.classifier.taxonomy import region_id
 from services.common.events import Classification
@@ -141,6 +144,17 @@ def test_a_long_report_of_an_ordinary_dispute_is_not_made_a_crime():
     result = analyse(text)
     assert result.crime_types == ["other"], result.crime_type_confidences
     assert domain.priority(result, 1)[0] == "low"
+
+
+def test_an_artefact_from_other_code_is_refused_with_the_reason(tmp_path):
+    older = tmp_path / "older.joblib"
+    joblib.dump({"version": "model-old", "sklearn": sklearn.__version__, "crime_labels": []}, older)
+    with pytest.raises(ModelMismatch, match=r"model-old lacks .*crime_sentence"):
+        load(older)
+    other = tmp_path / "other.joblib"
+    joblib.dump({"version": "model-x", "sklearn": "0.0.1"}, other)
+    with pytest.raises(ModelMismatch, match=r"scikit-learn 0\.0\.1"):
+        load(other)
 
 
 def test_the_sentence_readers_fast_path_matches_scikit_learn():
