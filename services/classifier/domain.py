@@ -301,7 +301,7 @@ def official_evidence_by_model(text: str, model: Model) -> list[str]:
 def signals(text: str, crime_types: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for name, pattern in rules.SIGNALS.items():
-        exception = rules.SIGNAL_EXCEPTIONS.get(name)
+        exception = rules.SIGNAL_EXCEPTIONS.get(name) if crime_types == [OTHER] else None
         searched = exception.sub(" ", text) if exception else text
         phrases = sorted({m.group(0) for m in pattern.finditer(searched)})
         if phrases:

@@ -59,8 +59,9 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     ),
 }
 
-# What a signal's words must not count in: the reporter's own family ("our two children",
-# "我儿子是初中生") is no minor drawn into a gang, and would make every such complaint critical.
+# In a report that tells no organized crime, what a signal's words must not count in: the
+# reporter's own family ("our two children", "我儿子是初中生") would make every ordinary
+# complaint critical. Where a crime is told, every child named may be one drawn in.
 SIGNAL_EXCEPTIONS: dict[str, re.Pattern[str]] = {
     "minors": re.compile(
         r"我(?:家|的)?(?:孩子|儿子|女儿|小孩)(?:现在|今年)?(?:是|在读|读|上)?(?:小学生|初中生|中学生)|"

@@ -174,18 +174,21 @@ def test_priority_follows_weapons_minors_officials_violence_and_cluster_size():
     assert domain.priority(quiet, domain.CLUSTER_SIZE_HIGH)[0] == "high"
 
 
-def test_minors_drawn_in_are_critical_the_reporters_own_children_are_not():
+def test_minors_drawn_in_are_critical_a_complainers_own_children_are_not():
     for text in (
         "They use middle-school pupils as lookouts and couriers for the drugs.",
         "他们还让初中生帮忙望风送货。",
+        "They sell drugs to our children at the school gate every afternoon.",
     ):
         assert domain.priority(analyse(text), 1)[0] == "critical", text
     for text in (
-        "They collect protection money from every stall; I have a wife and our two children "
-        "to feed.",
-        "他们每个月来收保护费。我儿子是初中生，我怕他们报复。",
+        "The family upstairs drills every night until ten, and my wife and our two children "
+        "cannot sleep. The property company does nothing about the noise.",
+        "楼上邻居天天装修，晚上十点还在打电钻。我儿子是初中生，晚上根本睡不好，物业也不管。",
     ):
-        assert "minors" not in analyse(text).signals, text
+        result = analyse(text)
+        assert result.crime_types == ["other"], (result.crime_type_confidences, text)
+        assert "minors" not in result.signals, text
 
 
 def test_the_event_payload_has_categories_and_confidences_only():
