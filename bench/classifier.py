@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.load import varied_narratives
+from bench.load import cpu_seconds, varied_narratives
 from deploy.local.stack import free_port, start_mongodb
 from services.classifier import fingerprint
 from services.classifier import model as model_module
@@ -93,7 +93,11 @@ def sifting_only(sifter: Sifter, texts: list[str], count: int) -> float:
     return asyncio.run(run())
 
 
-async def with_store(sifter: Sifter, uri: str, texts: list[str]) -> float:
+async def with_store(
+    sifter: Sifter, uri: str, database_pid: int, texts: list[str]
+) -> dict[str, float]:
+    """Reports a second, and where the CPU went per report: the database process's and this
+    one's (the worker's sifting and its database client)."""
     count = len(texts)
     client = mongo.connect(uri)
     db = client["bench_classifier"]
@@ -119,8 +123,15 @@ async def with_store(sifter: Sifter, uri: str, texts: list[str]) -> float:
 
     try:
         started = time.perf_counter()
+        database_before, worker_before = cpu_seconds(database_pid), time.process_time()
         await asyncio.gather(*(agent() for _ in range(AGENT_CONCURRENCY)))
-        return count / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        database_cpu = (cpu_seconds(database_pid) or 0.0) - (database_before or 0.0)
+        return {
+            "per_s": count / elapsed,
+            "database_cpu_ms_per_report": 1000 * database_cpu / count,
+            "worker_cpu_ms_per_report": 1000 * (time.process_time() - worker_before) / count,
+        }
     finally:
         await client.drop_database("bench_classifier")
         await client.close()
@@ -278,9 +289,10 @@ def measure(
         try:
             uri = f"mongodb://127.0.0.1:{port}/"
             print("Classifier: one worker with its MongoDB index and store…", flush=True)
-            results["with_store_per_s"] = asyncio.run(
-                with_store(sifter, uri, [text for _, text in varied_narratives(min(reports, 2000))])
-            )
+            stream = [text for _, text in varied_narratives(min(reports, 2000))]
+            store = asyncio.run(with_store(sifter, uri, database.pid, stream))
+            results["with_store_per_s"] = store.pop("per_s")
+            results["with_store_cpu"] = store
             print(f"Classifier: lookup in MongoDB at {mongo_fingerprints:,}…", flush=True)
             results["lookup_mongodb"] = asyncio.run(
                 lookup_in_mongodb(uri, database.pid, mongo_fingerprints, 500)
@@ -291,7 +303,7 @@ def measure(
 
 
 def report(results: dict[str, Any]) -> str:
-    memory, db = results["lookup_memory"], results["lookup_mongodb"]
+    memory, db, cpu = results["lookup_memory"], results["lookup_mongodb"], results["with_store_cpu"]
 
     def verdict(ok: bool) -> str:
         return "meets target" if ok else "MISSES target"
@@ -304,6 +316,8 @@ def report(results: dict[str, Any]) -> str:
         f"  with its MongoDB index and store (SecantusDB)    {results['with_store_per_s']:8.0f} "
         f"reports/s   target >= {TARGET_REPORTS_PER_S}: "
         f"{verdict(results['with_store_per_s'] >= TARGET_REPORTS_PER_S)}",
+        f"    CPU per report: database {cpu['database_cpu_ms_per_report']:.1f} ms, "
+        f"worker {cpu['worker_cpu_ms_per_report']:.1f} ms (sifting and its database client)",
         f"  candidate lookup, {memory['fingerprints']:,} fingerprints (band index in memory): "
         f"p50 {memory['p50_ms']:.2f} ms, p99 {memory['p99_ms']:.2f} ms, "
         f"{memory['memory_mb']:.0f} MB   target p99 < {TARGET_LOOKUP_P99_MS:.0f} ms: "

@@ -32,6 +32,7 @@ from bench.load import (
     EndToEnd,
     Throughput,
     closed_loop,
+    cpu_seconds,
     make_bodies,
     steady_end_to_end,
     wait_until_classified,
@@ -128,18 +129,6 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
 # CPU time per process, from /proc, to see where the time goes in each phase
 # ---------------------------------------------------------------------------------------------
 
-TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of one process (its threads included, reaped children too)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    # After the command name: fields[11..14] are utime, stime, cutime, cstime.
-    return sum(int(value) for value in fields[11:15]) / TICKS
-
 
 class CpuMeter:
     def __init__(self, processes: dict[str, int]) -> None:
@@ -147,13 +136,13 @@ class CpuMeter:
 
     @contextmanager
     def measure(self, into: dict[str, Any]) -> Iterator[None]:
-        before = {name: _cpu_seconds(pid) for name, pid in self.processes.items()}
+        before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
         started = time.perf_counter()
         try:
             yield
         finally:
             wall = time.perf_counter() - started
-            after = {name: _cpu_seconds(pid) for name, pid in self.processes.items()}
+            after = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
             into["wall_s"] = wall
             into["cores_busy"] = {
                 name: (after[name] - before[name]) / wall  # type: ignore[operator]
