@@ -85,17 +85,12 @@ class Sifter:
             domain.links(analysis, lookup.candidates, fp.keys)
             for analysis, lookup, fp in zip(analyses, lookups, prints, strict=True)
         ]
-        joins = []
-        for fp, lookup, found in zip(prints, lookups, links, strict=True):
-            linked = {link.report_id for link in found}
-            joins.append(
-                domain.Join(
-                    fp.report_id,
-                    lookup.own_cluster or fp.report_id,
-                    frozenset(c.cluster_id for c in lookup.candidates if c.report_id in linked),
-                )
-            )
-        clusters = await index.join(joins)
+        clusters = await index.join(
+            [
+                domain.join_of(fp.report_id, lookup, found)
+                for fp, lookup, found in zip(prints, lookups, links, strict=True)
+            ]
+        )
         return [
             self._result(report_id, analysis, found, cluster_id, size)
             for (report_id, _), analysis, found, (cluster_id, size) in zip(

@@ -150,6 +150,17 @@ class Index(Protocol):
         ...
 
 
+def join_of(report_id: str, lookup: Lookup, links: list[Link]) -> Join:
+    """The report's cluster as its lookup saw it (its own id when new) and the clusters of the
+    candidates it links to."""
+    linked = {link.report_id for link in links}
+    return Join(
+        report_id,
+        lookup.own_cluster or report_id,
+        frozenset(c.cluster_id for c in lookup.candidates if c.report_id in linked),
+    )
+
+
 @dataclass(frozen=True)
 class MergePlan:
     cluster_of: dict[str, str]  # report id -> its cluster after the merge

@@ -66,17 +66,8 @@ async def run(
         # One report at a time, in file order: each sees only the reports before it.
         await index.add([fp])
         (lookup,) = await index.candidates([fp])
-        linked = {link.report_id for link in domain.links(analysis, lookup.candidates)}
-        own = lookup.own_cluster or row["id"]
-        await index.join(
-            [
-                domain.Join(
-                    row["id"],
-                    own,
-                    frozenset(c.cluster_id for c in lookup.candidates if c.report_id in linked),
-                )
-            ]
-        )
+        links = domain.links(analysis, lookup.candidates)
+        await index.join([domain.join_of(row["id"], lookup, links)])
         analyses.append(analysis)
     clusters = [index.cluster[row["id"]] for row in rows]
     sizes: dict[str, int] = {}
