@@ -131,6 +131,12 @@ class ClassificationStore:
         )
 
 
+def _lookup_values(fp: Fingerprint) -> list[Any]:
+    """What a fingerprint is found by: its band hashes (int64, as MongoDB stores them) and its
+    hidden entity keys, in one multikey field."""
+    return [*(Int64(b) for b in fp.bands), *fp.keys]
+
+
 class FingerprintIndex:
     """MinHash band hashes and linking-entity keys of every report, under one multikey index
     (`lookup`), in the classifier's database: every replica shares it, and it survives restarts.
@@ -150,7 +156,12 @@ class FingerprintIndex:
 
     async def _move_to_one_lookup_field(self) -> None:
         """Fingerprints stored before bands and keys shared one field get it, in one update,
-        and the two old indexes go."""
+        and the two old indexes go. Those indexes mark such data, so a start-up without them
+        scans nothing; they go last, so a start-up cut short moves the rest the next time."""
+        existing = [index["name"] async for index in await self.fingerprints.list_indexes()]
+        old = [name for name in ("bands_1", "keys_1") if name in existing]
+        if not old:
+            return
         await self.fingerprints.update_many(
             {"lookup": {"$exists": False}},
             [
@@ -158,10 +169,8 @@ class FingerprintIndex:
                 {"$unset": "bands"},
             ],
         )
-        existing = [index["name"] async for index in await self.fingerprints.list_indexes()]
-        for name in ("bands_1", "keys_1"):
-            if name in existing:
-                await self.fingerprints.drop_index(name)
+        for name in old:
+            await self.fingerprints.drop_index(name)
 
     async def add(self, fingerprints: list[Fingerprint]) -> None:
         """Stored before `candidates` is asked: reports sifted at the same time, here or by
@@ -171,7 +180,7 @@ class FingerprintIndex:
         documents = [
             {
                 "_id": fp.report_id,
-                "lookup": [*(Int64(b) for b in fp.bands), *fp.keys],
+                "lookup": _lookup_values(fp),
                 "keys": fp.keys,
                 "signature": Binary(fingerprint.to_bytes(fp.signature)),
                 "version": fingerprint.FINGERPRINT_VERSION,
@@ -228,8 +237,7 @@ class FingerprintIndex:
         # all its bands (it was added first), so its own cluster comes back too, and `join`
         # needs no query of its own. A `$or` of two fields would be answered by SecantusDB
         # with a collection scan; several reports in one `$in` cost it more than one each.
-        values: list[Any] = [*(Int64(b) for b in fp.bands), *fp.keys]
-        docs = await self._find({"lookup": {"$in": values}}, MAX_CANDIDATES + 1)
+        docs = await self._find({"lookup": {"$in": _lookup_values(fp)}}, MAX_CANDIDATES + 1)
         if len(docs) > MAX_CANDIDATES and fp.keys:
             # Bands shared by very many reports filled the answer: ask for the entities alone,
             # so a shared phone or plate is never crowded out by common wording.
