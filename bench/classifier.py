@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.load import cpu_seconds, varied_narratives
+from bench.load import cpu_seconds, percentile, varied_narratives
 from deploy.local.stack import free_port, start_mongodb
 from services.classifier import fingerprint
 from services.classifier import model as model_module
@@ -55,11 +55,6 @@ TARGET_LOOKUP_P99_MS = 20.0
 
 def _texts() -> list[str]:
     return [row["text"] for row in model_module.read_jsonl(EVAL_FILE)]
-
-
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class _NoDatabase:
@@ -180,8 +175,8 @@ def lookup_in_memory(count: int, queries: int, seed: int = 7) -> dict[str, Any]:
         "fingerprints": count,
         "queries": queries,
         "queries_with_candidates": hits,
-        "p50_ms": _p(times, 0.50),
-        "p99_ms": _p(times, 0.99),
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
         "memory_mb": memory / 2**20,
         "build_s": build_s,
     }
@@ -249,8 +244,8 @@ async def lookup_in_mongodb(
         "queries": queries,
         "queries_with_candidates": found,
         "insert_per_s": count / load_s,
-        "p50_ms": _p(times, 0.50),
-        "p99_ms": _p(times, 0.99),
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
         "storage_mb": (stats.get("storageSize", 0) + stats.get("indexSize", 0)) / 2**20,
         "database_rss_mb": _rss_mb(database_pid),
     }
