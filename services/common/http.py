@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -30,9 +31,27 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     """Each problem as the field and the reason, never echoing what was sent."""
     problems = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            problems.append({"field": "body", "reason": _json_problem(error, exc.body)})
+            continue
         location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
         problems.append({"field": ".".join(location) or "body", "reason": error.get("msg", "")})
     return problems
+
+
+def _json_problem(error: Any, body: Any) -> str:
+    """Where the body stops being JSON, and why, as the parser says it (never the body)."""
+    location = error.get("loc", ())
+    offset = location[-1] if location and isinstance(location[-1], int) else None
+    why = str((error.get("ctx") or {}).get("error", "")).lower() or "unreadable"
+    if offset is None:
+        return f"the body is not valid JSON: {why}"
+    where = f"character {offset}"
+    if isinstance(body, str):  # the text the parser read (FastAPI keeps it on the error)
+        before = body[:offset]
+        line, column = before.count("\n") + 1, offset - before.rfind("\n")
+        where = f"line {line}, column {column} (character {offset})"
+    return f"the body is not valid JSON: {why} at {where}"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
