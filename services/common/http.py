@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.api_docs import install_api_docs
 from services.common.logs import configure_logging
 from services.common.settings import CommonSettings
 
@@ -90,13 +91,14 @@ class RequestMetrics:
 def install_common(
     app: FastAPI, readiness: ReadinessCheck, required: tuple[str, ...] | None = None
 ) -> None:
-    """Adds the error shape and /healthz, /readyz, /metrics.
+    """Adds the error shape, /docs, and /healthz, /readyz, /metrics.
 
     `required` names the checks readiness depends on (all of them by default); the others are
     reported, and their failure shows as "degraded" without taking the service out of rotation.
     """
 
     app.add_exception_handler(RequestValidationError, _validation_error)
+    install_api_docs(app)  # /docs from the service itself: FastAPI's loads from a CDN
 
     app.add_middleware(RequestMetrics)
 

@@ -35,7 +35,7 @@ from services.common.auth import new_key_pair
 from services.common.crypto import Keyring
 
 NAMESPACE = "tipline"
-SECRET_NAME = "tipline-secrets"
+SECRET_NAME = "tipline-secrets"  # noqa: S105  (the Secret object's name, not a secret)
 SITE_CONFIG_NAME = "tipline-site"
 LABELS = {"app.kubernetes.io/part-of": "tipline"}
 MANIFEST = "tipline-site.json"

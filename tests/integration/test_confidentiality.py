@@ -175,9 +175,10 @@ def test_the_installed_token_command_works_from_a_plain_shell_and_prints_only_th
     report_id, province = _classified_report(stack)
     keys_dir = Path(stack.secrets["TIPLINE_KEYRING_FILE"]).parent
     plain = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    command = Path(sys.executable).parent / "tipline-token"
+    scope = ["--role", "investigator", "--province", province, "--hours", "1"]
     issued = subprocess.run(
-        [str(Path(sys.executable).parent / "tipline-token"), "issue", "--subject", "inv-7"]
-        + ["--role", "investigator", "--province", province, "--hours", "1"],
+        [str(command), "issue", "--subject", "inv-7", *scope],
         cwd=tmp_path,
         env={
             **plain,

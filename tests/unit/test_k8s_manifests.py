@@ -92,9 +92,7 @@ def test_a_misplaced_field_is_caught_by_the_schema_check() -> None:
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
-def pod_environment(
-    deployment: dict[str, Any], objects: list[dict[str, Any]]
-) -> dict[str, str]:
+def pod_environment(deployment: dict[str, Any], objects: list[dict[str, Any]]) -> dict[str, str]:
     """What the kubelet would put in the container's environment; a missing ConfigMap, Secret
     or required key fails here as the pod would fail to start."""
     config_maps = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"}
