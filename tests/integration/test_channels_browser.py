@@ -101,7 +101,7 @@ def check_status(driver: WebDriver, code: str) -> str:
     field = wait_for(driver, "#code")
     field.clear()
     field.send_keys(code)
-    submit_and_wait_for_the_next_page(driver, "form button[type=submit]")
+    submit_and_wait_for_the_next_page(driver, "#code-form button[type=submit]")
     return wait_for(driver, "#current-stage").get_attribute("data-stage") or ""
 
 
@@ -257,7 +257,7 @@ def test_a_mistyped_code_gets_the_typo_message(stack: Stack, browser: WebDriver)
     symbols[0] = "1" if symbols[0] != "1" else "2"  # one wrong symbol: the check catches it
     browser.get(stack.url("tracker") + "/status?lang=zh")
     browser.find_element(By.ID, "code").send_keys("".join(symbols))
-    submit_and_wait_for_the_next_page(browser, "form button[type=submit]")
+    submit_and_wait_for_the_next_page(browser, "#code-form button[type=submit]")
     error = wait_for(browser, "#code-error")
     assert "错字" in error.text
     assert browser.find_elements(By.ID, "current-stage") == []
