@@ -22,6 +22,7 @@ from services.common.auth import (
 )
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime
+from services.common.service_index import index_router
 from services.common.settings import AuditSettings
 
 
@@ -79,6 +80,13 @@ def create_app(settings: AuditSettings) -> FastAPI:
         return await app.state.runtime.readiness()
 
     install_common(app, readiness)
+    app.include_router(
+        index_router(
+            "audit",
+            "A tamper-evident log of every report event, and of every read of a report.",
+            {"verify": "/v1/audit/verify", "report_access": "/v1/audit/reports/{id}/access"},
+        )
+    )
 
     @app.get(
         "/v1/audit/verify",

@@ -13,15 +13,16 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.classifier import api
+from services.classifier import api, openapi
 from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import IntakeContentClient
 from services.classifier.consumer import Sifter, make_handler_factory
-from services.common import topics
+from services.common import api_docs, topics
 from services.common.auth import StaffAuth, TokenRegister, load_public_key
 from services.common.kafka import RawMessage
 from services.common.runtime import ConsumerRuntime
+from services.common.service_index import service_index
 from services.common.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 BATCH_WAIT_S = 0.05
 AGENT_CONCURRENCY = 2
+CLASSIFIER_LINKS = {
+    "classification": "/v1/staff/reports/{report_id}/classification",
+    "cluster": "/v1/staff/clusters/{cluster_id}",
+}
 
 
 def _limit_faust_fetch_wait(max_wait_ms: int) -> None:
@@ -136,6 +141,28 @@ def create_app(settings: ClassifierSettings) -> faust.App:
     api.register(
         app, settings, sifter.taxonomy, lambda: state.get("runtime"), sifter.keyring, staff_auth
     )
+
+    @app.page("/")
+    async def index(web: View, request: Request) -> Response:
+        return web.json(service_index("classifier", openapi.SUMMARY, CLASSIFIER_LINKS))
+
+    # The staff API's documentation: the page and files every service serves (api_docs).
+    @app.page("/openapi.json")
+    async def openapi_json(web: View, request: Request) -> Response:
+        return web.json(openapi.openapi_document())
+
+    @app.page(api_docs.DOCS_PATH)
+    async def docs_page(web: View, request: Request) -> Response:
+        page = api_docs.docs_html(openapi.TITLE, "/openapi.json")
+        return web.html(page, headers=dict(api_docs.DOCS_HEADERS))
+
+    @app.page(api_docs.ASSETS_PATH + "/{name}")
+    async def docs_asset(web: View, request: Request, name: str) -> Response:
+        found = api_docs.asset(name)
+        if found is None:
+            return web.json({"detail": "no such file"}, status=404)
+        body, media_type = found
+        return web.bytes(body, content_type=media_type, headers=dict(api_docs.ASSET_HEADERS))
 
     @app.page("/healthz")
     async def healthz(web: View, request: Request) -> Response:

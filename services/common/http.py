@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.api_docs import install_api_docs
 from services.common.logs import configure_logging
 from services.common.settings import CommonSettings
 
@@ -30,9 +32,27 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     """Each problem as the field and the reason, never echoing what was sent."""
     problems = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            problems.append({"field": "body", "reason": _json_problem(error, exc.body)})
+            continue
         location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
         problems.append({"field": ".".join(location) or "body", "reason": error.get("msg", "")})
     return problems
+
+
+def _json_problem(error: Any, body: Any) -> str:
+    """Where the body stops being JSON, and why, as the parser says it (never the body)."""
+    location = error.get("loc", ())
+    offset = location[-1] if location and isinstance(location[-1], int) else None
+    why = str((error.get("ctx") or {}).get("error", "")).lower() or "unreadable"
+    if offset is None:
+        return f"the body is not valid JSON: {why}"
+    where = f"character {offset}"
+    if isinstance(body, str):  # the text the parser read (FastAPI keeps it on the error)
+        before = body[:offset]
+        line, column = before.count("\n") + 1, offset - before.rfind("\n")
+        where = f"line {line}, column {column} (character {offset})"
+    return f"the body is not valid JSON: {why} at {where}"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -71,13 +91,14 @@ class RequestMetrics:
 def install_common(
     app: FastAPI, readiness: ReadinessCheck, required: tuple[str, ...] | None = None
 ) -> None:
-    """Adds the error shape and /healthz, /readyz, /metrics.
+    """Adds the error shape, /docs, and /healthz, /readyz, /metrics.
 
     `required` names the checks readiness depends on (all of them by default); the others are
     reported, and their failure shows as "degraded" without taking the service out of rotation.
     """
 
     app.add_exception_handler(RequestValidationError, _validation_error)
+    install_api_docs(app)  # /docs from the service itself: FastAPI's loads from a CDN
 
     app.add_middleware(RequestMetrics)
 

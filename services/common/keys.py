@@ -1,10 +1,11 @@
-"""Manage key-encryption keys and rotate the data keys they wrap.
+"""Manage key-encryption keys and rotate the data keys they wrap (installed as
+`tipline-keys`; also `python -m services.common.keys`).
 
-    python -m services.common.keys new --file keyring.json        a keyring with one key
-    python -m services.common.keys add --file keyring.json        a new key, made active
-    python -m services.common.keys status                         data keys per key id
-    python -m services.common.keys rotate                         re-wrap under the active key
-    python -m services.common.keys retire --file keyring.json --key-id OLD
+    tipline-keys new --file keyring.json        a keyring with one key
+    tipline-keys add --file keyring.json        a new key, made active
+    tipline-keys status                         data keys per key id
+    tipline-keys rotate                         re-wrap under the active key
+    tipline-keys retire --file keyring.json --key-id OLD
 
 Rotation re-wraps each report's data key under the active key; content is not touched, so it
 is quick and safe to repeat or interrupt. An old key keeps decrypting until `retire`, which
@@ -65,7 +66,7 @@ DATA_KEY_LOCATIONS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.common.keys", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tipline-keys", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (("new", "create a keyring file"), ("add", "add a key and make it active")):
         command = commands.add_parser(name, help=text)

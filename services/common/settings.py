@@ -90,7 +90,7 @@ class KeyringSettings(CommonSettings):
             return Keyring.from_file(self.keyring_file)
         raise ValueError(
             "no keyring: set TIPLINE_KEYRING_FILE (a path) or TIPLINE_KEYRING (its JSON); "
-            "`python -m services.common.keys new` makes one"
+            "`tipline-keys new --file keyring.json` makes one"
         )
 
 
@@ -111,7 +111,7 @@ class StaffAuthSettings(CommonSettings):
             return self.token_public_key_file.read_bytes()
         raise ValueError(
             "no token verifying key: set TOKEN_PUBLIC_KEY_FILE (a PEM file) or TOKEN_PUBLIC_KEY; "
-            "`python -m services.common.tokens keys` makes a pair"
+            "`tipline-token keys --out DIR` makes a pair"
         )
 
 

@@ -100,7 +100,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_label": "查询码",
         "code_help": "例如 K7Q-M3X-W9T-Z4H-8PD-2RA-N6C，大小写、空格和横线都没关系。",
         "check": "查询",
+        "code_empty": "请输入您的查询码。",
+        "tracker_index_intro": "凭查询码查看您举报的进度，或者提交新的举报。",
+        "api_docs_link": "接口文档（供工作人员和开发者使用）",
         "code_typo": "这个查询码有错字：请逐个字符核对后重试。",
+        "form_too_large_title": "内容太多，无法发送",
+        "form_too_large_body": (
+            "您发送的内容超过了 {kb} KB 的上限，因此没有被读取或保存。请缩短后重试；"
+            "照片和文件请在提交举报后另行上传。"
+        ),
+        "status_too_large": "您发送的内容超过了 {kb} KB 的上限，因此没有被读取。请缩短后重试。",
+        "back_to_form": "返回举报表单",
         "code_unknown": "没有与这个查询码对应的举报。请核对后重试。",
         "stages_title": "进度",
         "current_stage": "目前状态",
@@ -251,7 +261,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_label": "Tracking code",
         "code_help": "Like K7Q-M3X-W9T-Z4H-8PD-2RA-N6C. Case, spaces and hyphens do not matter.",
         "check": "Check",
+        "code_empty": "Enter your tracking code.",
+        "tracker_index_intro": "Follow your report with its tracking code, or make a new report.",
+        "api_docs_link": "API documentation (for staff and developers)",
         "code_typo": "This code has a typo: check it symbol by symbol and try again.",
+        "form_too_large_title": "Too much to send at once",
+        "form_too_large_body": (
+            "What you sent is over the {kb} KB limit, so it was neither read nor kept. Please "
+            "shorten it and try again; attach photos and files after sending the report."
+        ),
+        "status_too_large": (
+            "What you sent is over the {kb} KB limit, so it was not read. Please shorten it and "
+            "try again."
+        ),
+        "back_to_form": "Back to the reporting form",
         "code_unknown": "No report matches this tracking code. Check the code and try again.",
         "stages_title": "Progress",
         "current_stage": "Current stage",

@@ -1,14 +1,17 @@
-"""Issue and revoke staff tokens.
+"""Issue and revoke staff tokens (installed as `tipline-token`; also `python -m
+services.common.tokens`).
 
-    python -m services.common.tokens keys --out DIR
-    python -m services.common.tokens issue --subject inv-0042 --role investigator \\
-        --province Hunan --team hunan-1 --hours 8
-    python -m services.common.tokens revoke --token-id ID      (or --subject inv-0042)
-    python -m services.common.tokens list
+    tipline-token keys --out DIR
+    tipline-token issue --subject inv-0042 --role investigator \\
+        --province hunan --team inspection-hunan --hours 8
+    tipline-token revoke --token-id ID      (or --subject inv-0042)
+    tipline-token list
 
-`issue` reads the private key from TOKEN_PRIVATE_KEY_FILE and prints the token once, on
-standard output. The register in the `staff` database (MONGODB_URI, STAFF_DATABASE) keeps
-token ids, holders and roles, never tokens.
+`issue` reads the private key from TOKEN_PRIVATE_KEY_FILE and prints the token once, alone on
+standard output (its id goes to standard error), so `TOKEN=$(tipline-token issue ...)` works.
+Provinces and teams must be the routing table's (TRACKER_ROUTING_FILE, else the tracker's
+routing.toml): a scope naming none of them would see nothing. The register in the `staff`
+database (MONGODB_URI, STAFF_DATABASE) keeps token ids, holders and roles, never tokens.
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ from pathlib import Path
 from services.common import mongo
 from services.common.auth import Role, TokenRegister, issue, load_private_key, new_key_pair
 from services.common.settings import StaffAuthSettings
+from services.tracker.domain import RoutingTable, RoutingTableError
+
+# The tracker's own table, when TRACKER_ROUTING_FILE does not name another.
+DEFAULT_ROUTING_FILE = Path(__file__).parents[1] / "tracker" / "routing.toml"
 
 MAX_LIFETIME_HOURS = 24 * 7
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.common.tokens", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="tipline-token", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     keys = commands.add_parser("keys", help="make an Ed25519 key pair for signing tokens")
@@ -37,8 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     issuing = commands.add_parser("issue", help="issue a token and print it once")
     issuing.add_argument("--subject", required=True, help="the staff member's id, not a name")
     issuing.add_argument("--role", required=True, choices=[r.value for r in Role])
-    issuing.add_argument("--province", action="append", default=[], help="investigators' scope")
-    issuing.add_argument("--team", action="append", default=[], help="investigators' scope")
+    issuing.add_argument(
+        "--province", action="append", default=[], help="investigators' scope: a province id"
+    )
+    issuing.add_argument(
+        "--team", action="append", default=[], help="investigators' scope: a team of the table"
+    )
     issuing.add_argument("--hours", type=float, default=8.0)
 
     revoking = commands.add_parser("revoke", help="revoke one token, or all of one holder's")
@@ -52,12 +65,45 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         return _make_keys(args.out)
     if args.command == "issue":
+        try:
+            problem = scope_problem(routing_table(), args.province, args.team)
+        except (OSError, RoutingTableError) as exc:
+            problem = f"cannot read the routing table: {exc}"
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         path = os.environ.get("TOKEN_PRIVATE_KEY_FILE")
         if not path:
             print("set TOKEN_PRIVATE_KEY_FILE to the signing key's PEM file", file=sys.stderr)
             return 2
         args.signing_key = load_private_key(Path(path).read_bytes())
     return asyncio.run(_with_register(args))
+
+
+def routing_table() -> RoutingTable:
+    path = os.environ.get("TRACKER_ROUTING_FILE") or DEFAULT_ROUTING_FILE
+    return RoutingTable.from_toml(Path(path).read_text())
+
+
+def scope_problem(table: RoutingTable, provinces: list[str], teams: list[str]) -> str | None:
+    """What is wrong with an investigator's scope, naming the valid ids; None when it is right.
+    Ids are compared exactly: a token's scope is matched exactly against each case's."""
+    known_provinces = sorted({j.province for j in table.jurisdictions.values() if j.province})
+    known_teams = sorted(table.teams())
+    problems = []
+    unknown = [p for p in provinces if p not in known_provinces]
+    if unknown:
+        problems.append(
+            f"unknown --province {', '.join(unknown)}; the routing table's provinces are: "
+            + ", ".join(known_provinces)
+        )
+    unknown = [t for t in teams if t not in known_teams]
+    if unknown:
+        problems.append(
+            f"unknown --team {', '.join(unknown)}; the routing table's teams are: "
+            + ", ".join(known_teams)
+        )
+    return "\n".join(problems) or None
 
 
 def _make_keys(out: Path) -> int:

@@ -3,7 +3,9 @@
 A poster's code opens `INTAKE_PUBLIC_URL/?via=qr&campaign=<slug>`; reports sent from that page
 arrive with `channel=qr` and the campaign slug (the only part that travels in the event).
 
-    python -m services.intake.qr --campaign metro-line-2 --out poster.svg   (or .png)
+    tipline-qr --campaign metro-line-2 --out poster.svg   (or .png)
+
+(`tipline-qr` is installed with the package; also `python -m services.intake.qr`.)
 
 The endpoint `GET /qr.svg?campaign=…` and `GET /qr.png?campaign=…` give the same codes.
 """
@@ -74,7 +76,7 @@ def qr_router(settings: ChannelSettings) -> APIRouter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.intake.qr", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tipline-qr", description=__doc__)
     parser.add_argument("--campaign", help="a short slug: lower-case letters, digits, hyphens")
     parser.add_argument("--out", required=True, type=Path, help="file to write: .svg or .png")
     parser.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")

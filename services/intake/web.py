@@ -142,6 +142,8 @@ def channels_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRo
         settings.web_submissions_per_hour, settings.web_submissions_per_hour_without_proof
     )
     csrf_key = derived_key(secret, b"tipline staff csrf")
+    # The code page's language switch carries the code back; this seal shows intake made it.
+    code_page_key = derived_key(secret, b"tipline code page")
     secure_cookies = settings.intake_public_url.startswith("https://")
     status_page = settings.public_base_url.rstrip("/") + "/status"
     scripts = {
@@ -241,7 +243,22 @@ def channels_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRo
 
     @router.post("/report", response_class=HTMLResponse)
     async def report_from_form(request: Request) -> HTMLResponse:
-        form = await read_form(request)
+        try:
+            form = await read_form(request)
+        except HTTPException as exc:
+            if exc.status_code != 413:
+                raise
+            lang = choose_language(request)
+            return pages.render(
+                request,
+                "message.html",
+                lang=lang,
+                status_code=413,
+                heading=TEXTS[lang]["form_too_large_title"],
+                body=TEXTS[lang]["form_too_large_body"].format(kb=MAX_FORM_BYTES // 1024),
+                link=f"/?lang={lang}",
+                link_label=TEXTS[lang]["back_to_form"],
+            )
         lang = choose_language(request, form.get("lang"))
         text = TEXTS[lang]
         campaign = forms.campaign_or_none(form.get("campaign"))
@@ -268,19 +285,50 @@ def channels_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRo
                 request, lang, values=form, errors=result, campaign=campaign, status_code=422
             )
         limiter.count(client, now=time.monotonic())
+        return code_page(request, lang, "web", result.tracking_code, status_code=201)
+
+    def code_seal(kind: str, code: str) -> str:
+        return hmac.new(code_page_key, f"{kind}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    def code_page(
+        request: Request, lang: str, kind: str, code: str, *, status_code: int = 200
+    ) -> HTMLResponse:
+        """The page showing a new report's tracking code, for the website ("web") or a clerk
+        ("staff"). Its language switch posts the code back (never in an address)."""
+        text = TEXTS[lang]
+        staff = kind == "staff"
         return pages.render(
             request,
             "done.html",
             lang=lang,
-            status_code=201,
-            heading=text["done_title"],
-            intro=text["code_intro"],
-            tracking_code=result.tracking_code,
+            status_code=status_code,
+            heading=text["staff_done_title" if staff else "done_title"],
+            intro=text["staff_code_intro" if staff else "code_intro"],
+            tracking_code=code,
             status_url=f"{status_page}?lang={lang}",
-            again_url=f"/?lang={lang}",
-            again_label=text["new_report"],
-            **attach_context(lang, result.tracking_code),
+            again_url=str(URL("/staff/entry").include_query_params(lang=lang))
+            if staff
+            else f"/?lang={lang}",
+            again_label=text["staff_next" if staff else "new_report"],
+            switch_form={
+                "action": "/report/code",
+                "fields": {"kind": kind, "code": code, "seal": code_seal(kind, code)},
+            },
+            **attach_context(lang, code),
         )
+
+    @router.post("/report/code", response_model=None)
+    async def code_page_again(request: Request) -> Response:
+        """The code page in the other language. Only a code page of intake's own can ask (the
+        seal): no other site can make this one show a code of its choosing."""
+        form = await read_form(request)
+        lang = choose_language(request, form.get("lang"))
+        kind, code = form.get("kind", ""), form.get("code", "")
+        if kind not in ("web", "staff") or not hmac.compare_digest(
+            form.get("seal", ""), code_seal(kind, code)
+        ):
+            return RedirectResponse(f"/?lang={lang}", status_code=303)
+        return code_page(request, lang, kind, code)
 
     # Evidence files from the website. The form is multipart and is read as it streams
     # (services/intake/multipart.py): no part of a file is written to disk or held whole. The
@@ -544,19 +592,7 @@ def channels_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRo
                 csrf=csrf,
                 status_code=422,
             )
-        return pages.render(
-            request,
-            "done.html",
-            lang=lang,
-            status_code=201,
-            heading=text["staff_done_title"],
-            intro=text["staff_code_intro"],
-            tracking_code=result.tracking_code,
-            status_url=f"{status_page}?lang={lang}",
-            again_url=str(URL("/staff/entry").include_query_params(lang=lang)),
-            again_label=text["staff_next"],
-            **attach_context(lang, result.tracking_code),
-        )
+        return code_page(request, lang, "staff", result.tracking_code, status_code=201)
 
     assert set(LANGUAGES) == set(TEXTS)
     return router

@@ -337,8 +337,8 @@ PUBLIC_WORDING: dict[Stage, dict[str, tuple[str, str]]] = {
         "zh": ("已分类", "您的举报已完成分类，等待分派。"),
     },
     Stage.ASSIGNED: {
-        "en": ("Assigned to a team", "An inspection team has been given your report."),
-        "zh": ("已分派", "您的举报已分派给督导组。"),
+        "en": ("Assigned to a team", "Your report has been assigned to an inspection team."),
+        "zh": ("已分派", "您的举报已分派给一个督查组。"),
     },
     Stage.INVESTIGATING: {
         "en": ("Under investigation", "Investigators are working on your report."),

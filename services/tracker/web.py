@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from services.common import tracking_code
 from services.common.pages import Pages, choose_language, origin_of, static_router
+from services.common.service_index import service_index, wants_html
 from services.common.settings import TrackerSettings
 from services.common.texts import TEXTS
 
@@ -37,16 +38,43 @@ def status_router(settings: TrackerSettings) -> APIRouter:
     def report_url(lang: str) -> str:
         return f"{settings.intake_public_url.rstrip('/')}/?lang={lang}"
 
+    @router.get("/", response_model=None)
+    async def index(request: Request) -> Response:
+        """What this service is and where to go: a page for a browser, JSON for a tool."""
+        if wants_html(request):
+            lang = choose_language(request)
+            return pages.render(request, "index.html", lang=lang, report_url=report_url(lang))
+        links = {"status_page": "/status", "reporting_site": intake, "track": "/v1/track/{code}"}
+        summary = "Reporters follow their report here by tracking code; staff work cases."
+        return JSONResponse(service_index("tracker", summary, links))
+
     @router.get("/status", response_class=HTMLResponse)
     async def status_form(request: Request) -> HTMLResponse:
         lang = choose_language(request)
         return pages.render(request, "status.html", lang=lang, code="", report_url=report_url(lang))
 
-    async def read_form(request: Request) -> dict[str, str]:
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            raise HTTPException(status_code=413, detail="the form is too large")
+    async def read_form(request: Request) -> dict[str, str] | None:
+        """The urlencoded form, or None when it is larger than any these pages send (read no
+        further than that, then answered with the page and its error)."""
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                return None
         return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+    def too_large(request: Request) -> HTMLResponse:
+        lang = choose_language(request)
+        problem = TEXTS[lang]["status_too_large"].format(kb=MAX_FORM_BYTES // 1024)
+        return pages.render(
+            request,
+            "status.html",
+            lang=lang,
+            status_code=413,
+            problem=problem,
+            code="",
+            report_url=report_url(lang),
+        )
 
     async def show(
         request: Request,
@@ -59,9 +87,11 @@ def status_router(settings: TrackerSettings) -> APIRouter:
         """The status page for what was typed: the typo message before any lookup, the same
         "no report matches" for every code that finds nothing, else the case."""
         normalized = tracking_code.normalize(typed)
-        common = {"lang": lang, "report_url": report_url(lang)}
+        common: dict[str, Any] = {"lang": lang, "report_url": report_url(lang)}
+        if typed.strip():  # the switch shows this same page in the other language
+            common["switch_form"] = {"action": "/status", "fields": {"code": typed}}
         if normalized is None:
-            problem = TEXTS[lang]["code_typo"]
+            problem = TEXTS[lang]["code_typo" if typed.strip() else "code_empty"]
             return pages.render(
                 request, "status.html", status_code=422, problem=problem, code=typed, **common
             )
@@ -89,6 +119,8 @@ def status_router(settings: TrackerSettings) -> APIRouter:
     @router.post("/status", response_class=HTMLResponse)
     async def status_page(request: Request) -> HTMLResponse:
         form = await read_form(request)
+        if form is None:
+            return too_large(request)
         lang = choose_language(request, form.get("lang"))
         return await show(request, lang, form.get("code", "")[:100])
 
@@ -96,6 +128,8 @@ def status_router(settings: TrackerSettings) -> APIRouter:
     async def status_message(request: Request) -> HTMLResponse:
         """Adds information or answers a question, through the JSON API's own path."""
         form = await read_form(request)
+        if form is None:
+            return too_large(request)
         lang = choose_language(request, form.get("lang"))
         text, typed = form.get("text", ""), form.get("code", "")[:100]
         if tracking_code.normalize(typed) is None:

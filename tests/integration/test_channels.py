@@ -81,7 +81,9 @@ def test_the_form_works_without_javascript_and_shows_the_code_once(stack: Stack)
     assert answer.status_code == 201
     code = code_on(answer.text)
     assert tracking_code.normalize(code) is not None
-    assert 'aria-label="language"' not in answer.text  # nothing to click away from the code
+    # Nothing leads away from the code: the language switch posts it back (never in an address).
+    assert 'action="/report/code"' in answer.text
+    assert all(code not in href for href in re.findall(r'href="([^"]*)"', answer.text))
     event = submitted_event(stack, code)
     assert event["data"]["channel"] == "web"
     assert stored_report(stack, event)["location"] == {"city": "长沙"}
@@ -135,6 +137,117 @@ def test_the_status_page_takes_the_code_by_post_and_tells_a_typo_from_an_unknown
     assert unknown.status_code == 404 and "No report matches" in unknown.text
     assert unknown.headers["referrer-policy"] == "no-referrer"
     assert unknown.headers["cache-control"] == "no-store"
+
+
+def hidden_fields(page: str, form_marker: str) -> dict[str, str]:
+    """The hidden fields of the page's form whose tag contains `form_marker`."""
+    found = re.search(r"<form[^>]*" + re.escape(form_marker) + r"[^>]*>(.*?)</form>", page, re.S)
+    assert found, f"no form with {form_marker} on the page"
+    return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', found.group(1)))
+
+
+def test_the_code_page_switches_language_keeping_the_code_out_of_any_address(
+    stack: Stack,
+) -> None:
+    intake = stack.url("intake")
+    shown = httpx.post(f"{intake}/report", data={"narrative": NARRATIVE, "lang": "zh"}, timeout=15)
+    assert shown.status_code == 201 and "举报已收到" in shown.text
+    code = code_on(shown.text)
+    switch = hidden_fields(shown.text, 'action="/report/code"')
+    assert switch["code"] == code and switch["lang"] == "en"
+    english = httpx.post(f"{intake}/report/code", data=switch, timeout=10)
+    assert english.status_code == 200
+    assert code_on(english.text) == code and "Your report was received" in english.text
+    assert hidden_fields(english.text, 'action="/report/code"')["lang"] == "zh"  # and back
+    # Only intake's own code page can ask: another site cannot make it show a code it chose.
+    forged = {**switch, "code": tracking_code.generate()}
+    refused = httpx.post(f"{intake}/report/code", data=forged, timeout=10)
+    assert refused.status_code == 303 and forged["code"] not in refused.text
+
+
+def test_the_status_pages_language_switch_keeps_the_case_on_screen(stack: Stack) -> None:
+    code = httpx.post(
+        f"{stack.url('intake')}/v1/reports",
+        json={"channel": "web", "narrative": NARRATIVE},
+        timeout=15,
+    ).json()["tracking_code"]
+    wait_for_stage(stack, code, "received")
+    tracker = stack.url("tracker")
+    chinese = httpx.post(f"{tracker}/status", data={"code": code, "lang": "zh"}, timeout=10)
+    assert chinese.status_code == 200 and 'id="current-stage"' in chinese.text
+    assert all(code not in href for href in re.findall(r'href="([^"]*)"', chinese.text))
+    switch = hidden_fields(chinese.text, 'class="language-switch"')
+    assert switch == {"code": code, "lang": "en"}
+    english = httpx.post(f"{tracker}/status", data=switch, timeout=10)
+    assert english.status_code == 200 and 'id="current-stage"' in english.text
+    assert "Current stage" in english.text and "Received" in english.text
+
+
+def test_an_empty_code_box_is_asked_for_not_called_a_typo(stack: Stack) -> None:
+    for typed in ("", "   "):
+        answer = httpx.post(
+            f"{stack.url('tracker')}/status", data={"code": typed, "lang": "en"}, timeout=10
+        )
+        assert answer.status_code == 422
+        assert "Enter your tracking code." in answer.text and "typo" not in answer.text
+
+
+def test_an_oversized_form_gets_the_page_with_the_error_not_raw_json(stack: Stack) -> None:
+    # The form's own language field is in the part not read: the page speaks the language the
+    # reporter chose with the switch (its cookie).
+    english = {"lang": "en"}
+    report = httpx.post(
+        f"{stack.url('intake')}/report",
+        data={"narrative": "x" * (600 * 1024), "lang": "en"},
+        cookies=english,
+        timeout=15,
+    )
+    assert report.status_code == 413
+    assert report.headers["content-type"].startswith("text/html")
+    assert "Too much to send at once" in report.text and "512 KB" in report.text
+    assert 'href="/?lang=en"' in report.text  # back to the form
+    status = httpx.post(
+        f"{stack.url('tracker')}/status/message",
+        data={"code": tracking_code.generate(), "text": "x" * (70 * 1024), "lang": "en"},
+        cookies=english,
+        timeout=15,
+    )
+    assert status.status_code == 413
+    assert status.headers["content-type"].startswith("text/html")
+    assert "over the 64 KB limit" in status.text and 'id="code"' in status.text
+
+
+def test_each_service_root_names_the_service_and_its_main_addresses(stack: Stack) -> None:
+    tracker = stack.url("tracker")
+    page = httpx.get(f"{tracker}/?lang=en", headers={"accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'href="/status?lang=en"' in page.text and 'href="/docs"' in page.text
+    assert 'id="report-site-link"' in page.text
+    for service in ("tracker", "audit", "classifier"):
+        index = httpx.get(f"{stack.url(service)}/", timeout=10)
+        assert index.status_code == 200, service
+        body = index.json()
+        assert body["service"] == service and body["summary"]
+        docs = httpx.get(stack.url(service) + body["links"]["api_docs"], timeout=10)
+        assert docs.status_code == 200 and 'id="swagger-ui"' in docs.text, service
+    links = httpx.get(f"{tracker}/", timeout=10).json()["links"]
+    assert links["status_page"] == "/status"
+    assert links["reporting_site"] == stack.url("intake")
+
+
+def test_every_service_serves_its_api_docs_itself(stack: Stack) -> None:
+    for service in ("intake", "classifier", "tracker", "audit"):
+        base = stack.url(service)
+        page = httpx.get(f"{base}/docs", timeout=10)
+        assert page.status_code == 200, service
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        addresses = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+        assert addresses and all(a.startswith("/docs/static/") for a in addresses), addresses
+        for address in addresses:
+            assert httpx.get(base + address, timeout=10).status_code == 200, (service, address)
+        assert httpx.get(f"{base}/openapi.json", timeout=10).json()["paths"], service
+    classifier = httpx.get(f"{stack.url('classifier')}/openapi.json", timeout=10).json()
+    assert "/v1/staff/reports/{report_id}/classification" in classifier["paths"]
 
 
 # --- QR codes --------------------------------------------------------------------------------

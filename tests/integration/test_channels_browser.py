@@ -101,7 +101,7 @@ def check_status(driver: WebDriver, code: str) -> str:
     field = wait_for(driver, "#code")
     field.clear()
     field.send_keys(code)
-    submit_and_wait_for_the_next_page(driver, "form button[type=submit]")
+    submit_and_wait_for_the_next_page(driver, "#code-form button[type=submit]")
     return wait_for(driver, "#current-stage").get_attribute("data-stage") or ""
 
 
@@ -257,7 +257,7 @@ def test_a_mistyped_code_gets_the_typo_message(stack: Stack, browser: WebDriver)
     symbols[0] = "1" if symbols[0] != "1" else "2"  # one wrong symbol: the check catches it
     browser.get(stack.url("tracker") + "/status?lang=zh")
     browser.find_element(By.ID, "code").send_keys("".join(symbols))
-    submit_and_wait_for_the_next_page(browser, "form button[type=submit]")
+    submit_and_wait_for_the_next_page(browser, "#code-form button[type=submit]")
     error = wait_for(browser, "#code-error")
     assert "错字" in error.text
     assert browser.find_elements(By.ID, "current-stage") == []
@@ -314,3 +314,46 @@ def test_a_reporter_attaches_a_photo_on_the_done_page_and_later_from_the_status_
     assert "文件已收到" in wait_for(browser, "h1").text
     assert browser.current_url.startswith(stack.url("intake") + "/evidence")
     screenshot(browser, "attached-from-status-zh")
+
+
+def test_the_language_switches_keep_the_code_on_screen_and_out_of_the_address(
+    stack: Stack, browser: WebDriver
+) -> None:
+    browser.get(stack.url("intake") + "/?lang=zh")
+    code = fill_and_send(browser, NARRATIVE_ZH, "长沙")
+    # The code page: the switch shows the same code in English, by POST.
+    submit_and_wait_for_the_next_page(browser, "#switch-language")
+    assert wait_for(browser, "#tracking-code").text.strip() == code
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "Your report was received" in browser.find_element(By.TAG_NAME, "h1").text
+    assert code not in browser.current_url
+    screenshot(browser, "done-switched-en")
+    # The status page: the switch keeps the case shown, without typing the code again.
+    browser.get(stack.url("tracker") + "/status?lang=en")
+    assert check_status(browser, code)
+    submit_and_wait_for_the_next_page(browser, "#switch-language")
+    assert wait_for(browser, "#current-stage").get_attribute("data-stage")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    assert "目前状态" in browser.page_source
+    assert code not in browser.current_url
+    screenshot(browser, "status-switched-zh")
+
+
+@pytest.mark.parametrize("service", ["intake", "classifier", "tracker", "audit"])
+def test_the_api_documentation_works_without_internet(
+    stack: Stack, browser: WebDriver, service: str
+) -> None:
+    """Swagger UI comes from the service itself (this machine reaches no CDN), and nothing on
+    the page breaks its Content-Security-Policy: the browser's console stays clean."""
+    browser.get_log("browser")  # what earlier pages logged is not this page's
+    browser.get(stack.url(service) + "/docs")
+    operations = WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock")
+    )
+    assert len(operations) >= 4  # the service's routes and /healthz, /readyz, /metrics
+    assert "/healthz" in browser.find_element(By.ID, "swagger-ui").text
+    operations[0].find_element(By.CSS_SELECTOR, ".opblock-summary").click()  # opens its details
+    wait_for(browser, ".opblock-body")
+    problems = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert problems == []
+    screenshot(browser, f"docs-{service}")

@@ -167,6 +167,37 @@ def test_a_token_issued_by_the_command_works_until_it_is_revoked(stack: Stack):
     assert refused.returncode == 2 and "--province or --team" in refused.stderr
 
 
+def test_the_installed_token_command_works_from_a_plain_shell_and_prints_only_the_token(
+    stack: Stack, tmp_path: Path
+):
+    """`tipline-token`, pasted into a fresh shell (no virtual environment on PATH, any folder),
+    issues an investigator's token that reads a report of their province."""
+    report_id, province = _classified_report(stack)
+    keys_dir = Path(stack.secrets["TIPLINE_KEYRING_FILE"]).parent
+    plain = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    command = Path(sys.executable).parent / "tipline-token"
+    scope = ["--role", "investigator", "--province", province, "--hours", "1"]
+    issued = subprocess.run(
+        [str(command), "issue", "--subject", "inv-7", *scope],
+        cwd=tmp_path,
+        env={
+            **plain,
+            "PATH": "/usr/bin:/bin",
+            **stack.service_env(),
+            "TOKEN_PRIVATE_KEY_FILE": str(keys_dir / "token-signing.pem"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert issued.returncode == 0, issued.stderr
+    assert len(issued.stdout.splitlines()) == 1  # TOKEN=$(tipline-token issue ...) works
+    assert "token id" in issued.stderr
+    headers = {"Authorization": f"Bearer {issued.stdout.strip()}", **PURPOSE}
+    assert _read(stack, report_id, headers).status_code == 200
+
+
 def test_a_tampered_or_swapped_sealed_report_is_refused_not_shown(stack: Stack):
     first, second = _classified_report(stack)[0], _classified_report(stack)[0]
     reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
