@@ -3,7 +3,7 @@
 A poster's code opens `INTAKE_PUBLIC_URL/?via=qr&campaign=<slug>`; reports sent from that page
 arrive with `channel=qr` and the campaign slug (the only part that travels in the event).
 
-    python -m services.intake.qr --campaign metro-line-2 --out poster.svg   (or .png)
+    python -m services.intake.channels.qr --campaign metro-line-2 --out poster.svg   (or .png)
 
 The endpoint `GET /qr.svg?campaign=…` and `GET /qr.png?campaign=…` give the same codes.
 """
@@ -22,7 +22,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from services.common.settings import ChannelSettings
-from services.intake.domain import CAMPAIGN_PATTERN
+from services.intake.reports.domain import CAMPAIGN_PATTERN
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
@@ -74,7 +74,7 @@ def qr_router(settings: ChannelSettings) -> APIRouter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.intake.qr", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m services.intake.channels.qr", description=__doc__)
     parser.add_argument("--campaign", help="a short slug: lower-case letters, digits, hyphens")
     parser.add_argument("--out", required=True, type=Path, help="file to write: .svg or .png")
     parser.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")

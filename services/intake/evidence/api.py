@@ -24,8 +24,8 @@ from services.common.auth import CONTENT_READERS, Principal, StaffAuth, out_of_s
 from services.common.crypto import KeyringError
 from services.common.settings import EvidenceSettings, IntakeSettings
 from services.common.throttle import FailureThrottle
-from services.intake.evidence import EvidenceRefused
-from services.intake.evidence_store import (
+from services.intake.evidence.domain import EvidenceRefused
+from services.intake.evidence.adapters import (
     EvidenceLimits,
     EvidenceStore,
     StoredEvidence,

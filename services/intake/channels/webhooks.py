@@ -19,10 +19,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from services.common.events import Channel
 from services.common.settings import IntakeSettings
-from services.intake import messaging
-from services.intake.abuse import RateLimiter
-from services.intake.adapters import ConversationStore
-from services.intake.domain import ReportAccepted, ReportIn
+from services.intake.channels import messaging
+from services.intake.channels.abuse import RateLimiter
+from services.intake.reports.adapters import ConversationStore
+from services.intake.reports.domain import ReportAccepted, ReportIn
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 64 * 1024

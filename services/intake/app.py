@@ -32,9 +32,9 @@ from services.common.events import utcnow
 from services.common.http import install_common
 from services.common.runtime import ConsumerRuntime
 from services.common.settings import IntakeSettings
-from services.intake import consumer
-from services.intake.adapters import ConversationStore, OutboxRelay, ReportStore
-from services.intake.domain import (
+from services.intake.reports import consumer
+from services.intake.reports.adapters import ConversationStore, OutboxRelay, ReportStore
+from services.intake.reports.domain import (
     SOURCE,
     ReportAccepted,
     ReportIn,
@@ -44,9 +44,9 @@ from services.intake.domain import (
     open_report,
     request_fingerprint,
 )
-from services.intake.evidence_api import ReporterUploads, evidence_router, sweep_abandoned
-from services.intake.evidence_store import EvidenceStore
-from services.intake.web import channels_router
+from services.intake.evidence.api import ReporterUploads, evidence_router, sweep_abandoned
+from services.intake.evidence.adapters import EvidenceStore
+from services.intake.channels.web import channels_router
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         await app.state.evidence.create_indexes()
         abandoned_after = timedelta(minutes=settings.evidence_abandoned_after_minutes)
         tasks.append(asyncio.create_task(sweep_abandoned(app.state.evidence, abandoned_after)))
-        # Messaging-app conversations still being written, sealed (services/intake/webhooks.py).
+        # Messaging-app conversations still being written, sealed (services/intake/channels/webhooks.py).
         app.state.conversations = ConversationStore(
             client[settings.database], keyring, settings.conversation_ttl_hours
         )

@@ -27,15 +27,15 @@ from services.common.events import Channel
 from services.common.pages import LANGUAGES, PAGE_HEADERS, Pages, choose_language, static_router
 from services.common.settings import IntakeSettings
 from services.common.texts import METADATA_ZH, TEXTS
-from services.intake import forms
-from services.intake.abuse import ProofOfWork, RateLimiter
-from services.intake.domain import ReportAccepted
-from services.intake.evidence import EvidenceRefused
-from services.intake.evidence_api import MAX_FILENAME_CHARS, ReporterUploads
-from services.intake.evidence_store import EvidenceLimits, StoredEvidence, TooLarge, TooMany
-from services.intake.multipart import MalformedForm, MultipartStream, boundary_of
-from services.intake.qr import qr_router
-from services.intake.webhooks import webhooks_router
+from services.intake.channels import forms
+from services.intake.channels.abuse import ProofOfWork, RateLimiter
+from services.intake.reports.domain import ReportAccepted
+from services.intake.evidence.domain import EvidenceRefused
+from services.intake.evidence.api import MAX_FILENAME_CHARS, ReporterUploads
+from services.intake.evidence.adapters import EvidenceLimits, StoredEvidence, TooLarge, TooMany
+from services.intake.evidence.multipart import MalformedForm, MultipartStream, boundary_of
+from services.intake.channels.qr import qr_router
+from services.intake.channels.webhooks import webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ def channels_router(settings: IntakeSettings, uploads: ReporterUploads) -> APIRo
         )
 
     # Evidence files from the website. The form is multipart and is read as it streams
-    # (services/intake/multipart.py): no part of a file is written to disk or held whole. The
+    # (services/intake/evidence/multipart.py): no part of a file is written to disk or held whole. The
     # tracking code is the authority, as for the JSON API (no session, so no CSRF token to
     # forge: a page elsewhere that posts here can only attach files to a report whose code it
     # already holds). It must come before the files, as browsers send fields in page order.
