@@ -74,7 +74,9 @@ def qr_router(settings: ChannelSettings) -> APIRouter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.intake.channels.qr", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.intake.channels.qr", description=__doc__
+    )
     parser.add_argument("--campaign", help="a short slug: lower-case letters, digits, hyphens")
     parser.add_argument("--out", required=True, type=Path, help="file to write: .svg or .png")
     parser.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")
