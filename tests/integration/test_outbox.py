@@ -92,7 +92,10 @@ async def received(bootstrap: str, topic: str, ids: set[str]) -> dict[str, tuple
 
 async def until_marked(collection: AsyncCollection, ids: list[str]) -> None:
     async with asyncio.timeout(20):
-        while await collection.count_documents({"_id": {"$in": ids}, "outbox_pending": True}):
+        while True:
+            waiting = {"_id": {"$in": ids}, "outbox_pending": True}
+            if not await collection.count_documents(waiting):
+                return
             await asyncio.sleep(0.1)
 
 

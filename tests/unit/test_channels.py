@@ -12,8 +12,8 @@ from services.common.events import Channel
 from services.common.texts import TEXTS
 from services.intake.channels import forms, messaging
 from services.intake.channels.abuse import ProofOfWork, RateLimiter, meets_difficulty, solve
-from services.intake.reports.domain import ReportIn
 from services.intake.channels.qr import landing_url, valid_campaign
+from services.intake.reports.domain import ReportIn
 
 # --- the form --------------------------------------------------------------------------------
 

@@ -6,7 +6,13 @@ from cryptography.exceptions import InvalidTag
 
 from services.common import topics, tracking_code
 from services.common.crypto import CannotOpen, Keyring
-from services.intake.reports.domain import ReportIn, accept_report, open_answer, open_report, scope_change
+from services.intake.reports.domain import (
+    ReportIn,
+    accept_report,
+    open_answer,
+    open_report,
+    scope_change,
+)
 
 SECRET = b"unit-test-secret-unit-test-secret"
 KEYRING = Keyring.new("unit-1")
