@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pymongo import AsyncMongoClient
 
-from services.intake.domain import ReportIn
+from services.intake.reports.domain import ReportIn
 
 NAIVE_DATABASE = "bench_naive_baseline"
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from services.classifier import corpus
-from services.intake.domain import ReportIn
+from services.intake.reports.domain import ReportIn
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from services.common.crypto import Keyring
-from services.intake.domain import ReportIn, accept_report, open_report, seal_report
+from services.intake.reports.domain import ReportIn, accept_report, open_report, seal_report
 
 REPORTS = 3000
 NARRATIVE = (

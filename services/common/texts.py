@@ -328,7 +328,7 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-# What the evidence pipeline says it removed (services/intake/evidence.py), in Chinese; the
+# What the evidence pipeline says it removed (services/intake/evidence/domain.py), in Chinese; the
 # English is the pipeline's own wording.
 METADATA_ZH: dict[str, str] = {
     "EXIF/XMP (camera, time, GPS position)": "EXIF/XMP（相机型号、拍摄时间、GPS 位置）",

@@ -2,7 +2,7 @@
 
 from services.common.http import serve
 from services.common.settings import IntakeSettings
-from services.intake.api import create_app
+from services.intake.app import create_app
 
 if __name__ == "__main__":
     settings = IntakeSettings()

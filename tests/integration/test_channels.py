@@ -22,7 +22,7 @@ from pymongo import MongoClient
 from deploy.local.stack import Stack, free_port
 from services.common import topics, tracking_code
 from services.common.crypto import Keyring
-from services.intake.domain import open_report
+from services.intake.reports.domain import open_report
 from tests.integration.helpers import read_topic, wait_for_stage, wait_until_all_classified
 
 NARRATIVE = "村霸强收保护费，不交就打人。镇上每家店每月都要交五百元。"
@@ -289,7 +289,7 @@ def test_the_qr_command_writes_svg_and_png_for_a_campaign(tmp_path: Path) -> Non
             [
                 sys.executable,
                 "-m",
-                "services.intake.qr",
+                "services.intake.channels.qr",
                 "--campaign",
                 "bus-stop-7",
                 "--out",
@@ -310,7 +310,7 @@ def test_the_qr_command_writes_svg_and_png_for_a_campaign(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "services.intake.qr",
+            "services.intake.channels.qr",
             "--campaign",
             "Not A Slug",
             "--out",
@@ -511,7 +511,7 @@ def strict_intake(stack: Stack):  # type: ignore[no-untyped-def]
 def test_submissions_are_limited_per_client_and_a_proof_of_work_earns_more(
     strict_intake: Stack,
 ) -> None:
-    from services.intake.abuse import solve
+    from services.intake.channels.abuse import solve
 
     url = strict_intake.url("intake")
 

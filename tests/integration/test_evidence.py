@@ -25,7 +25,7 @@ from services.common import mongo, topics, tracking_code
 from services.common.events import utcnow
 from services.common.keys import rotate
 from services.common.settings import KeyringSettings
-from services.intake.evidence_store import EvidenceLimits, EvidenceStore
+from services.intake.evidence.adapters import EvidenceLimits, EvidenceStore
 from tests.integration.helpers import read_topic, submit, wait_for_stage
 from tests.unit.test_evidence import (
     CANARY,

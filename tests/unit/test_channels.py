@@ -10,10 +10,10 @@ import pytest
 
 from services.common.events import Channel
 from services.common.texts import TEXTS
-from services.intake import forms, messaging
-from services.intake.abuse import ProofOfWork, RateLimiter, meets_difficulty, solve
-from services.intake.domain import ReportIn
-from services.intake.qr import landing_url, valid_campaign
+from services.intake.channels import forms, messaging
+from services.intake.channels.abuse import ProofOfWork, RateLimiter, meets_difficulty, solve
+from services.intake.channels.qr import landing_url, valid_campaign
+from services.intake.reports.domain import ReportIn
 
 # --- the form --------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 
-from services.intake.evidence import (
+from services.intake.evidence.domain import (
     EvidenceRefused,
     Handling,
     JpegFilter,

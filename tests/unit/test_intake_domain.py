@@ -6,7 +6,13 @@ from cryptography.exceptions import InvalidTag
 
 from services.common import topics, tracking_code
 from services.common.crypto import CannotOpen, Keyring
-from services.intake.domain import ReportIn, accept_report, open_answer, open_report, scope_change
+from services.intake.reports.domain import (
+    ReportIn,
+    accept_report,
+    open_answer,
+    open_report,
+    scope_change,
+)
 
 SECRET = b"unit-test-secret-unit-test-secret"
 KEYRING = Keyring.new("unit-1")
@@ -52,14 +58,16 @@ def test_the_report_and_its_event_are_one_document():
     new = accept()
     (entry,) = new.document["outbox"]
     assert entry["topic"] == topics.REPORT_SUBMITTED
-    assert entry["event"]["subject"] == new.report_id
-    assert entry["event"]["type"] == "tipline.report.submitted.v1"
+    assert entry["body"]["subject"] == new.report_id
+    assert entry["body"]["type"] == "tipline.report.submitted.v1"
+    assert entry["id"] == entry["body"]["id"]
+    assert entry["key"] == new.report_id
     assert new.document["outbox_pending"] is True
 
 
 def test_the_submitted_event_carries_no_private_data():
     new = accept()
-    event = json.dumps(new.document["outbox"][0]["event"], ensure_ascii=False)
+    event = json.dumps(new.document["outbox"][0]["body"], ensure_ascii=False)
     for private in (
         "CANARY",
         "138 0000",

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.intake.multipart import MalformedForm, MultipartStream, boundary_of
+from services.intake.evidence.multipart import MalformedForm, MultipartStream, boundary_of
 
 BOUNDARY = b"----TiplineBoundary7MA4YWxkTrZu0gW"
 

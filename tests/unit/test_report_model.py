@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.intake.domain import ReportIn
+from services.intake.reports.domain import ReportIn
 
 VALID = {"channel": "web", "narrative": "某村村霸强收保护费，殴打不交钱的商户。"}
 

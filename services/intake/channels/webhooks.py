@@ -3,7 +3,7 @@
 Both platforms sign every request (see `messaging.py`); an unsigned or wrongly signed request
 gets 401 and nothing else. A reporter writes in one or more messages, sends "提交"/"submit",
 and gets the tracking code back in the passive reply. The report goes through the same
-`submit` as every other channel. Payload shapes are documented in README "Channels".
+`SubmitReport` as every other channel. Payload shapes are documented in README "Channels".
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,31 +20,49 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from services.common.events import Channel
 from services.common.settings import IntakeSettings
-from services.intake import messaging
-from services.intake.abuse import RateLimiter
-from services.intake.adapters import ConversationStore
-from services.intake.domain import ReportAccepted, ReportIn
+from services.intake.channels import messaging
+from services.intake.channels.abuse import RateLimiter
+from services.intake.channels.adapters import ConversationStore
+from services.intake.deps import Conversations, Submit
+from services.intake.reports.domain import ReportAccepted, ReportIn
+from services.intake.reports.submit import SubmitReport
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 64 * 1024
 
 
-def webhooks_router(settings: IntakeSettings) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    secret = settings.tracking_code_secret.get_secret_value().encode()
-    status_page = settings.public_base_url.rstrip("/") + "/status"
-    platform_secrets = {
-        "wechat": settings.wechat_token.get_secret_value() if settings.wechat_token else None,
-        "weibo": settings.weibo_app_secret.get_secret_value()
-        if settings.weibo_app_secret
-        else None,
-    }
+@dataclass
+class MessagingAccounts:
+    """What the webhooks of one process share: the platforms' secrets, the secret that hashes
+    senders and messages, and the per-account rate limit."""
 
-    # A platform account is one person: the same allowance as a browser that did the work.
-    limiter = RateLimiter(settings.web_submissions_per_hour, settings.web_submissions_per_hour)
+    secret: bytes
+    status_page: str
+    platform_secrets: dict[str, str | None]
+    limiter: RateLimiter
 
-    def verified(platform: str, request: Request) -> None:
-        platform_secret = platform_secrets[platform]
+    @classmethod
+    def from_settings(cls, settings: IntakeSettings) -> MessagingAccounts:
+        return cls(
+            secret=settings.tracking_code_secret.get_secret_value().encode(),
+            status_page=settings.public_base_url.rstrip("/") + "/status",
+            platform_secrets={
+                "wechat": settings.wechat_token.get_secret_value()
+                if settings.wechat_token
+                else None,
+                "weibo": settings.weibo_app_secret.get_secret_value()
+                if settings.weibo_app_secret
+                else None,
+            },
+            # A platform account is one person: the same allowance as a browser that did the
+            # work.
+            limiter=RateLimiter(
+                settings.web_submissions_per_hour, settings.web_submissions_per_hour
+            ),
+        )
+
+    def verify(self, platform: str, request: Request) -> None:
+        platform_secret = self.platform_secrets[platform]
         if platform_secret is None:
             # The channel is not configured here: as if the endpoint did not exist.
             raise HTTPException(status_code=404, detail="not found")
@@ -57,22 +76,27 @@ def webhooks_router(settings: IntakeSettings) -> APIRouter:
         ):
             raise HTTPException(status_code=401, detail="the request is not signed by the platform")
 
-    def conversation_id(platform: str, sender: str) -> str:
+    def conversation_id(self, platform: str, sender: str) -> str:
         return hmac.new(
-            secret, f"conversation:{platform}:{sender}".encode(), hashlib.sha256
+            self.secret, f"conversation:{platform}:{sender}".encode(), hashlib.sha256
         ).hexdigest()
 
-    def message_hash(platform: str, message_id: str) -> str:
+    def message_hash(self, platform: str, message_id: str) -> str:
         return hmac.new(
-            secret, f"message:{platform}:{message_id}".encode(), hashlib.sha256
+            self.secret, f"message:{platform}:{message_id}".encode(), hashlib.sha256
         ).hexdigest()
 
     async def converse(
-        request: Request, platform: str, channel: Channel, incoming: messaging.IncomingMessage
+        self,
+        store: ConversationStore,
+        submit: SubmitReport,
+        platform: str,
+        channel: Channel,
+        incoming: messaging.IncomingMessage,
     ) -> str:
-        store: ConversationStore = request.app.state.conversations
-        cid = conversation_id(platform, incoming.sender)
-        seen = message_hash(platform, incoming.message_id)
+        """The reply to one incoming message: collect it, cancel, or submit the report."""
+        cid = self.conversation_id(platform, incoming.sender)
+        seen = self.message_hash(platform, incoming.message_id)
         conversation = await store.find(cid)
         if conversation is not None and seen in conversation.seen:
             # The platform retried a message we already handled: the same answer again.
@@ -88,38 +112,44 @@ def webhooks_router(settings: IntakeSettings) -> APIRouter:
             return messaging.REPLIES[step]
         if step is not messaging.Step.SUBMIT:
             return messaging.REPLIES[step]
-        if not limiter.allow(cid, proven=True, now=time.monotonic()):
+        if not self.limiter.allow(cid, proven=True, now=time.monotonic()):
             return messaging.REPLIES[messaging.Step.TOO_MANY]
         report = ReportIn(channel=channel, narrative=messaging.narrative_from(parts))
         # Keyed by the message that asked to submit: a retry of it cannot make a second report.
-        answer = await request.app.state.submit(report, f"{platform}:{seen}")
+        answer = await submit(report, f"{platform}:{seen}")
         if not isinstance(answer, ReportAccepted):
             raise HTTPException(status_code=409, detail="this message was already used")
-        limiter.count(cid, now=time.monotonic())
-        reply = messaging.submitted_reply(answer.tracking_code, status_page)
+        self.limiter.count(cid, now=time.monotonic())
+        reply = messaging.submitted_reply(answer.tracking_code, self.status_page)
         await store.finish(cid, reply, seen)
         return reply
 
-    async def body_of(request: Request) -> bytes:
-        body = await request.body()
-        if len(body) > MAX_MESSAGE_BYTES:
-            raise HTTPException(status_code=413, detail="the message is too large")
-        return body
+
+async def body_of(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise HTTPException(status_code=413, detail="the message is too large")
+    return body
+
+
+def webhooks_router(settings: IntakeSettings) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    accounts = MessagingAccounts.from_settings(settings)
 
     @router.get("/channels/wechat")
     async def wechat_verify(request: Request, echostr: str = "") -> PlainTextResponse:
         """WeChat checks the URL once by asking us to echo `echostr` under a valid signature."""
-        verified("wechat", request)
+        accounts.verify("wechat", request)
         return PlainTextResponse(echostr)
 
     @router.post("/channels/wechat")
-    async def wechat_message(request: Request) -> Response:
-        verified("wechat", request)
+    async def wechat_message(request: Request, store: Conversations, submit: Submit) -> Response:
+        accounts.verify("wechat", request)
         try:
             incoming = messaging.parse_wechat(await body_of(request))
         except messaging.BadPayload as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        reply = await converse(request, "wechat", Channel.WECHAT, incoming)
+        reply = await accounts.converse(store, submit, "wechat", Channel.WECHAT, incoming)
         return Response(
             messaging.wechat_reply(incoming, reply, messaging.signature_clock()),
             media_type="application/xml",
@@ -128,18 +158,18 @@ def webhooks_router(settings: IntakeSettings) -> APIRouter:
 
     @router.get("/channels/weibo")
     async def weibo_verify(request: Request, echostr: str = "") -> PlainTextResponse:
-        verified("weibo", request)
+        accounts.verify("weibo", request)
         return PlainTextResponse(echostr)
 
     @router.post("/channels/weibo")
-    async def weibo_message(request: Request) -> JSONResponse:
-        verified("weibo", request)
+    async def weibo_message(request: Request, store: Conversations, submit: Submit) -> JSONResponse:
+        accounts.verify("weibo", request)
         try:
             incoming = messaging.parse_weibo(await body_of(request))
         except messaging.BadPayload as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         reply: dict[str, Any] = messaging.weibo_reply(
-            incoming, await converse(request, "weibo", Channel.WEIBO, incoming)
+            incoming, await accounts.converse(store, submit, "weibo", Channel.WEIBO, incoming)
         )
         return JSONResponse(reply, headers={"Cache-Control": "no-store"})
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.common import topics, tracking_code
+from services.common import outbox, topics, tracking_code
 from services.common.crypto import DataKey, Keyring
 from services.common.events import (
     SUBMITTED_V1,
@@ -122,6 +122,18 @@ class ReportAccepted(BaseModel):
     submitted_at: datetime
 
 
+class DuplicateReport(Exception):
+    """A report was stored already under the same idempotency key (or id): a concurrent retry."""
+
+
+@dataclass(frozen=True)
+class KeyUsedForAnotherReport:
+    """An Idempotency-Key that came back with a different report: refused, never replayed."""
+
+    field: str = "Idempotency-Key"
+    reason: str = "this key was already used for a different report"
+
+
 @dataclass(frozen=True)
 class NewReport:
     report_id: str
@@ -171,12 +183,13 @@ def accept_report(
     status_base_url: str,
     idempotency_key: str | None,
     idempotency_ttl: timedelta,
+    now: datetime | None = None,
 ) -> NewReport:
     """Turn a valid report into the one document that stores it together with its event."""
     report_id = str(uuid.uuid4())
     code = tracking_code.generate()
     code_hash = tracking_code.lookup_hash(tracking_code.normalize(code) or "", secret)
-    now = utcnow()
+    now = now or utcnow()
     answer = ReportAccepted(
         tracking_code=code,
         status_url=f"{status_base_url.rstrip('/')}/v1/track/{code}",
@@ -206,14 +219,7 @@ def accept_report(
         # Which investigators may read it: filled in from stage events (region, team).
         "scope": {"province": None, "team": None},
         # The transactional outbox: the event is written in the same document as the report.
-        "outbox": [
-            {
-                "id": event.id,
-                "topic": topics.REPORT_SUBMITTED,
-                "event": event.model_dump(mode="json"),
-            }
-        ],
-        "outbox_pending": True,
+        **outbox.new_document_fields([outbox.entry(event, topics.REPORT_SUBMITTED)]),
     }
     if idempotency_key is not None:
         document["idempotency"] = {

@@ -5,7 +5,7 @@ arrive with `channel=qr` and the campaign slug (the only part that travels in th
 
     tipline-qr --campaign metro-line-2 --out poster.svg   (or .png)
 
-(`tipline-qr` is installed with the package; also `python -m services.intake.qr`.)
+(`tipline-qr` is installed with the package; also `python -m services.intake.channels.qr`.)
 
 The endpoint `GET /qr.svg?campaign=…` and `GET /qr.png?campaign=…` give the same codes.
 """
@@ -24,7 +24,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from services.common.settings import ChannelSettings
-from services.intake.domain import CAMPAIGN_PATTERN
+from services.intake.reports.domain import CAMPAIGN_PATTERN
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 

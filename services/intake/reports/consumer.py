@@ -16,8 +16,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.common import topics
 from services.common.events import STAGE_CHANGED_V1, Envelope
 from services.common.kafka import Handlers, Outcome
-from services.intake.adapters import ReportStore
-from services.intake.domain import scope_change
+from services.intake.reports.adapters import ReportStore
+from services.intake.reports.domain import scope_change
 
 TOPICS = (topics.REPORT_STAGE,)
 

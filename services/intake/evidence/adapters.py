@@ -27,7 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.common import tracking_code
 from services.common.crypto import FILE_CHUNK_BYTES, DataKey, Keyring
 from services.common.events import utcnow
-from services.intake.evidence import (
+from services.intake.evidence.domain import (
     SNIFF_BYTES,
     EvidenceRefused,
     EvidenceType,

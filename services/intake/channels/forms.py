@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.common.events import Channel
-from services.intake.domain import CAMPAIGN_PATTERN, ReportIn
+from services.intake.reports.domain import CAMPAIGN_PATTERN, ReportIn
 
 # Form inputs are named after the report's own fields, so a validation error's location is
 # already the name of the input it belongs to.

@@ -1,0 +1,249 @@
+"""The transactional outbox every service shares: events wait inside the document they are about.
+
+An event is written into its owner's document in the same single-document write as the change
+it announces (a new report, a case's transition), so no multi-document transaction is needed
+and none is lost: the document holds
+
+    "outbox": [{"id": <event id>, "topic": <topic>, "key": <partition key>, "body": <event>}],
+    "outbox_pending": True        (only while any entry waits; the sweep's index)
+
+`OutboxRelay` publishes them: documents just written are handed over in memory and published at
+once; a periodic sweep publishes whatever that missed (Kafka away, a restart); published
+outboxes are emptied in one write per batch. Either path can publish an event twice, never
+zero times; consumers recognise repeats by event id.
+
+Entries written before this shape are still published: intake's `{"id", "topic", "event"}` and
+the tracker's `{"id", "body": <bytes>}` (its topic and key come from the relay and the owner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.common.events import Envelope, utcnow
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+PENDING = "outbox_pending"
+# At most this many documents per publishing round (fresh or swept).
+BATCH = 500
+
+EVENTS_PUBLISHED = Counter("tipline_outbox_published_total", "Outbox events published to Kafka")
+PUBLISH_FAILURES = Counter("tipline_outbox_publish_failures_total", "Failed outbox publish rounds")
+OUTBOX_BACKLOG = Gauge(
+    "tipline_outbox_backlog", "Documents whose events await publishing (last sweep)"
+)
+
+
+# -- the document shape (pure) -------------------------------------------------------------
+
+
+def entry(event: Envelope, topic: str) -> dict[str, Any]:
+    """One event as it waits in its owner's outbox, keyed by its subject (the report id), so
+    one report's events stay ordered in one partition."""
+    return {
+        "id": event.id,
+        "topic": topic,
+        "key": event.subject,
+        "body": event.model_dump(mode="json"),
+    }
+
+
+def new_document_fields(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The outbox fields of a document written whole (e.g. a new report)."""
+    return {OUTBOX: list(entries), PENDING: True}
+
+
+def with_entries(update: dict[str, Any], entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """`update` (a MongoDB update document) that also adds `entries` to the outbox, for a
+    conditional write that must carry its events with it. `update` itself is left as it was."""
+    added = list(entries)
+    if not added:
+        return update
+    merged = {operator: dict(fields) for operator, fields in update.items()}
+    merged.setdefault("$push", {})[OUTBOX] = {"$each": added}
+    merged.setdefault("$set", {})[PENDING] = True
+    return merged
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    key: bytes
+    value: bytes
+
+
+def message_of(
+    outbox_entry: dict[str, Any], owner_id: str, default_topic: str | None = None
+) -> Message:
+    """What goes to Kafka for one entry, whichever shape it was written in."""
+    if "event" in outbox_entry:  # intake's shape before this module: {id, topic, event}
+        event = outbox_entry["event"]
+        return Message(outbox_entry["topic"], str(event["subject"]).encode(), _encoded(event))
+    topic = outbox_entry.get("topic") or default_topic
+    if topic is None:
+        raise ValueError("an outbox entry without a topic needs the relay's default topic")
+    key = outbox_entry.get("key") or owner_id  # the tracker's old shape had no key: the case id
+    return Message(str(topic), str(key).encode(), _encoded(outbox_entry["body"]))
+
+
+def _encoded(body: Any) -> bytes:
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    return json.dumps(body).encode()
+
+
+def pending_filter(age_field: str, written_before: datetime) -> dict[str, Any]:
+    """Documents whose events still wait, written long enough ago that the at-once path had its
+    chance (so a fresh document is not published twice as a matter of course)."""
+    return {PENDING: True, age_field: {"$lt": written_before}}
+
+
+def unflagged_filter() -> dict[str, Any]:
+    """Documents with waiting entries but no pending flag: written before the flag existed."""
+    return {f"{OUTBOX}.0": {"$exists": True}, PENDING: {"$exists": False}}
+
+
+def published_writes(documents: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], dict]]:
+    """The writes that empty the outboxes just published: one per outbox size.
+
+    The size in the filter is what was published: a document that gained an event meanwhile no
+    longer matches and stays pending, so the sweep sends the rest (and repeats the rest
+    harmlessly, consumers deduplicating)."""
+    by_size: dict[int, list[Any]] = {}
+    for document in documents:
+        by_size.setdefault(len(document.get(OUTBOX, [])), []).append(document["_id"])
+    return [
+        (
+            {"_id": {"$in": ids}, OUTBOX: {"$size": size}},
+            {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
+        )
+        for size, ids in by_size.items()
+    ]
+
+
+# -- the relay (I/O) -----------------------------------------------------------------------
+
+
+class OutboxRelay:
+    """Publishes the outboxes of one collection's documents, then empties them.
+
+    `age_field` is the document's time of writing (e.g. "received_at"), for the sweep's grace;
+    `default_topic` is only for entries of an old shape that named none; `on_sweep` runs after
+    each sweep (a clean-up that shares its rhythm)."""
+
+    def __init__(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        *,
+        poll_seconds: float,
+        age_field: str,
+        default_topic: str | None = None,
+        sweep_grace: timedelta = timedelta(seconds=5),
+        on_sweep: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.collection = collection
+        self.producer: AIOKafkaProducer | None = None  # set once Kafka has been reached
+        self.poll_seconds = poll_seconds
+        self.age_field = age_field
+        self.default_topic = default_topic
+        self.sweep_grace = sweep_grace
+        self.on_sweep = on_sweep
+        # Bounded: while Kafka is away the sweep, not memory, holds what is waiting.
+        self._fresh: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+        self._published: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+
+    def hand_over(self, document: dict[str, Any]) -> None:
+        """A document just written with its outbox: publish it now, not at the next sweep."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self._fresh.put_nowait({"_id": document["_id"], OUTBOX: document[OUTBOX]})
+
+    async def run(self, producer: AIOKafkaProducer) -> None:
+        """Publishes through `producer` until cancelled: at once, marking, and the sweep."""
+        self.producer = producer
+        await asyncio.gather(self.run_fresh(), self.run_marking(), self.run_sweep())
+
+    async def flag_unflagged(self) -> int:
+        """One-time move for documents written before the pending flag: they get it, so the
+        sweep finds them. Cheap where there are none."""
+        result = await self.collection.update_many(unflagged_filter(), {"$set": {PENDING: True}})
+        return result.modified_count
+
+    async def run_fresh(self) -> None:
+        while True:
+            batch = [await self._fresh.get()]
+            while len(batch) < BATCH and not self._fresh.empty():
+                batch.append(self._fresh.get_nowait())
+            try:
+                await self._publish(batch)
+            except Exception as exc:  # the sweep publishes whatever this round missed
+                log.warning("outbox relay round failed", extra={"error": type(exc).__name__})
+
+    async def run_marking(self) -> None:
+        """Marks published outboxes in the background, so publishing never waits on it."""
+        while True:
+            documents = await self._published.get()
+            while not self._published.empty():
+                documents += self._published.get_nowait()
+            try:
+                await self.mark_published(documents)
+            except Exception as exc:  # left pending: the sweep publishes them again
+                log.warning("marking outboxes failed", extra={"error": type(exc).__name__})
+
+    async def run_sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                await self.sweep_once()
+                if self.on_sweep is not None:
+                    await self.on_sweep()
+            except Exception as exc:
+                log.warning("outbox sweep failed", extra={"error": type(exc).__name__})
+
+    async def sweep_once(self) -> None:
+        pending = await self.collection.find(
+            pending_filter(self.age_field, utcnow() - self.sweep_grace), {OUTBOX: 1}
+        ).to_list(BATCH)
+        OUTBOX_BACKLOG.set(len(pending))
+        if pending:
+            await self._publish(pending)
+
+    async def _publish(self, documents: list[dict[str, Any]]) -> None:
+        """Publishes, then queues the documents for marking; on failure leaves them pending."""
+        messages = [
+            message_of(item, str(document["_id"]), self.default_topic)
+            for document in documents
+            for item in document.get(OUTBOX, [])
+        ]
+        assert self.producer is not None, "the relay runs only once Kafka has been reached"
+        try:
+            sent = [
+                await self.producer.send(message.topic, message.value, key=message.key)
+                for message in messages
+            ]
+            await asyncio.gather(*sent)
+        except Exception as exc:
+            PUBLISH_FAILURES.inc()
+            log.warning(
+                "outbox publish failed; the sweep will retry",
+                extra={"count": len(messages), "error": type(exc).__name__},
+            )
+            return
+        self._published.put_nowait(documents)
+        EVENTS_PUBLISHED.inc(len(messages))
+
+    async def mark_published(self, documents: list[dict[str, Any]]) -> None:
+        for query, update in published_writes(documents):
+            await self.collection.update_many(query, update)

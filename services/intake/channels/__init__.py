@@ -1,0 +1,1 @@
+"""The channels a report arrives by: the website and staff entry, QR codes, messaging apps."""

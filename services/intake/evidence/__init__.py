@@ -1,0 +1,1 @@
+"""Evidence files: finding their type, removing metadata, sealed storage, and the HTTP API."""

@@ -1,0 +1,64 @@
+"""The report store: reports sealed at rest, each with its outbox (services/common/outbox.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.common import outbox
+from services.common.events import utcnow
+from services.common.mongo import BatchInserter
+from services.intake.reports.domain import DuplicateReport
+
+# The stored report's time of writing: the outbox sweep leaves younger reports to the at-once
+# path for a few seconds.
+WRITTEN_AT = "received_at"
+
+
+class ReportStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.reports = db["reports"]
+        self.inserter = BatchInserter(self.reports)
+
+    async def create_indexes(self) -> None:
+        await self.reports.create_index(
+            [("idempotency.key_hash", ASCENDING)], unique=True, sparse=True
+        )
+        await self.reports.create_index([(outbox.PENDING, ASCENDING)], sparse=True)
+        await self.reports.create_index([("idempotency.expires_at", ASCENDING)], sparse=True)
+
+    async def insert(self, document: dict[str, Any]) -> None:
+        try:
+            await self.inserter.insert(document)
+        except DuplicateKeyError as exc:
+            raise DuplicateReport from exc
+
+    async def find_by_idempotency_key(self, key_hash: str) -> dict[str, Any] | None:
+        return await self.reports.find_one({"idempotency.key_hash": key_hash}, {"idempotency": 1})
+
+    async def sealed(self, report_id: str) -> dict[str, Any] | None:
+        """The stored report as it is at rest: clear fields, wrapped key, sealed parts."""
+        return await self.reports.find_one(
+            {"_id": report_id},
+            {"channel": 1, "language": 1, "data_key": 1, "sealed": 1, "scope": 1},
+        )
+
+    async def set_scope(self, report_id: str, change: dict[str, str | None]) -> None:
+        # Once a team is assigned, the assignment decides the scope: a classification seen
+        # again (a redelivery) must not put back the province a case was routed away from.
+        only_unassigned = {} if "team" in change else {"scope.team": None}
+        await self.reports.update_one(
+            {"_id": report_id, **only_unassigned},
+            {"$set": {f"scope.{name}": value for name, value in change.items()}},
+        )
+
+    async def forget_idempotency(self, report_id: str) -> None:
+        await self.reports.update_one({"_id": report_id}, {"$unset": {"idempotency": ""}})
+
+    async def forget_expired_idempotency(self) -> None:
+        await self.reports.update_many(
+            {"idempotency.expires_at": {"$lt": utcnow()}}, {"$unset": {"idempotency": ""}}
+        )

@@ -1,0 +1,188 @@
+"""The common outbox on real servers (MongoDB protocol, Kafka protocol): what is waiting in a
+document gets published, whichever shape it was written in, and is then marked published."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+
+from deploy.local.stack import Process, free_port, start_kafka, start_mongodb
+from services.common import outbox, topics
+from services.common.events import Envelope, utcnow
+from services.common.outbox import OutboxRelay
+from tests.unit.test_outbox import event
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    log_dir = Path(tmp_path_factory.mktemp("logs-outbox"))
+    mongo_port, kafka_port = free_port(), free_port()
+    mongodb: Process = start_mongodb(mongo_port, log_dir)
+    try:
+        kafka: Process = start_kafka(kafka_port, log_dir)
+        try:
+            yield f"mongodb://127.0.0.1:{mongo_port}/", f"127.0.0.1:{kafka_port}"
+        finally:
+            kafka.stop()
+    finally:
+        mongodb.stop()
+
+
+@pytest.fixture
+async def collection(servers, request: pytest.FixtureRequest) -> AsyncIterator[AsyncCollection]:
+    client: AsyncMongoClient = AsyncMongoClient(servers[0], tz_aware=True)
+    name = f"t_{request.node.name[:40]}"
+    await client.drop_database(name)
+    yield client[name]["documents"]
+    await client.drop_database(name)
+    await client.close()
+
+
+@pytest.fixture
+async def producer(servers) -> AsyncIterator[AIOKafkaProducer]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers[1])
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [topics.REPORT_SUBMITTED, topics.REPORT_STAGE]
+        missing = [NewTopic(t, num_partitions=2, replication_factor=1) for t in wanted]
+        missing = [t for t in missing if t.name not in existing]
+        if missing:
+            await admin.create_topics(missing)
+    finally:
+        await admin.close()
+    kafka = AIOKafkaProducer(bootstrap_servers=servers[1], acks="all")
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+async def received(bootstrap: str, topic: str, ids: set[str]) -> dict[str, tuple[bytes, Any]]:
+    """The messages on `topic` whose event id is in `ids`: id -> (key, event)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: dict[str, tuple[bytes, Any]] = {}
+    try:
+        async with asyncio.timeout(30):
+            while not ids <= set(found):
+                batches = await consumer.getmany(timeout_ms=500)
+                for messages in batches.values():
+                    for message in messages:
+                        body = json.loads(message.value)
+                        if body["id"] in ids:
+                            found[body["id"]] = (message.key, body)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def until_marked(collection: AsyncCollection, ids: list[str]) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            waiting = {"_id": {"$in": ids}, "outbox_pending": True}
+            if not await collection.count_documents(waiting):
+                return
+            await asyncio.sleep(0.1)
+
+
+async def test_reports_stored_in_the_old_shape_are_still_published_and_marked(
+    servers, collection, producer
+):
+    old_event = event("report-old")
+    new_event = event("report-new")
+    long_ago = utcnow() - timedelta(minutes=5)
+    await collection.insert_many(
+        [
+            {
+                "_id": "report-old",
+                "received_at": long_ago,
+                "outbox": [
+                    {
+                        "id": old_event.id,
+                        "topic": topics.REPORT_SUBMITTED,
+                        "event": old_event.model_dump(mode="json"),
+                    }
+                ],
+                "outbox_pending": True,
+            },
+            {
+                "_id": "report-new",
+                "received_at": long_ago,
+                **outbox.new_document_fields([outbox.entry(new_event, topics.REPORT_SUBMITTED)]),
+            },
+        ]
+    )
+    relay = OutboxRelay(collection, poll_seconds=0.2, age_field="received_at")
+    running = asyncio.create_task(relay.run(producer))
+    try:
+        found = await received(servers[1], topics.REPORT_SUBMITTED, {old_event.id, new_event.id})
+        await until_marked(collection, ["report-old", "report-new"])
+    finally:
+        running.cancel()
+    assert found[old_event.id] == (b"report-old", old_event.model_dump(mode="json"))
+    assert Envelope.model_validate(found[new_event.id][1]) == new_event
+    assert found[new_event.id][0] == b"report-new"
+    async for document in collection.find({}):
+        assert document["outbox"] == [] and "outbox_pending" not in document
+
+
+async def test_a_case_written_before_the_pending_flag_is_found_and_published(
+    servers, collection, producer
+):
+    stage = event("case-1", "assigned")
+    await collection.insert_one(
+        {
+            "_id": "case-1",
+            "updated_at": utcnow() - timedelta(minutes=5),
+            "outbox": [{"id": stage.id, "body": stage.to_bytes()}],
+        }
+    )
+    relay = OutboxRelay(
+        collection, poll_seconds=0.2, age_field="updated_at", default_topic=topics.REPORT_STAGE
+    )
+    assert await relay.flag_unflagged() == 1
+    assert await relay.flag_unflagged() == 0
+    running = asyncio.create_task(relay.run(producer))
+    try:
+        found = await received(servers[1], topics.REPORT_STAGE, {stage.id})
+        await until_marked(collection, ["case-1"])
+    finally:
+        running.cancel()
+    assert found[stage.id] == (b"case-1", stage.model_dump(mode="json"))
+    case = await collection.find_one({"_id": "case-1"})
+    assert case is not None and case["outbox"] == []
+
+
+async def test_a_document_handed_over_is_published_at_once_not_at_the_next_sweep(
+    servers, collection, producer
+):
+    fresh = event("report-fresh")
+    document = {
+        "_id": "report-fresh",
+        "received_at": utcnow(),
+        **outbox.new_document_fields([outbox.entry(fresh, topics.REPORT_SUBMITTED)]),
+    }
+    await collection.insert_one(document)
+    relay = OutboxRelay(collection, poll_seconds=3600, age_field="received_at")
+    running = asyncio.create_task(relay.run(producer))
+    try:
+        relay.hand_over(document)
+        found = await received(servers[1], topics.REPORT_SUBMITTED, {fresh.id})
+        await until_marked(collection, ["report-fresh"])
+    finally:
+        running.cancel()
+    assert found[fresh.id][0] == b"report-fresh"

@@ -1,0 +1,111 @@
+"""The common outbox's document shape: what is stored, what goes to Kafka, what is marked."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import BaseModel
+
+from services.common import outbox, topics
+from services.common.events import Envelope, new_event
+
+
+class Data(BaseModel):
+    report_id: str
+    stage: str
+
+
+def event(report_id: str = "r-1", stage: str = "received") -> Envelope:
+    return new_event(
+        source="tipline/test",
+        type="tipline.report.stage_changed.v1",
+        subject=report_id,
+        data=Data(report_id=report_id, stage=stage),
+    )
+
+
+def test_an_entry_names_its_topic_and_is_keyed_by_the_report():
+    stage = event("r-7")
+    entry = outbox.entry(stage, topics.REPORT_STAGE)
+    assert entry == {
+        "id": stage.id,
+        "topic": topics.REPORT_STAGE,
+        "key": "r-7",
+        "body": stage.model_dump(mode="json"),
+    }
+
+
+def test_a_new_document_carries_its_entries_and_the_pending_flag():
+    entry = outbox.entry(event(), topics.REPORT_SUBMITTED)
+    assert outbox.new_document_fields([entry]) == {"outbox": [entry], "outbox_pending": True}
+
+
+def test_the_message_sent_is_the_event_itself_keyed_by_the_report():
+    stage = event("r-2", "assigned")
+    message = outbox.message_of(outbox.entry(stage, topics.REPORT_STAGE), "r-2")
+    assert message.topic == topics.REPORT_STAGE
+    assert message.key == b"r-2"
+    assert Envelope.from_bytes(message.value) == stage
+
+
+def test_an_entry_in_intakes_old_shape_is_still_sent_as_before():
+    submitted = event("r-3").model_dump(mode="json")
+    old = {"id": submitted["id"], "topic": topics.REPORT_SUBMITTED, "event": submitted}
+    message = outbox.message_of(old, "r-3")
+    assert message == outbox.Message(
+        topics.REPORT_SUBMITTED, b"r-3", json.dumps(submitted).encode()
+    )
+
+
+def test_an_entry_in_the_trackers_old_shape_goes_to_the_default_topic_keyed_by_its_case():
+    stage = event("r-4")
+    old = {"id": stage.id, "body": stage.to_bytes()}
+    message = outbox.message_of(old, "r-4", default_topic=topics.REPORT_STAGE)
+    assert message == outbox.Message(topics.REPORT_STAGE, b"r-4", stage.to_bytes())
+    with pytest.raises(ValueError, match="default topic"):
+        outbox.message_of(old, "r-4")
+
+
+def test_events_join_a_conditional_write_without_changing_the_write_given():
+    update = {"$push": {"timeline": {"stage": "assigned"}}, "$set": {"state": "assigned"}}
+    entry = outbox.entry(event(), topics.REPORT_STAGE)
+    merged = outbox.with_entries(update, [entry])
+    assert merged == {
+        "$push": {"timeline": {"stage": "assigned"}, "outbox": {"$each": [entry]}},
+        "$set": {"state": "assigned", "outbox_pending": True},
+    }
+    assert update == {"$push": {"timeline": {"stage": "assigned"}}, "$set": {"state": "assigned"}}
+    assert outbox.with_entries(update, []) is update
+
+
+def test_published_outboxes_are_emptied_in_one_write_per_outbox_size():
+    documents = [
+        {"_id": "a", "outbox": [{"id": "1"}]},
+        {"_id": "b", "outbox": [{"id": "2"}, {"id": "3"}]},
+        {"_id": "c", "outbox": [{"id": "4"}]},
+    ]
+    writes = outbox.published_writes(documents)
+    assert writes == [
+        (
+            {"_id": {"$in": ["a", "c"]}, "outbox": {"$size": 1}},
+            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+        ),
+        (
+            {"_id": {"$in": ["b"]}, "outbox": {"$size": 2}},
+            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+        ),
+    ]
+
+
+def test_the_sweep_leaves_documents_younger_than_the_grace_to_the_at_once_path():
+    cutoff = datetime(2026, 11, 20, tzinfo=UTC)
+    assert outbox.pending_filter("received_at", cutoff) == {
+        "outbox_pending": True,
+        "received_at": {"$lt": cutoff},
+    }
+    assert outbox.unflagged_filter() == {
+        "outbox.0": {"$exists": True},
+        "outbox_pending": {"$exists": False},
+    }
