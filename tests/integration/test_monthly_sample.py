@@ -16,7 +16,8 @@ import httpx
 from pymongo import MongoClient
 
 from deploy.local.stack import REPO, Stack
-from services.audit.sample.domain import BEACONS, SAMPLE_REFUSED_V1, iso
+from services.audit.sample.domain import BEACONS, iso
+from services.audit.sample.entries import SAMPLE_REFUSED_V1
 from services.common import tracking_code
 from services.common.events import SUBMITTED_V1
 from tests.integration.helpers import REPORT, submit, track, wait_for_stage, wait_until

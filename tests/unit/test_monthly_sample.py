@@ -22,9 +22,8 @@ from services.audit.sample.domain import (
     build_commitment,
     build_draw,
     parse_period,
-    summarise,
-    wilson_interval,
 )
+from services.audit.sample.results import summarise, wilson_interval
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKNET = BEACONS["drand-quicknet"]

@@ -14,7 +14,6 @@ from services.audit.sample.adapters import LoggedReports, SamplePeriods
 from services.audit.sample.domain import (
     Invalid,
     NotFound,
-    Outcome,
     Refused,
     SampleError,
     parse_beacon,
@@ -22,6 +21,7 @@ from services.audit.sample.domain import (
     parse_period,
     printable,
 )
+from services.audit.sample.results import Outcome
 from services.common import kafka, topics
 from services.common.auth import Principal, Role, StaffAuth
 from services.common.crypto import Keyring

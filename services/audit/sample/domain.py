@@ -1,28 +1,19 @@
-"""The sample's rules: periods, beacon rounds, the commitment, the draw, outcomes and the
-period's result. No I/O here; whatever needs the time is given `now`."""
+"""The sample's rules: periods, beacon rounds, the commitment and the draw. No I/O here;
+whatever needs the time is given `now`. The period's result is in `results`, what goes into
+the chain and onto the stage topic in `entries`."""
 
 from __future__ import annotations
 
-import math
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.audit.sample import record as published
-from services.common.events import STAGE_CHANGED_V1, Envelope, Stage, StageChanged, derived_event_id
 
-SOURCE = "tipline/audit"
-# Entries the audit service writes into its own chain (they come from no Kafka topic).
-SAMPLE_COMMITTED_V1 = "tipline.sample.committed.v1"
-SAMPLE_DRAWN_V1 = "tipline.sample.drawn.v1"
-SAMPLE_REFUSED_V1 = "tipline.sample.refused.v1"
-OUTCOME_RECORDED_V1 = "tipline.sample.outcome_recorded.v1"
 UNKNOWN_PROVINCE = "unknown"
 
 
@@ -70,7 +61,11 @@ def parse_period(text: str, timezone: str = "UTC") -> Period:
         year, number = int(month[1]), int(month[2])
         if not 1 <= number <= 12:
             raise Invalid("a month is YYYY-MM with MM from 01 to 12", "period")
-        zone = ZoneInfo(timezone)
+        # UTC needs no time zone database (a slim image may have none).
+        try:
+            zone = UTC if timezone == "UTC" else ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise Invalid(f"no time zone {timezone!r} (SAMPLE_TIMEZONE)", "period") from exc
         start = datetime(year, number, 1, tzinfo=zone)
         end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
         return Period(text, start.astimezone(UTC), end.astimezone(UTC))
@@ -328,81 +323,8 @@ def sampled_ids(record: Mapping[str, Any]) -> list[str]:
     return [entry["report_id"] for entry in draw.get("selection", [])]
 
 
-# -- outcomes and the period's result ---------------------------------------------------------
-
-
-class Outcome(StrEnum):
-    VERIFIED = "verified"
-    VERIFICATION_FAILED = "verification_failed"
-    COULD_NOT_VERIFY = "could_not_verify"
-
-    @property
-    def stage(self) -> Stage:
-        return Stage(self.value)
-
-
-Z_95 = 1.959963984540054
-
-
-def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
-    """The Wilson score interval for a share; None with no trials."""
-    if trials == 0:
-        return None
-    share = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (share + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def tally(report_ids: Iterable[str], outcomes: Mapping[str, str]) -> dict[str, Any]:
-    ids = list(report_ids)
-    counts = {outcome.value: 0 for outcome in Outcome}
-    for report_id in ids:
-        if report_id in outcomes:
-            counts[outcomes[report_id]] += 1
-    decided = counts[Outcome.VERIFIED] + counts[Outcome.VERIFICATION_FAILED]
-    interval = wilson_interval(counts[Outcome.VERIFIED], decided)
-    return {
-        "sampled": len(ids),
-        "checked": sum(counts.values()),
-        "pending": len(ids) - sum(counts.values()),
-        **counts,
-        "authentic_share": counts[Outcome.VERIFIED] / decided if decided else None,
-        "interval_95": list(interval) if interval else None,
-    }
-
-
-def summarise(
-    sampled: list[str],
-    outcomes: Mapping[str, str],
-    categories: Mapping[str, tuple[str, list[str]]],
-    min_count: int,
-) -> dict[str, Any]:
-    """How many were checked and the share found authentic (verified out of verified and
-    failed; could-not-verify counts apart), overall and by province and crime type. A group
-    of fewer than `min_count` sampled reports shows no figures, so no report stands out."""
-    by_province: dict[str, list[str]] = {}
-    by_crime: dict[str, list[str]] = {}
-    for report_id in sampled:
-        province, crime_types = categories.get(report_id, (UNKNOWN_PROVINCE, []))
-        by_province.setdefault(province, []).append(report_id)
-        for crime in crime_types or ["unknown"]:
-            by_crime.setdefault(crime, []).append(report_id)
-
-    def groups(grouped: dict[str, list[str]]) -> dict[str, Any]:
-        return {
-            name: tally(ids, outcomes) if len(ids) >= min_count else {"suppressed": True}
-            for name, ids in sorted(grouped.items())
-        }
-
-    return {
-        "overall": tally(sampled, outcomes),
-        "by_province": groups(by_province),
-        "by_crime_type": groups(by_crime),
-        "suppressed_below": min_count,
-        "interval": "Wilson score, 95 %",
-    }
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def printable(record: Mapping[str, Any]) -> str:
@@ -436,85 +358,3 @@ def printable(record: Mapping[str, Any]) -> str:
     else:
         lines.append("Not drawn yet.")
     return "\n".join(lines) + "\n"
-
-
-# -- what goes into the chain and onto the stage topic ----------------------------------------
-
-
-def log_record(
-    event_type: str, subject: str, data: dict[str, Any], at: datetime, event_id: str | None = None
-) -> dict[str, Any]:
-    """An entry the audit service writes into its own chain; `topic` is None because it came
-    from no topic. A derived `event_id` makes writing it again after a crash a no-op."""
-    event = Envelope(
-        id=event_id or str(uuid.uuid4()),
-        source=SOURCE,
-        type=event_type,
-        subject=subject,
-        time=at,
-        data=data,
-    )
-    return {"topic": None, "event": event.model_dump(mode="json")}
-
-
-def committed_entry(record: Mapping[str, Any]) -> dict[str, Any]:
-    commitment = record["commitment"]
-    return log_record(
-        SAMPLE_COMMITTED_V1,
-        f"sample:{commitment['period']['id']}",
-        {"commitment": commitment, "commitment_hash": record["commitment_hash"]},
-        parse_time(commitment["committed_at"]),
-        derived_event_id(record["commitment_hash"], "committed"),
-    )
-
-
-def drawn_entry(record: Mapping[str, Any]) -> dict[str, Any]:
-    draw = record["draw"]
-    return log_record(
-        SAMPLE_DRAWN_V1,
-        f"sample:{record['commitment']['period']['id']}",
-        {"draw": draw, "commitment_hash": record["commitment_hash"]},
-        parse_time(draw["drawn_at"]),
-        derived_event_id(record["commitment_hash"], "drawn"),
-    )
-
-
-def refused_entry(
-    period_id: str, attempt: str, by: str, reason: str, at: datetime
-) -> dict[str, Any]:
-    return log_record(
-        SAMPLE_REFUSED_V1,
-        f"sample:{period_id}",
-        {"period": period_id, "attempt": attempt, "by": by, "reason": reason, "at": iso(at)},
-        at,
-    )
-
-
-def sampled_events(record: Mapping[str, Any]) -> list[Envelope]:
-    """`sampled_for_verification` for each drawn report; ids follow from the commitment, so
-    sending them again is recognised downstream as a repeat."""
-    at = parse_time(record["draw"]["drawn_at"])
-    return [
-        stage_event(
-            report_id,
-            Stage.SAMPLED_FOR_VERIFICATION,
-            at,
-            derived_event_id(record["commitment_hash"], f"sampled:{report_id}"),
-        )
-        for report_id in sampled_ids(record)
-    ]
-
-
-def stage_event(report_id: str, stage: Stage, at: datetime, event_id: str) -> Envelope:
-    return Envelope(
-        id=event_id,
-        source=SOURCE,
-        type=STAGE_CHANGED_V1,
-        subject=report_id,
-        time=at,
-        data=StageChanged(report_id=report_id, stage=stage, at=at).model_dump(mode="json"),
-    )
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

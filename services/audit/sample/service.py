@@ -11,27 +11,28 @@ from services.audit.adapters import AuditLog
 from services.audit.sample.adapters import LoggedReports, SamplePeriods
 from services.audit.sample.domain import (
     BEACONS,
-    OUTCOME_RECORDED_V1,
     UNKNOWN_PROVINCE,
     CommitRequest,
     Invalid,
     NotFound,
-    Outcome,
     Refused,
     Rule,
     build_commitment,
     build_draw,
+    iso,
+    parse_period,
+    sampled_ids,
+)
+from services.audit.sample.entries import (
+    OUTCOME_RECORDED_V1,
     committed_entry,
     drawn_entry,
-    iso,
     log_record,
-    parse_period,
     refused_entry,
     sampled_events,
-    sampled_ids,
     stage_event,
-    summarise,
 )
+from services.audit.sample.results import Outcome, summarise
 from services.common.crypto import Keyring
 from services.common.events import Envelope, derived_event_id
 from services.common.settings import SampleSettings
