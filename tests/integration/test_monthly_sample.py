@@ -30,10 +30,16 @@ def staff(stack: Stack, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.staff_token(role, subject=f'{role}-1')}"}
 
 
-def audit(stack: Stack, method: str, path: str, role: str = "auditor", **kw: Any) -> httpx.Response:
-    return httpx.request(
-        method, f"{stack.url('audit')}{path}", headers=staff(stack, role), timeout=30, **kw
-    )
+def audit(
+    stack: Stack,
+    method: str,
+    path: str,
+    role: str = "auditor",
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> httpx.Response:
+    headers = {**staff(stack, role), **(headers or {})}
+    return httpx.request(method, f"{stack.url('audit')}{path}", headers=headers, timeout=30, **kw)
 
 
 def report_id_of(stack: Stack, code: str) -> str:
@@ -185,6 +191,22 @@ def test_a_period_is_committed_drawn_checked_by_an_outsider_and_its_outcomes_sum
         list(MongoClient(stack.mongodb_uri)["audit"]["audit_log"].find({}, {"_id": 0})),
         default=str,
     )
+
+    listed = audit(stack, "GET", f"/v1/audit/samples/{period}/outcomes", role="supervisor").json()
+    assert [o["outcome"] for o in listed["outcomes"]] == outcomes
+    assert note not in json.dumps(listed)
+    note_path = f"/v1/audit/samples/{period}/outcomes/{first}/note"
+    assert audit(stack, "GET", note_path).status_code == 422  # no stated purpose
+    opened = audit(
+        stack, "GET", note_path, headers={"X-Access-Purpose": "Monthly verification review"}
+    )
+    assert opened.status_code == 200 and opened.json()["note"] == note
+
+    def note_reads() -> int:
+        access = audit(stack, "GET", f"/v1/audit/reports/{first}/access").json()["reads"]
+        return sum(1 for read in access if read["fields"] == ["verification_note"])
+
+    wait_until(lambda: note_reads() == 1, 30, "the note's read in the audit log")
 
     result = audit(stack, "GET", f"/v1/audit/samples/{period}/summary", role="supervisor").json()
     overall = result["overall"]

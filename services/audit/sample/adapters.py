@@ -66,6 +66,13 @@ class SamplePeriods:
             return False
         return True
 
+    async def outcome(self, period_id: str, report_id: str) -> dict[str, Any] | None:
+        return await self.outcomes.find_one({"_id": f"{period_id}|{report_id}"})
+
+    async def outcome_list(self, period_id: str) -> list[dict[str, Any]]:
+        found = self.outcomes.find({"period": period_id}, {"note": 0, "_id": 0})
+        return sorted(await found.to_list(None), key=lambda doc: doc["at"])
+
     async def outcomes_of(self, period_id: str) -> dict[str, str]:
         return {
             doc["report_id"]: doc["outcome"]

@@ -21,8 +21,10 @@ from services.audit.sample.domain import (
     parse_period,
     printable,
 )
+from services.audit.sample.entries import SOURCE
 from services.audit.sample.results import Outcome
 from services.common import kafka, topics
+from services.common.access import record_access, stated_purpose
 from services.common.auth import Principal, Role, StaffAuth
 from services.common.crypto import Keyring
 from services.common.events import Envelope, utcnow
@@ -181,6 +183,35 @@ def sample_router(staff_auth: StaffAuth, settings: AuditSettings, keyring: Keyri
             )
         except SampleError as exc:
             raise refusal(exc) from exc
+
+    @router.get("/{period}/outcomes", summary="Every outcome recorded for the period, no notes")
+    async def outcomes(period: str, stores: StoresDep, principal: Reader) -> Any:
+        return {"outcomes": await stores.periods.outcome_list(period_id(period))}
+
+    @router.get(
+        "/{period}/outcomes/{report_id}/note",
+        summary="A verifier's note, opened (the read is recorded in the audit log first)",
+    )
+    async def note(
+        period: str,
+        report_id: str,
+        request: Request,
+        stores: StoresDep,
+        principal: Auditor,
+        purpose: Annotated[str, Depends(stated_purpose)],
+    ) -> Any:
+        outcome = await stores.periods.outcome(period_id(period), report_id)
+        if outcome is None:
+            raise HTTPException(404, detail={"error": "not_found", "reason": "no outcome yet"})
+        await record_access(
+            request.app.state.runtime.producer,
+            source=SOURCE,
+            principal=principal,
+            report_id=report_id,
+            fields=["verification_note"],
+            purpose=purpose,
+        )
+        return {"report_id": report_id, "note": service.open_note(keyring, outcome)}
 
     @router.get("/{period}/summary", summary="How many were checked, the share found authentic")
     async def summary(period: str, stores: StoresDep, principal: Reader) -> Any:

@@ -146,6 +146,15 @@ async def record_outcome(
     return view
 
 
+def open_note(keyring: Keyring, outcome: dict[str, Any]) -> str | None:
+    """A verifier's note, opened; the caller has recorded the read first."""
+    sealed = outcome.get("note")
+    if not sealed:
+        return None
+    data_key = keyring.open_data_key(sealed["key"], outcome["report_id"])
+    return data_key.open(f"verification_note|{outcome['period']}", sealed["text"]).decode()
+
+
 async def summary(
     periods: SamplePeriods, reports: LoggedReports, period_id: str, min_count: int
 ) -> dict[str, Any]:
