@@ -268,3 +268,38 @@ def test_outcomes_are_counted_and_small_groups_show_no_figures():
     assert result["by_province"]["hunan"]["verified"] == 5
     assert result["by_province"]["guangdong"] == {"suppressed": True}
     assert result["by_crime_type"]["fraud"] == {"suppressed": True}
+
+
+def test_a_commitment_needs_some_randomness_and_dice_alone_will_do():
+    period, rule = parse_period("2026-11"), Rule(minimum=2, rate="0")
+    with pytest.raises(Invalid) as refused:
+        build_commitment(CommitRequest(period, rule, beacon=None), PROVINCES, NOW, "a")
+    assert refused.value.field == "beacon"
+    record, _ = build_commitment(CommitRequest(period, rule, None, dice=3), PROVINCES, NOW, "a")
+    record["draw"] = build_draw(record, None, [9, 0, 9], NOW, "b")
+    assert record["draw"]["beacon"] is None and published.verify_record(record) == []
+    with pytest.raises(Invalid, match="names no beacon"):
+        build_draw(record, (1, VALUE), [9, 0, 9], NOW, "b")
+
+
+def test_a_bad_rule_is_refused_naming_the_setting():
+    for bad, name in (
+        ({"rate": "1.5"}, "rate"),
+        ({"rate": "a lot"}, "rate"),
+        ({"minimum": -1}, "minimum"),
+    ):
+        with pytest.raises(Invalid) as refused:
+            Rule(**{"minimum": 1, "rate": "0.1", **bad})  # type: ignore[arg-type]
+        assert refused.value.field == name
+
+
+def test_the_printable_record_names_the_commitment_and_the_round(tmp_path):
+    from services.audit.sample.domain import printable
+
+    record = committed()
+    page = printable(record)
+    assert record["commitment_hash"] in page
+    assert f"round {record['commitment']['beacon']['round']}" in page
+    assert "Not drawn yet" in page
+    result = verify_in_fresh_process(write(tmp_path, record))
+    assert result.returncode == 0 and "Not drawn yet" in result.stdout

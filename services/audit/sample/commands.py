@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from aiokafka.errors import KafkaError
+
 from services.audit.adapters import AuditLog
 from services.audit.sample import service
 from services.audit.sample.adapters import LoggedReports, SamplePeriods
@@ -46,7 +48,13 @@ async def run(args: argparse.Namespace) -> int:
             return write(record, args.out)
         beacon = parse_beacon(args.beacon) if args.beacon else None
         producer = kafka.make_producer(settings)
-        await producer.start()
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            await producer.stop()
+            reason = f"Kafka is not reachable ({type(exc).__name__}); nothing was drawn"
+            print(reason, file=sys.stderr)
+            return 3
         try:
 
             async def publish(events: list[Envelope]) -> None:
@@ -56,6 +64,14 @@ async def run(args: argparse.Namespace) -> int:
             record = await service.draw(
                 periods, log, publish, args.period, beacon, parse_dice(args.dice), utcnow(), args.by
             )
+        except KafkaError as exc:
+            print(
+                f"the stage events were not all sent ({type(exc).__name__}); if the draw was "
+                "recorded, the same draw command sends them again (it is refused as a redo, and "
+                "sends the first draw's events)",
+                file=sys.stderr,
+            )
+            return 3
         finally:
             await producer.stop()
         return write(record, args.out)
