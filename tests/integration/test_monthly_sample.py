@@ -276,3 +276,19 @@ def test_reports_received_after_a_commit_are_not_in_its_population(stack: Stack)
     record = audit(stack, "GET", f"/v1/audit/samples/{period}").json()
     assert record["population"] == [first_id]
     assert record["commitment"]["period_still_running"] is True
+
+
+def test_a_whole_month_is_committed_by_its_name(stack: Stack):
+    # A month long past: the system holds none of its reports, and says so.
+    committed = sample_command(stack, "commit", "--period", "2019-07", "--beacon-round", "99999999")
+    assert committed.returncode == 0, committed.stderr
+    record = json.loads(committed.stdout)
+    assert record["commitment"]["period"] == {
+        "id": "2019-07",
+        "start": "2019-07-01T00:00:00Z",
+        "end": "2019-08-01T00:00:00Z",
+    }
+    assert record["population"] == [] and record["commitment"]["sample_size"] == 0
+    assert record["commitment"]["beacon"]["round"] == 99999999
+    again = sample_command(stack, "commit", "--period", "2019-07")
+    assert again.returncode == 1 and "committed once" in again.stderr
