@@ -1,4 +1,5 @@
-"""Audit's HTTP entry point: verify the chain, and list who read a report's private data."""
+"""Audit's HTTP entry point: verify the chain, list who read a report's private data, and run
+the monthly sample (services/audit/sample/api.py)."""
 
 # No `from __future__ import annotations` here: FastAPI must evaluate the
 # Annotated[..., Depends(staff_auth.require(...))] parameters inside create_app, where they live.
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from services.audit.adapters import AuditLog
 from services.audit.consumer import TOPICS, make_handler
 from services.audit.domain import ChainReport
+from services.audit.sample.api import sample_router
 from services.common.auth import (
     Principal,
     Role,
@@ -49,6 +51,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
         register=None,
         refresh_seconds=settings.token_revocation_refresh_seconds,
     )
+    keyring = settings.keyring()  # seals verifiers' notes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +62,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
             topic_names=TOPICS,
             handler_factory=make_handler,
         )
+
         app.state.runtime = runtime
         app.state.log = AuditLog(runtime.db)
         staff_auth.register = TokenRegister(runtime.client[settings.staff_database])
@@ -72,7 +76,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
     app = FastAPI(
         title="Tipline audit",
         version="1",
-        summary="A tamper-evident log of every report event.",
+        summary="A tamper-evident log of every report event, and the monthly sample.",
         lifespan=lifespan,
     )
 
@@ -116,4 +120,5 @@ def create_app(settings: AuditSettings) -> FastAPI:
         reads = await request.app.state.log.access_to(report_id)
         return {"report_id": report_id, "reads": reads}
 
+    app.include_router(sample_router(staff_auth, settings, keyring))
     return app

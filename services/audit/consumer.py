@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.audit.adapters import AuditLog
 from services.audit.domain import record_of
+from services.audit.sample.adapters import LoggedReports, SamplePeriods
 from services.common import topics
 from services.common.events import Envelope
 from services.common.kafka import Handlers, Outcome
@@ -22,6 +23,9 @@ TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE, topics.ACCESS)
 async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handlers:
     log = AuditLog(db)
     await log.create_indexes()
+    # The monthly sample's indexes, built here because this is where MongoDB first answers.
+    await LoggedReports(db).create_indexes()
+    await SamplePeriods(db).create_indexes()
     # Partitions are consumed side by side; appending one at a time keeps this process from
     # racing itself for the head of the chain.
     head = asyncio.Lock()

@@ -40,6 +40,7 @@ class Stage(StrEnum):
     SAMPLED_FOR_VERIFICATION = "sampled_for_verification"
     VERIFIED = "verified"
     VERIFICATION_FAILED = "verification_failed"
+    COULD_NOT_VERIFY = "could_not_verify"
 
     @property
     def rank(self) -> int:

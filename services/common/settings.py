@@ -214,6 +214,30 @@ class TrackerSettings(
     idle_cluster_min_reports: int = Field(default=3, ge=2, alias="IDLE_CLUSTER_MIN_REPORTS")
 
 
-class AuditSettings(StaffAuthSettings):
+class SampleSettings(CommonSettings):
+    """The monthly sample's rule, randomness and reporting (docs/monthly-sample.md)."""
+
+    # n = min(N, max(minimum, ceil(rate × N))), per province when stratified.
+    sample_minimum: int = Field(default=20, ge=0, alias="SAMPLE_MINIMUM")
+    sample_rate: str = Field(default="0.01", alias="SAMPLE_RATE")
+    sample_stratify_by: str | None = Field(default=None, alias="SAMPLE_STRATIFY_BY")
+    # Which public beacon seeds the draw, and how far after the commit its named round lies,
+    # so the record is out before anyone can know the value.
+    sample_beacon: str = Field(default="drand-quicknet", alias="SAMPLE_BEACON")
+    sample_beacon_delay_seconds: float = Field(
+        default=3600, ge=0, alias="SAMPLE_BEACON_DELAY_SECONDS"
+    )
+    # Months start at midnight in the office's time zone.
+    sample_timezone: str = Field(default="UTC", alias="SAMPLE_TIMEZONE")
+    # A province or crime type with fewer sampled reports shows no figures.
+    sample_min_group: int = Field(default=5, ge=1, alias="SAMPLE_MIN_GROUP")
+
+    @field_validator("sample_stratify_by", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class AuditSettings(StaffAuthSettings, KeyringSettings, SampleSettings):
     http_port: int = Field(default=8083, alias="AUDIT_PORT")
     database: str = Field(default="audit", alias="AUDIT_DATABASE")

@@ -47,9 +47,12 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
 # The audit service's random verification runs beside the workflow: it never moves a case.
 VERIFICATION_TRANSITIONS: dict[Stage | None, frozenset[Stage]] = {
     None: frozenset({Stage.SAMPLED_FOR_VERIFICATION}),
-    Stage.SAMPLED_FOR_VERIFICATION: frozenset({Stage.VERIFIED, Stage.VERIFICATION_FAILED}),
+    Stage.SAMPLED_FOR_VERIFICATION: frozenset(
+        {Stage.VERIFIED, Stage.VERIFICATION_FAILED, Stage.COULD_NOT_VERIFY}
+    ),
     Stage.VERIFIED: frozenset(),
     Stage.VERIFICATION_FAILED: frozenset(),
+    Stage.COULD_NOT_VERIFY: frozenset(),
 }
 AUDIT_STAGES = frozenset(VERIFICATION_TRANSITIONS) - {None}
 

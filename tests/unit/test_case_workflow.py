@@ -58,6 +58,7 @@ def test_every_workflow_stage_is_in_the_machine_and_audit_stages_are_not():
         Stage.SAMPLED_FOR_VERIFICATION,
         Stage.VERIFIED,
         Stage.VERIFICATION_FAILED,
+        Stage.COULD_NOT_VERIFY,
     }
 
 
