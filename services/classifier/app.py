@@ -17,7 +17,8 @@ from services.classifier import api
 from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import IntakeContentClient
-from services.classifier.consumer import Sifter, make_handler_factory
+from services.classifier.consumer import make_handler_factory
+from services.classifier.pipeline import Sifter
 from services.common import topics
 from services.common.auth import StaffAuth, TokenRegister, load_public_key
 from services.common.kafka import RawMessage
