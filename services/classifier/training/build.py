@@ -61,13 +61,12 @@ def packages() -> dict[str, str]:
     }
 
 
-def check(record: dict[str, Any], built: dict[str, Any]) -> list[str]:
-    """Notes on an accepted model (empty when it is the recorded one byte for byte); raises
-    BuildMismatch saying what differs otherwise."""
+def check_corpus(record: dict[str, Any], hashes: dict[str, str]) -> None:
+    """Before training: the corpus generated is the recorded one, or BuildMismatch."""
     corpus_problems = [
-        f"{name}: SHA-256 {built['corpus'].get(name)}, recorded {digest}"
+        f"{name}: SHA-256 {hashes.get(name)}, recorded {digest}"
         for name, digest in record["corpus"].items()
-        if built["corpus"].get(name) != digest
+        if hashes.get(name) != digest
     ]
     if corpus_problems:
         raise BuildMismatch(
@@ -76,6 +75,12 @@ def check(record: dict[str, Any], built: dict[str, Any]) -> list[str]:
             + "): the sentences (data/sentences, data/corpus.json) or the generator changed. "
             "If that is intended, run `make train` and commit training/model-record.json."
         )
+
+
+def check(record: dict[str, Any], built: dict[str, Any]) -> list[str]:
+    """Notes on an accepted model (empty when it is the recorded one byte for byte); raises
+    BuildMismatch saying what differs otherwise."""
+    check_corpus(record, built["corpus"])
     if built["model_sha256"] == record["model_sha256"]:
         return []
     figure_problems = [
@@ -105,22 +110,26 @@ def check(record: dict[str, Any], built: dict[str, Any]) -> list[str]:
 
 def build(record_it: bool = False) -> int:
     print(corpus.write_corpora())
+    hashes = {path.name: sha256(path) for path in (corpus.TRAIN_FILE, corpus.EVAL_FILE)}
+    record = None if record_it else json.loads(RECORD.read_text())
+    if record is not None:
+        check_corpus(record, hashes)  # before the minutes of training
     staged = model_module.MODEL_FILE.with_name("model.joblib.new")
     trained = train.train_file(corpus.TRAIN_FILE, staged)
     # Evaluated as the service will run it: loaded back from the file.
     loaded = model_module.load(staged)
     built: dict[str, Any] = {
-        "corpus": {path.name: sha256(path) for path in (corpus.TRAIN_FILE, corpus.EVAL_FILE)},
+        "corpus": hashes,
         "model_sha256": sha256(staged),
         "packages": packages(),
         "evaluation": figures(corpus.read_jsonl(corpus.EVAL_FILE), loaded),
     }
-    if record_it:
+    if record is None:
         RECORD.write_text(json.dumps({"version": trained.version, **built}, indent=2) + "\n")
         notes = [f"recorded {trained.version} in {RECORD.name}: commit it"]
     else:
         try:
-            notes = check(json.loads(RECORD.read_text()), built)
+            notes = check(record, built)
         except BuildMismatch:
             staged.unlink()
             raise
