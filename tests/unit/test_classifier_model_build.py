@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from services.classifier.model import MODEL_FILE
+from services.classifier.model import MODEL_FILE, ModelMismatch, load
 from services.classifier.training import build, corpus
 from services.common.http import readiness_answer
 
@@ -55,6 +55,11 @@ def test_the_record_describes_the_built_model_and_corpus():
     assert card["version"] == record["version"]
     assert card["evaluation"] == {"file": "eval.jsonl", **record["evaluation"]}
     assert card["model_sha256"] == build.sha256(MODEL_FILE)
+
+
+def test_a_missing_model_is_refused_saying_how_to_build_it(tmp_path):
+    with pytest.raises(ModelMismatch, match=r"no model at .*`make model`"):
+        load(tmp_path / "model.joblib")
 
 
 @pytest.mark.parametrize(
