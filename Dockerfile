@@ -16,6 +16,12 @@ COPY pyproject.toml constraints.txt ./
 COPY services/ ./services/
 # The main dependencies only: not the `local` (Tansu, SecantusDB) or `dev` extras.
 RUN pip install --no-cache-dir -c constraints.txt .
+# The classifier's model is not in the repository: built here from the committed sentences
+# (deterministic; a few minutes on one core), checked against
+# services/classifier/training/model-record.json (the build stops, saying what differs, when
+# it does not match), then the package is installed again, now carrying the model.
+RUN python -m services.classifier.training.build \
+    && pip install --no-cache-dir --no-deps --force-reinstall .
 
 # --- runtime: the virtual environment and nothing else ------------------------------------
 FROM python:3.11-slim

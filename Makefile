@@ -5,8 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CLASSIFIER := services/classifier
+MODEL := $(CLASSIFIER)/data/model.joblib
+MODEL_INPUTS := $(wildcard $(CLASSIFIER)/data/sentences/*.json) $(CLASSIFIER)/data/corpus.json \
+	$(CLASSIFIER)/data/taxonomy.json $(CLASSIFIER)/training/model-record.json \
+	$(addprefix $(CLASSIFIER)/training/,corpus.py train.py build.py evaluate.py) \
+	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py)
 
-.PHONY: run test unit integration lint bench install clean train eval corpus heldout
+.PHONY: run test unit integration lint bench install clean train eval corpus heldout model
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local,dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(MODEL)
 
-run: $(STAMP)
+run: $(STAMP) $(MODEL)
 	$(BIN)/python -m deploy.local.stack
 
 lint: $(STAMP)
@@ -24,33 +30,43 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check services deploy tests bench
 	$(BIN)/mypy services deploy
 
-unit: $(STAMP)
+unit: $(STAMP) $(MODEL)
 	$(BIN)/pytest tests/unit -q
 
-integration: $(STAMP)
+integration: $(STAMP) $(MODEL)
 	$(BIN)/pytest tests/integration -q
 
-test: lint
+test: lint $(MODEL)
 	$(BIN)/pytest -q -rs
 
-bench: $(STAMP)
+bench: $(STAMP) $(MODEL)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
 
-# The classifier's labelled corpora (generated, committed), its model, and its evaluation.
-corpus: $(STAMP)
-	$(BIN)/python -m services.classifier.corpus
+# The classifier's model is built, not committed: generated from the committed sentences
+# (services/classifier/data/sentences, corpus.json), trained, evaluated and checked against
+# services/classifier/training/model-record.json. Rebuilt only when one of its inputs changes.
+model: $(MODEL)
 
+$(MODEL): $(STAMP) $(MODEL_INPUTS)
+	$(BIN)/python -m services.classifier.training.build
+
+# The labelled corpora alone (data/train.jsonl, data/eval.jsonl).
+corpus: $(STAMP)
+	$(BIN)/python -m services.classifier.training.corpus
+
+# After an intended change to the sentences or the training: build, and record the new model's
+# checksums and figures in model-record.json (commit it).
 train: $(STAMP)
-	$(BIN)/python -m services.classifier.model
+	$(BIN)/python -m services.classifier.training.build --record
 
 EVAL ?= services/classifier/data/eval.jsonl
-eval: $(STAMP)
-	@$(BIN)/python -m services.classifier.evaluate $(EVAL)
+eval: $(STAMP) $(MODEL)
+	@$(BIN)/python -m services.classifier.training.evaluate $(EVAL)
 
 # A score from the training side alone (held-back written sentences), for choosing settings.
 heldout: $(STAMP)
-	@$(BIN)/python -m services.classifier.heldout
+	@$(BIN)/python -m services.classifier.training.heldout
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

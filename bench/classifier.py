@@ -42,9 +42,9 @@ from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
 from services.classifier.app import AGENT_CONCURRENCY
 from services.classifier.app import BATCH_SIZE as BATCH
-from services.classifier.consumer import Sifter
 from services.classifier.domain import Fingerprint, Join, Lookup
-from services.classifier.evaluate import EVAL_FILE
+from services.classifier.pipeline import Sifter
+from services.classifier.training.corpus import EVAL_FILE, read_jsonl
 from services.common import mongo
 from services.common.crypto import Keyring
 from services.common.events import utcnow
@@ -54,7 +54,7 @@ TARGET_LOOKUP_P99_MS = 20.0
 
 
 def _texts() -> list[str]:
-    return [row["text"] for row in model_module.read_jsonl(EVAL_FILE)]
+    return [row["text"] for row in read_jsonl(EVAL_FILE)]
 
 
 class _NoDatabase:

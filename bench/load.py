@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from services.classifier import corpus
+from services.classifier.training import corpus
 from services.intake.reports.domain import ReportIn
 
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -150,6 +150,7 @@ def spawn(
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     death_signal: signal.Signals = signal.SIGKILL,
+    cwd: Path = REPO,
 ) -> Process:
     """Starts a process we own. Should we die without stopping it, it gets `death_signal`:
     SIGKILL for services (a stuck or faust worker can ignore SIGTERM; they keep no state of
@@ -163,7 +164,7 @@ def spawn(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
-            cwd=REPO,
+            cwd=cwd,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us in order
             preexec_fn=_dies_with_parent(death_signal),
         )
@@ -301,12 +302,20 @@ class Stack:
             **self.secrets,
         }
 
-    def start_service(self, name: str, extra_env: Mapping[str, str] | None = None) -> Process:
+    def start_service(
+        self,
+        name: str,
+        extra_env: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+        cwd: Path = REPO,
+    ) -> Process:
+        """`python` and `cwd` run the service from another installation (e.g. a wheel's)."""
         process = spawn(
             name,
-            [sys.executable, "-m", f"services.{name}"],
+            [python, "-m", f"services.{name}"],
             self.log_dir,
             {**self.service_env(), **(extra_env or {})},
+            cwd=cwd,
         )
         self.processes[name] = process
         return process

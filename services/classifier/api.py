@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from services.classifier import domain
 from services.classifier.adapters import ClassificationStore, FingerprintIndex
-from services.classifier.consumer import open_details
+from services.classifier.pipeline import open_details
 from services.classifier.taxonomy import Taxonomy, region_id
 from services.common import topics
 from services.common.access import PURPOSE_HEADER, purpose_problem, record_access

@@ -1,5 +1,11 @@
 """Classifier's entry point: a faust agent on report.submitted, plus its web pages (health,
-readiness, metrics, and the staff API in `api`)."""
+readiness, metrics, and the staff API in `api`).
+
+The pages are served by the faust worker's own aiohttp web server, not by FastAPI as in the
+other services: the worker owns the process and its event loop, and starts and stops its web
+server with the agent, so a second server would need a loop, a port and a shutdown of its
+own. What /readyz answers is decided by the same function as everywhere (`readiness_answer`).
+"""
 
 from __future__ import annotations
 
@@ -17,9 +23,11 @@ from services.classifier import api, openapi
 from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import IntakeContentClient
-from services.classifier.consumer import Sifter, make_handler_factory
+from services.classifier.consumer import make_handler_factory
+from services.classifier.pipeline import Sifter
 from services.common import api_docs, topics
 from services.common.auth import StaffAuth, TokenRegister, load_public_key
+from services.common.http import readiness_answer
 from services.common.kafka import RawMessage
 from services.common.runtime import ConsumerRuntime
 from services.common.service_index import service_index
@@ -172,11 +180,8 @@ def create_app(settings: ClassifierSettings) -> faust.App:
     async def readyz(web: View, request: Request) -> Response:
         runtime: ConsumerRuntime | None = state.get("runtime")
         checks = await runtime.readiness() if runtime else {"database": False, "kafka": False}
-        ready = all(checks.values())
-        return web.json(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status=200 if ready else 503,
-        )
+        status, body = readiness_answer(checks)
+        return web.json(body, status=status)
 
     @app.page("/metrics")
     async def metrics(web: View, request: Request) -> Response:

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.classifier import domain, fingerprint
+from services.classifier import domain
 from services.classifier.adapters import (
     ClassificationStore,
     FingerprintIndex,
     IntakeContentClient,
     Save,
 )
-from services.classifier.model import Model
-from services.classifier.taxonomy import Taxonomy
+from services.classifier.pipeline import Sifter
 from services.common import topics
-from services.common.crypto import Keyring
 from services.common.events import SUBMITTED_V1, Classification, Envelope, ReportSubmitted, utcnow
 from services.common.kafka import Handlers, Outcome, publish
 from services.common.runtime import HandlerFactory
@@ -31,121 +28,6 @@ log = logging.getLogger(__name__)
 
 class SameReportTwice(Exception):
     """Two different events for one report arrived together: they must run in order."""
-
-
-# What only staff may read, and only with a stated, audited purpose: phrases quoted from the
-# report and the entity values found in it. Sealed under the report's own data key.
-SEALED_DETAILS = ("official_evidence", "entities", "signals", "priority_reasons")
-
-
-@dataclass
-class Sifter:
-    """Everything a classification needs, loaded once at start-up."""
-
-    model: Model
-    taxonomy: Taxonomy
-    keyring: Keyring
-    linking_secret: bytes
-
-    async def sift(
-        self, report_id: str, content: dict[str, Any], index: domain.Index
-    ) -> tuple[Classification, dict[str, Any]]:
-        """(what the event carries, what only the classifier's store keeps)."""
-        return (await self.sift_many([(report_id, content)], index))[0]
-
-    async def sift_many(
-        self, reports: list[tuple[str, dict[str, Any]]], index: domain.Index
-    ) -> list[tuple[Classification, dict[str, Any]]]:
-        """Reports sifted together: the model runs once for all of them, and each step in the
-        index is one request for the batch."""
-        if not reports:
-            return []
-        texts = [domain.report_text(content) for _, content in reports]
-        analyses = [
-            domain.analyse(
-                content, self.model, self.taxonomy, prediction, fingerprint_key=self.linking_secret
-            )
-            for (_, content), prediction in zip(
-                reports, self.model.predict_many(texts), strict=True
-            )
-        ]
-        prints = [
-            domain.Fingerprint(
-                report_id,
-                fingerprint.bands(analysis.signature),
-                [domain.hidden_key(key, self.linking_secret) for key in analysis.linking_keys],
-                analysis.signature,
-            )
-            for (report_id, _), analysis in zip(reports, analyses, strict=True)
-        ]
-        # Added before the lookup: two replicas sifting linked reports at once see each other.
-        await index.add(prints)
-        lookups = await index.candidates(prints)
-        links = [
-            domain.links(analysis, lookup.candidates, fp.keys)
-            for analysis, lookup, fp in zip(analyses, lookups, prints, strict=True)
-        ]
-        clusters = await index.join(
-            [
-                domain.join_of(fp.report_id, lookup, found)
-                for fp, lookup, found in zip(prints, lookups, links, strict=True)
-            ]
-        )
-        return [
-            self._result(report_id, analysis, found, cluster_id, size)
-            for (report_id, _), analysis, found, (cluster_id, size) in zip(
-                reports, analyses, links, clusters, strict=True
-            )
-        ]
-
-    def _result(
-        self,
-        report_id: str,
-        analysis: domain.Analysis,
-        links: list[domain.Link],
-        cluster_id: str,
-        size: int,
-    ) -> tuple[Classification, dict[str, Any]]:
-        level, reasons = domain.priority(analysis, size)
-        result = domain.classification(
-            analysis, cluster_id, level, self.model.version, self.taxonomy.version
-        )
-        data_key, wrapped = self.keyring.new_data_key(report_id)
-        private = {
-            "official_evidence": analysis.official_evidence,
-            "entities": [{"kind": e.kind, "value": e.value} for e in analysis.entities],
-            "signals": analysis.signals,
-            "priority_reasons": reasons,
-        }
-        details = {
-            "city_name": analysis.city,
-            "province_name": analysis.province,
-            "links": [link.as_document() for link in links],
-            "review_reasons": analysis.review_reasons,
-            "history": [],
-            "data_key": wrapped,
-            "sealed_details": data_key.seal_json("details", private),
-        }
-        return result, details
-
-
-def open_details(found: dict[str, Any], keyring: Keyring, linking_secret: bytes) -> dict[str, Any]:
-    """The sealed details of a stored classification, with each link's shared entities named
-    by value (the index knows them only by keyed hash)."""
-    key = keyring.open_data_key(found["data_key"], found["_id"])
-    private: dict[str, Any] = key.open_json("details", found["sealed_details"])
-    named = {
-        domain.hidden_key(f"{e['kind']}:{e['value']}", linking_secret): f"{e['kind']}:{e['value']}"
-        for e in private["entities"]
-    }
-    links = [
-        {
-            **link,
-            "shared_entities": [named.get(k, k.split(":")[0]) for k in link["shared_entities"]],
-        }
-        for link in found.get("links", [])
-    ]
-    return {**private, "links": links}
 
 
 def make_handler_factory(intake: IntakeContentClient, sifter: Sifter) -> HandlerFactory:

@@ -7,20 +7,17 @@ the gang's phone numbers, which drown it out in the whole report's n-grams. So e
 and industry gets the mean of two readings: the whole report's probability, and that of the
 sentence that tells it best.
 
-`python -m services.classifier.model` (`make train`) trains it from data/train.jsonl and writes
-data/model.joblib with data/model.json beside it (version, training-data hash, library
-versions, label names). The service loads the artefact at start-up and refuses one made by
-another scikit-learn version rather than guess. Nothing is fetched from the network.
+This module is what the service needs to load and run the model; training lives in
+services/classifier/training/ (`make model` builds data/model.joblib from the committed
+sentences, see train.py and build.py there). The service loads the artefact at start-up and
+refuses a missing one, or one made by another scikit-learn version, rather than guess. Nothing
+is fetched from the network.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +27,9 @@ import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.preprocessing import MultiLabelBinarizer
 
 DATA = Path(__file__).with_name("data")
 MODEL_FILE = DATA / "model.joblib"
-MODEL_CARD = DATA / "model.json"
-TRAIN_FILE = DATA / "train.jsonl"
 NONE = "none"  # a sentence that tells no crime (or no industry)
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+|\n+")
 
@@ -45,8 +39,8 @@ def sentences(text: str) -> list[str]:
 
 
 class ModelMismatch(RuntimeError):
-    """The artefact was made by another library version, or lacks a part this code reads:
-    retrain with `make train`."""
+    """The artefact is missing, was made by another library version, or lacks a part this code
+    reads: build it with `make model`."""
 
 
 @dataclass
@@ -166,82 +160,12 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return scores / scores.sum(axis=1, keepdims=True)
 
 
-def _vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(1, 4),
-        lowercase=True,
-        sublinear_tf=True,
-        min_df=2,
-        max_features=300_000,
-        dtype=np.float32,
-    )
-
-
-def train(rows: list[dict[str, Any]], version: str) -> Model:
-    """Reports train the crime and industry heads; `official_sentence`, `crime_sentence` and
-    `industry_sentence` rows the sentence readers."""
-    kinds: dict[str | None, list[dict[str, Any]]] = {}
-    for row in rows:
-        kinds.setdefault(row.get("kind"), []).append(row)
-    rows = kinds[None]
-    vectorizer = _vectorizer()
-    features = vectorizer.fit_transform([r["text"] for r in rows])
-    binarizer = MultiLabelBinarizer()
-    targets = binarizer.fit_transform([r["crime_types"] for r in rows])
-    crime = OneVsRestClassifier(
-        LogisticRegression(C=5.0, max_iter=2000, class_weight="balanced")
-    ).fit(features, targets)
-    industry = LogisticRegression(C=5.0, max_iter=2000, class_weight="balanced").fit(
-        features, [r["industry"] for r in rows]
-    )
-    official = kinds["official_sentence"]
-    official_sentence = LogisticRegression(C=5.0, max_iter=2000, class_weight="balanced").fit(
-        vectorizer.transform([r["text"] for r in official]), [r["collusion"] for r in official]
-    )
-    readers = {}
-    for kind in ("crime_sentence", "industry_sentence"):
-        # Weakly regularised: a single sentence has few n-grams, and the held-out score
-        # (heldout.py) was best at C = 100.
-        readers[kind] = LogisticRegression(C=100.0, max_iter=3000, class_weight="balanced").fit(
-            vectorizer.transform([r["text"] for r in kinds[kind]]),
-            [r["label"] for r in kinds[kind]],
-        )
-    return Model(
-        version=version,
-        crime_labels=[str(c) for c in binarizer.classes_],
-        industry_labels=[str(c) for c in industry.classes_],
-        vectorizer=vectorizer,
-        crime=crime,
-        industry=industry,
-        official_sentence=official_sentence,
-        crime_sentence=readers["crime_sentence"],
-        industry_sentence=readers["industry_sentence"],
-    )
-
-
-def save(model: Model, card: dict[str, Any]) -> None:
-    joblib.dump(
-        {
-            "version": model.version,
-            "sklearn": sklearn.__version__,
-            "crime_labels": model.crime_labels,
-            "industry_labels": model.industry_labels,
-            "vectorizer": model.vectorizer,
-            "crime": model.crime,
-            "industry": model.industry,
-            "official_sentence": model.official_sentence,
-            "crime_sentence": model.crime_sentence,
-            "industry_sentence": model.industry_sentence,
-        },
-        MODEL_FILE,
-        compress=3,
-    )
-    MODEL_CARD.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-
-
 def load(path: Path = MODEL_FILE) -> Model:
-    # A pickle: only ever load the artefact this repository's `make train` wrote.
+    # A pickle: only ever load the artefact this repository's `make model` wrote.
+    if not path.exists():
+        raise ModelMismatch(
+            f"no model at {path}: build it from the committed sentences with `make model`"
+        )
     stored = joblib.load(path)
     if stored["sklearn"] != sklearn.__version__:
         raise ModelMismatch(
@@ -261,43 +185,3 @@ def load(path: Path = MODEL_FILE) -> Model:
         crime_sentence=stored["crime_sentence"],
         industry_sentence=stored["industry_sentence"],
     )
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-def main(argv: list[str]) -> int:
-    source = Path(argv[0]) if argv else TRAIN_FILE
-    raw = source.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    rows = read_jsonl(source)
-    version = f"model-{digest[:10]}"  # the same data always gives the same version
-    model = train(rows, version)
-    save(
-        model,
-        {
-            "version": version,
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "training_data": {
-                "file": source.name,
-                "sha256": digest,
-                "reports": sum(1 for r in rows if r.get("kind") is None),
-                **{
-                    f"{kind}s": sum(1 for r in rows if r.get("kind") == kind)
-                    for kind in ("official_sentence", "crime_sentence", "industry_sentence")
-                },
-            },
-            "scikit_learn": sklearn.__version__,
-            "features": "TF-IDF of character 1-4-grams within word boundaries",
-            "crime_types": model.crime_labels,
-            "industries": model.industry_labels,
-        },
-    )
-    print(f"trained {version} on {len(rows)} rows -> {MODEL_FILE.relative_to(Path.cwd())}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

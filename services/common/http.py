@@ -88,6 +88,16 @@ class RequestMetrics:
             HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
 
 
+def readiness_answer(
+    checks: dict[str, bool], required: tuple[str, ...] | None = None
+) -> tuple[int, dict[str, object]]:
+    """/readyz's status code and body for these checks, for every service (the classifier's
+    pages are served by faust, not FastAPI): 503 when a required check fails."""
+    ready = all(ok for name, ok in checks.items() if required is None or name in required)
+    state = "not ready" if not ready else "ready" if all(checks.values()) else "degraded"
+    return (200 if ready else 503), {"status": state, "checks": checks}
+
+
 def install_common(
     app: FastAPI, readiness: ReadinessCheck, required: tuple[str, ...] | None = None
 ) -> None:
@@ -108,12 +118,8 @@ def install_common(
 
     @app.get("/readyz", tags=["operations"], summary="Broker and database are reachable")
     async def readyz() -> JSONResponse:
-        checks = await readiness()
-        ready = all(ok for name, ok in checks.items() if required is None or name in required)
-        state = "not ready" if not ready else "ready" if all(checks.values()) else "degraded"
-        return JSONResponse(
-            status_code=200 if ready else 503, content={"status": state, "checks": checks}
-        )
+        status, body = readiness_answer(await readiness(), required)
+        return JSONResponse(status_code=status, content=body)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

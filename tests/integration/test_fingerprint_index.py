@@ -12,8 +12,8 @@ from pymongo import AsyncMongoClient, monitoring
 from deploy.local.stack import free_port, start_mongodb
 from services.classifier import domain, fingerprint
 from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
-from services.classifier.consumer import Sifter
 from services.classifier.model import load as load_model
+from services.classifier.pipeline import Sifter
 from services.classifier.taxonomy import load as load_taxonomy
 from services.common.crypto import Keyring
 from services.common.events import utcnow

@@ -2,8 +2,8 @@ import json
 import subprocess
 import sys
 
-from services.classifier.evaluate import EVAL_FILE, macro_f1, pair_scores
-from services.classifier.model import TRAIN_FILE, read_jsonl
+from services.classifier.training.corpus import TRAIN_FILE, read_jsonl
+from services.classifier.training.evaluate import EVAL_FILE, macro_f1, pair_scores
 
 
 def test_macro_f1_averages_over_labels():
@@ -39,7 +39,7 @@ def test_make_eval_prints_one_figure_a_line_for_any_labelled_file(tmp_path):
     sample = tmp_path / "sample.jsonl"
     sample.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     out = subprocess.run(
-        [sys.executable, "-m", "services.classifier.evaluate", str(sample)],
+        [sys.executable, "-m", "services.classifier.training.evaluate", str(sample)],
         capture_output=True,
         text=True,
         check=True,

@@ -1,5 +1,5 @@
-"""`python -m services.classifier.heldout`: a score from the training side alone, to choose
-features, settings and rules without ever looking at data/eval.jsonl.
+"""`python -m services.classifier.training.heldout` (`make heldout`): a score from the training
+side alone, to choose features, settings and rules without ever looking at data/eval.jsonl.
 
 A quarter of the separately written sentences (data/sentences) is held back. A model is
 trained on reports generated from the rest, and scored on reports generated the way the
@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from services.classifier import corpus, evaluate
-from services.classifier import model as model_module
+from services.classifier.training import corpus, evaluate, train
 
 HELD_BACK = 0.25
 
@@ -88,7 +87,7 @@ def score(train_reports: int = 8000) -> dict[str, Any]:
     with held_out_corpus():
         train_rows = corpus.training_set(train_reports) + corpus.training_sentences()
         held_rows = corpus.evaluation_set(seed=77)
-    model = model_module.train(train_rows, "held-out")
+    model = train.train(train_rows, "held-out")
     return asyncio.run(evaluate.run(held_rows, model))
 
 

@@ -1,4 +1,5 @@
-"""`make eval` (`python -m services.classifier.evaluate [file.jsonl]`): scores a labelled file.
+"""`make eval` (`python -m services.classifier.training.evaluate [file.jsonl]`): scores a
+labelled file (data/eval.jsonl by default) with the built model.
 
 Every report goes through the same code as in the service (analyse, link through an index
 with the same rules as the MongoDB one, prioritise), in file order, and the figures are printed
@@ -17,8 +18,7 @@ from typing import Any
 from services.classifier import domain, fingerprint
 from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
-
-EVAL_FILE = Path(__file__).with_name("data") / "eval.jsonl"
+from services.classifier.training.corpus import EVAL_FILE, read_jsonl
 
 
 def macro_f1(truth: list[set[str]], predicted: list[set[str]], labels: list[str]) -> float:
@@ -106,7 +106,7 @@ async def run(
 
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else EVAL_FILE
-    rows = model_module.read_jsonl(path)
+    rows = read_jsonl(path)
     print_figures(asyncio.run(run(rows)))
     return 0
 
