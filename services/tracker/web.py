@@ -5,23 +5,27 @@ logs and in referrers, and a shared phone's history must not give a report away.
 character is checked before any lookup, so a typo gets its own message at once; an unknown
 code gets the same message whether it never existed or was mistyped in a way the check
 character cannot catch. Well-formed codes are looked up through the tracker's throttled
-lookup, like the JSON API's.
+lookup, like the JSON API's, and messages go through the same use case.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.common import tracking_code
 from services.common.pages import Pages, choose_language, origin_of, static_router
 from services.common.settings import TrackerSettings
 from services.common.texts import TEXTS
+from services.tracker import workflow
+from services.tracker.deps import CodeLookupDep, TrackerDep
+from services.tracker.routes.tracking import ReporterMessage, client_address
 
 # A tracking code, the language and a message of up to 5,000 characters, percent-encoded.
 MAX_FORM_BYTES = 64 * 1024
@@ -50,6 +54,8 @@ def status_router(settings: TrackerSettings) -> APIRouter:
 
     async def show(
         request: Request,
+        tracker: workflow.Tracker,
+        lookup: workflow.CodeLookup,
         lang: str,
         typed: str,
         *,
@@ -65,8 +71,8 @@ def status_router(settings: TrackerSettings) -> APIRouter:
             return pages.render(
                 request, "status.html", status_code=422, problem=problem, code=typed, **common
             )
-        # Through the tracker's one lookup function, which throttles repeated failures.
-        case = await request.app.state.find_case_by_code(request, normalized)
+        # Through the tracker's one lookup, which throttles repeated failures.
+        case = await lookup.find(normalized, client_address(request))
         if case is None:
             problem = TEXTS[lang]["code_unknown"]
             return pages.render(
@@ -77,7 +83,7 @@ def status_router(settings: TrackerSettings) -> APIRouter:
             request,
             "status.html",
             status_code=status_code,
-            status=await request.app.state.reporter_status(request, case),
+            status=await workflow.reporter_status(tracker, case),
             code=code,
             # Files go to intake, which stores them; the code goes along in a hidden field.
             attach_action=f"{intake}/evidence",
@@ -87,44 +93,47 @@ def status_router(settings: TrackerSettings) -> APIRouter:
         )
 
     @router.post("/status", response_class=HTMLResponse)
-    async def status_page(request: Request) -> HTMLResponse:
+    async def status_page(
+        request: Request, tracker: TrackerDep, lookup: CodeLookupDep
+    ) -> HTMLResponse:
         form = await read_form(request)
         lang = choose_language(request, form.get("lang"))
-        return await show(request, lang, form.get("code", "")[:100])
+        return await show(request, tracker, lookup, lang, form.get("code", "")[:100])
 
     @router.post("/status/message", response_class=HTMLResponse)
-    async def status_message(request: Request) -> HTMLResponse:
-        """Adds information or answers a question, through the JSON API's own path."""
+    async def status_message(
+        request: Request, tracker: TrackerDep, lookup: CodeLookupDep
+    ) -> HTMLResponse:
+        """Adds information or answers a question, through the JSON API's own use case."""
         form = await read_form(request)
         lang = choose_language(request, form.get("lang"))
         text, typed = form.get("text", ""), form.get("code", "")[:100]
+        page = partial(show, request, tracker, lookup, lang, typed)
         if tracking_code.normalize(typed) is None:
-            return await show(request, lang, typed)
+            return await page()
         if not text.strip():
-            problem = TEXTS[lang]["field_required"]
-            return await show(request, lang, typed, status_code=422, message_problem=problem)
+            return await page(status_code=422, message_problem=TEXTS[lang]["field_required"])
         try:
-            answer = await request.app.state.add_reporter_message(
-                request, typed, text, form.get("in_reply_to") or None
-            )
+            # The JSON API's checks, before anything is looked up.
+            message = ReporterMessage(text=text, in_reply_to=form.get("in_reply_to") or None)
         except ValidationError:
-            return await show(
-                request,
-                lang,
-                typed,
+            return await page(
                 status_code=422,
                 message_problem=TEXTS[lang]["field_too_long"].format(max=5000),
                 message_text=text,
             )
-        except HTTPException:  # a question id that is not this case's
-            return await show(request, lang, typed, status_code=422, message_text=text)
-        if isinstance(answer, JSONResponse):
-            if answer.status_code == 404:
-                return await show(request, lang, typed)
-            notice = TEXTS[lang]["message_refused"]
-            return await show(
-                request, lang, typed, status_code=409, notice=notice, message_text=text
+        found = await lookup.find(typed, client_address(request))
+        if found is None:
+            return await page()
+        try:
+            await workflow.add_reporter_message(
+                tracker, found["_id"], message.text, message.in_reply_to
             )
-        return await show(request, lang, typed, notice=TEXTS[lang]["message_sent"])
+        except workflow.InvalidField:  # a question id that is not this case's
+            return await page(status_code=422, message_text=text)
+        except (workflow.CaseFinished, workflow.TooManyMessages):
+            notice = TEXTS[lang]["message_refused"]
+            return await page(status_code=409, notice=notice, message_text=text)
+        return await page(notice=TEXTS[lang]["message_sent"])
 
     return router
