@@ -31,28 +31,33 @@ from services.tracker.routes.tracking import ReporterMessage, client_address
 MAX_FORM_BYTES = 64 * 1024
 
 
-def status_router(settings: TrackerSettings) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    router.include_router(static_router())
-    intake = settings.intake_public_url.rstrip("/")
-    # The "add files" form posts to intake's upload page, so that origin may receive forms.
-    pages = Pages(Path(__file__).parent / "web" / "templates", form_targets=[origin_of(intake)])
+async def read_form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(status_code=413, detail="the form is too large")
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
-    def report_url(lang: str) -> str:
-        return f"{settings.intake_public_url.rstrip('/')}/?lang={lang}"
 
-    @router.get("/status", response_class=HTMLResponse)
-    async def status_form(request: Request) -> HTMLResponse:
-        lang = choose_language(request)
-        return pages.render(request, "status.html", lang=lang, code="", report_url=report_url(lang))
+class StatusPage:
+    """The status page in the reader's language, for what they typed."""
 
-    async def read_form(request: Request) -> dict[str, str]:
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            raise HTTPException(status_code=413, detail="the form is too large")
-        return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    def __init__(self, settings: TrackerSettings) -> None:
+        self.intake = settings.intake_public_url.rstrip("/")
+        # The "add files" form posts to intake's upload page, so that origin may receive forms.
+        self.pages = Pages(
+            Path(__file__).parent / "web" / "templates", form_targets=[origin_of(self.intake)]
+        )
+
+    def report_url(self, lang: str) -> str:
+        return f"{self.intake}/?lang={lang}"
+
+    def blank(self, request: Request, lang: str) -> HTMLResponse:
+        return self.pages.render(
+            request, "status.html", lang=lang, code="", report_url=self.report_url(lang)
+        )
 
     async def show(
+        self,
         request: Request,
         tracker: workflow.Tracker,
         lookup: workflow.CodeLookup,
@@ -62,35 +67,81 @@ def status_router(settings: TrackerSettings) -> APIRouter:
         status_code: int = 200,
         **extra: Any,
     ) -> HTMLResponse:
-        """The status page for what was typed: the typo message before any lookup, the same
-        "no report matches" for every code that finds nothing, else the case."""
+        """The typo message before any lookup, the same "no report matches" for every code
+        that finds nothing, else the case."""
         normalized = tracking_code.normalize(typed)
-        common = {"lang": lang, "report_url": report_url(lang)}
+        common = {"lang": lang, "report_url": self.report_url(lang)}
         if normalized is None:
             problem = TEXTS[lang]["code_typo"]
-            return pages.render(
+            return self.pages.render(
                 request, "status.html", status_code=422, problem=problem, code=typed, **common
             )
         # Through the tracker's one lookup, which throttles repeated failures.
         case = await lookup.find(normalized, client_address(request))
         if case is None:
             problem = TEXTS[lang]["code_unknown"]
-            return pages.render(
+            return self.pages.render(
                 request, "status.html", status_code=404, problem=problem, code=typed, **common
             )
         code = tracking_code.format_code(normalized)
-        return pages.render(
+        return self.pages.render(
             request,
             "status.html",
             status_code=status_code,
             status=await workflow.reporter_status(tracker, case),
             code=code,
             # Files go to intake, which stores them; the code goes along in a hidden field.
-            attach_action=f"{intake}/evidence",
+            attach_action=f"{self.intake}/evidence",
             attach_code=code,
             **common,
             **extra,
         )
+
+
+async def send_message(
+    page: StatusPage, request: Request, tracker: workflow.Tracker, lookup: workflow.CodeLookup
+) -> HTMLResponse:
+    """Adds information or answers a question, through the JSON API's own use case."""
+    form = await read_form(request)
+    lang = choose_language(request, form.get("lang"))
+    text, typed = form.get("text", ""), form.get("code", "")[:100]
+    show = partial(page.show, request, tracker, lookup, lang, typed)
+    if tracking_code.normalize(typed) is None:
+        return await show()
+    if not text.strip():
+        return await show(status_code=422, message_problem=TEXTS[lang]["field_required"])
+    try:
+        # The JSON API's checks, before anything is looked up.
+        message = ReporterMessage(text=text, in_reply_to=form.get("in_reply_to") or None)
+    except ValidationError:
+        return await show(
+            status_code=422,
+            message_problem=TEXTS[lang]["field_too_long"].format(max=5000),
+            message_text=text,
+        )
+    found = await lookup.find(typed, client_address(request))
+    if found is None:
+        return await show()
+    try:
+        await workflow.add_reporter_message(
+            tracker, found["_id"], message.text, message.in_reply_to
+        )
+    except workflow.InvalidField:  # a question id that is not this case's
+        return await show(status_code=422, message_text=text)
+    except (workflow.CaseFinished, workflow.TooManyMessages):
+        notice = TEXTS[lang]["message_refused"]
+        return await show(status_code=409, notice=notice, message_text=text)
+    return await show(notice=TEXTS[lang]["message_sent"])
+
+
+def status_router(settings: TrackerSettings) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    router.include_router(static_router())
+    page = StatusPage(settings)
+
+    @router.get("/status", response_class=HTMLResponse)
+    async def status_form(request: Request) -> HTMLResponse:
+        return page.blank(request, choose_language(request))
 
     @router.post("/status", response_class=HTMLResponse)
     async def status_page(
@@ -98,42 +149,12 @@ def status_router(settings: TrackerSettings) -> APIRouter:
     ) -> HTMLResponse:
         form = await read_form(request)
         lang = choose_language(request, form.get("lang"))
-        return await show(request, tracker, lookup, lang, form.get("code", "")[:100])
+        return await page.show(request, tracker, lookup, lang, form.get("code", "")[:100])
 
     @router.post("/status/message", response_class=HTMLResponse)
     async def status_message(
         request: Request, tracker: TrackerDep, lookup: CodeLookupDep
     ) -> HTMLResponse:
-        """Adds information or answers a question, through the JSON API's own use case."""
-        form = await read_form(request)
-        lang = choose_language(request, form.get("lang"))
-        text, typed = form.get("text", ""), form.get("code", "")[:100]
-        page = partial(show, request, tracker, lookup, lang, typed)
-        if tracking_code.normalize(typed) is None:
-            return await page()
-        if not text.strip():
-            return await page(status_code=422, message_problem=TEXTS[lang]["field_required"])
-        try:
-            # The JSON API's checks, before anything is looked up.
-            message = ReporterMessage(text=text, in_reply_to=form.get("in_reply_to") or None)
-        except ValidationError:
-            return await page(
-                status_code=422,
-                message_problem=TEXTS[lang]["field_too_long"].format(max=5000),
-                message_text=text,
-            )
-        found = await lookup.find(typed, client_address(request))
-        if found is None:
-            return await page()
-        try:
-            await workflow.add_reporter_message(
-                tracker, found["_id"], message.text, message.in_reply_to
-            )
-        except workflow.InvalidField:  # a question id that is not this case's
-            return await page(status_code=422, message_text=text)
-        except (workflow.CaseFinished, workflow.TooManyMessages):
-            notice = TEXTS[lang]["message_refused"]
-            return await page(status_code=409, notice=notice, message_text=text)
-        return await page(notice=TEXTS[lang]["message_sent"])
+        return await send_message(page, request, tracker, lookup)
 
     return router

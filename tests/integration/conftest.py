@@ -29,9 +29,15 @@ def _docker_engine_problem() -> str | None:
     try:
         import docker
 
-        docker.from_env(timeout=3).ping()
+        client = docker.from_env(timeout=3)
     except Exception as exc:
         return f"no Docker engine answers ({type(exc).__name__}); the embedded backend runs instead"
+    try:
+        client.ping()
+    except Exception as exc:
+        return f"no Docker engine answers ({type(exc).__name__}); the embedded backend runs instead"
+    finally:
+        client.close()
     return None
 
 
