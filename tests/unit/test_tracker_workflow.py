@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.common import tracking_code
 from services.common.auth import Principal, Role
@@ -36,6 +38,7 @@ from services.tracker.domain import (
     back_with_investigators,
     overdue_kinds,
 )
+from services.tracker.errors import install_error_answers
 from services.tracker.workflow import (
     CaseFinished,
     CaseNotFound,
@@ -43,6 +46,7 @@ from services.tracker.workflow import (
     CodeLookup,
     InvalidField,
     OutOfScope,
+    TooManyMessages,
     Tracker,
 )
 
@@ -587,3 +591,78 @@ async def test_guessing_codes_makes_every_next_lookup_wait_longer():
     waits.clear()
     assert await lookup.find(tracking_code.generate(), "10.0.0.10") is None
     assert waits == []  # another client is not slowed by this one's guesses
+
+
+# -- what the HTTP layer answers to each refusal ----------------------------------------------
+
+
+def answers() -> httpx.AsyncClient:
+    """A bare app with the tracker's answers to refusals, raising each on its own path."""
+    app = FastAPI()
+    install_error_answers(app)
+    refusals: dict[str, Exception] = {
+        "illegal": IllegalTransition(Stage.ASSIGNED, Stage.CLOSED),
+        "invalid": InvalidField("team", "not a team in the routing table"),
+        "unknown": CaseNotFound(),
+        "scope": OutOfScope(),
+        "race": ChangedMeanwhile(),
+        "finished": CaseFinished(),
+        "full": TooManyMessages(),
+    }
+
+    @app.get("/{name}")
+    async def refuse(name: str) -> None:
+        raise refusals[name]
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tracker")
+
+
+async def answer_to(name: str) -> httpx.Response:
+    async with answers() as client:
+        return await client.get(f"/{name}")
+
+
+async def test_an_illegal_move_answers_409_with_the_current_requested_and_allowed_stages():
+    answer = await answer_to("illegal")
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "detail": {
+            "error": "illegal_transition",
+            "reason": "a case in assigned cannot move to closed",
+            "current": "assigned",
+            "requested": "closed",
+            "allowed": ["assigned", "investigating", "concluded"],
+        }
+    }
+
+
+async def test_a_bad_field_answers_422_naming_the_field_and_the_reason():
+    answer = await answer_to("invalid")
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "detail": [{"field": "team", "reason": "not a team in the routing table"}]
+    }
+
+
+async def test_unknown_and_out_of_scope_cases_answer_404_to_supervisors_and_403_to_others():
+    unknown, scope = await answer_to("unknown"), await answer_to("scope")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": {"error": "not_found", "reason": "no such case"}}
+    assert scope.status_code == 403 and scope.json()["detail"]["error"] == "forbidden"
+
+
+async def test_a_lost_race_answers_409_telling_to_reload_and_try_again():
+    answer = await answer_to("race")
+    assert answer.status_code == 409
+    assert answer.json()["detail"]["error"] == "changed_meanwhile"
+    assert "reload it and try again" in answer.json()["detail"]["reason"]
+
+
+async def test_a_reporter_writing_to_a_finished_or_full_case_is_told_to_make_a_new_report():
+    finished, full = await answer_to("finished"), await answer_to("full")
+    assert finished.status_code == full.status_code == 409
+    assert finished.json()["error"] == "case_finished"
+    assert full.json()["error"] == "too_many_messages"
+    assert "make a new report" in finished.json()["reason"]
+    assert "make a new report" in full.json()["reason"]
+    assert finished.headers["cache-control"] == "no-store"
