@@ -42,7 +42,7 @@ def mongo_client(stack: Stack) -> MongoClient[dict[str, Any]]:
     return client
 
 
-def close_databases(stack: Stack) -> None:
+def close_mongo_client(stack: Stack) -> None:
     client = _clients.pop(stack.mongodb_uri, None)
     if client is not None:
         client.close()
