@@ -20,7 +20,6 @@ from services.common.events import (
     StageChanged,
     derived_event_id,
     new_event,
-    utcnow,
 )
 
 SOURCE = "tipline/tracker"
@@ -76,8 +75,29 @@ def allowed_next(current: Stage) -> list[Stage]:
 
 
 def check_transition(current: Stage, target: Stage) -> None:
+    """The one check every move of a case passes, staff's and the tracker's own alike."""
     if target not in TRANSITIONS.get(current, frozenset()):
         raise IllegalTransition(current, target)
+
+
+# Routing assigns only a case that has just been sorted: a case a person has assigned already
+# is theirs to move (the store's conditional write holds the case to this stage).
+ROUTED_FROM = Stage.CLASSIFIED
+
+
+def answers_all_questions(messages: list[dict[str, Any]], in_reply_to: str | None) -> bool:
+    """Whether the reporter's new message (answering `in_reply_to`, or None) leaves no question
+    of the case unanswered: then the case goes back to the investigators."""
+    questions = {m["id"] for m in messages if m["kind"] == "question"}
+    answered = {m.get("in_reply_to") for m in messages} | {in_reply_to}
+    return questions <= answered
+
+
+def back_with_investigators(
+    stage: Stage, messages: list[dict[str, Any]], in_reply_to: str | None
+) -> bool:
+    """Every question answered while the case waits on the reporter: back to investigating."""
+    return stage == Stage.AWAITING_REPORTER and answers_all_questions(messages, in_reply_to)
 
 
 # -- timeline entries -------------------------------------------------------------------------
@@ -100,21 +120,21 @@ def staff_actor(subject: str, role: str) -> dict[str, str]:
     return {"kind": ActorKind.STAFF.value, "subject": subject, "role": role}
 
 
-def received_event(submitted_event_id: str, report_id: str) -> Envelope:
+def received_event(submitted_event_id: str, report_id: str, now: datetime) -> Envelope:
     """The tracker's acknowledgement; its id follows from the submission, so a re-run repeats it."""
-    return new_event(
-        source=SOURCE,
-        type=STAGE_CHANGED_V1,
-        subject=report_id,
-        data=StageChanged(report_id=report_id, stage=Stage.RECEIVED, at=utcnow()),
+    return stage_event(
+        report_id,
+        StageChanged(report_id=report_id, stage=Stage.RECEIVED, at=now),
         event_id=derived_event_id(submitted_event_id, Stage.RECEIVED.value),
     )
 
 
 def stage_event(report_id: str, change: StageChanged, event_id: str | None = None) -> Envelope:
-    return new_event(
+    """The event of a stage change, sent at the time of the change."""
+    event = new_event(
         source=SOURCE, type=STAGE_CHANGED_V1, subject=report_id, data=change, event_id=event_id
     )
+    return event.model_copy(update={"time": change.at})
 
 
 # -- routing ----------------------------------------------------------------------------------
@@ -314,6 +334,27 @@ def overdue_filter(now: datetime) -> dict[str, Any]:
             {"acknowledged_at": None, "due.acknowledgement": {"$lt": now}},
             {"due.feedback": {"$lt": now}},
         ],
+    }
+
+
+def case_due(case: dict[str, Any]) -> dict[str, datetime | None]:
+    due = case.get("due") or {}
+    return {
+        kind: as_utc(due[kind]) if due.get(kind) else None
+        for kind in ("acknowledgement", "feedback")
+    }
+
+
+def case_summary(case: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A case in a staff list: where it stands and what it owes, nothing private."""
+    return {
+        "report_id": case["_id"],
+        "stage": case.get("state"),
+        "province": case.get("province"),
+        "scope": case.get("scope"),
+        "opened_at": as_utc(case["opened_at"]),
+        "due": case_due(case),
+        "overdue": [k.value for k in overdue_kinds(case, now)],
     }
 
 

@@ -3,29 +3,46 @@
 The embedded backend (Tansu + SecantusDB processes on free loopback ports) always runs. The
 containers backend runs the same tests on Apache Kafka and MongoDB images through
 testcontainers where a Docker engine answers, and skips with the reason where none does.
+
+Every test shares the one `stack`. A module that needs servers of its own (Kafka behind a
+proxy it can cut, production throttling) starts them with `start_stack`; one that needs a
+second instance of a service with other settings starts it with `helpers.second_instance`.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from deploy.local.stack import Stack, free_port, running_stack
+from tests.integration.helpers import StartStack, close_mongo_client, wait_until_all_classified
 
 KAFKA_IMAGE = "apache/kafka:3.9.1"
 MONGODB_IMAGE = "mongo:8.0"
+DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 def _docker_engine_problem() -> str | None:
+    if not os.environ.get("DOCKER_HOST") and not Path(DOCKER_SOCKET).exists():
+        # Asked with no engine there, the Docker client leaves its socket open.
+        return f"no Docker engine ({DOCKER_SOCKET} is absent); the embedded backend runs instead"
     try:
         import docker
 
-        docker.from_env(timeout=3).ping()
+        client = docker.from_env(timeout=3)
     except Exception as exc:
         return f"no Docker engine answers ({type(exc).__name__}); the embedded backend runs instead"
+    try:
+        client.ping()
+    except Exception as exc:
+        return f"no Docker engine answers ({type(exc).__name__}); the embedded backend runs instead"
+    finally:
+        client.close()
     return None
 
 
@@ -66,6 +83,14 @@ def _containers_stack(log_dir: Path) -> Iterator[Stack]:
             yield stack
 
 
+@contextlib.contextmanager
+def _closing(started: Stack) -> Iterator[Stack]:
+    try:
+        yield started
+    finally:
+        close_mongo_client(started)
+
+
 @pytest.fixture(scope="session", params=["embedded", "containers"])
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -75,8 +100,43 @@ def stack(
         problem = _docker_engine_problem()
         if problem:
             pytest.skip(problem)
-        with _containers_stack(log_dir) as started:
+        with _containers_stack(log_dir) as started, _closing(started):
             yield started
         return
-    with running_stack(log_dir) as started:
+    with running_stack(log_dir) as started, _closing(started):
         yield started
+
+
+@contextlib.contextmanager
+def _own_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    only: Sequence[str] | None = None,
+    **options: Any,
+) -> Iterator[Stack]:
+    """Servers of one's own (`options` as `running_stack`'s); `only` starts just these
+    services."""
+    log_dir = Path(tmp_path_factory.mktemp(f"logs-{name}"))
+    with running_stack(log_dir, services=only is None, **options) as started, _closing(started):
+        for service in only or ():
+            started.start_service(service)
+        for service in only or ():
+            started.wait_ready(service)
+        yield started
+
+
+@pytest.fixture(scope="session")
+def start_stack(tmp_path_factory: pytest.TempPathFactory) -> StartStack:
+    """`with start_stack("name", with_proxy=True, only=["tracker"], tuning={...}) as s:`"""
+
+    def start(name: str, **options: Any) -> contextlib.AbstractContextManager[Stack]:
+        return _own_stack(tmp_path_factory, name, **options)
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def all_classified_afterwards(stack: Stack) -> Iterator[None]:
+    """For a module that sends reports without following each to its end."""
+    yield
+    wait_until_all_classified(stack)

@@ -3,22 +3,74 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import re
+import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
+from pymongo import MongoClient
 
-from deploy.local.stack import Stack
+from deploy.local.stack import Stack, free_port, spawn
+from services.common import tracking_code
 
 REPORT = {
     "channel": "web",
     "narrative": "村霸强收保护费，不交就打人。The village bully extorts every shop on the street.",
     "location": {"province": "湖南", "city": "长沙"},
 }
+
+
+# What the `start_stack` fixture gives: `with start_stack("name", **options) as stack:`.
+StartStack = Callable[..., contextlib.AbstractContextManager[Stack]]
+
+# One client per stack's MongoDB, closed when the stack stops (conftest.py).
+_clients: dict[str, MongoClient[dict[str, Any]]] = {}
+
+
+def mongo_client(stack: Stack) -> MongoClient[dict[str, Any]]:
+    """The stack's MongoDB, read the way an operator would: one client, shared by the tests."""
+    client = _clients.get(stack.mongodb_uri)
+    if client is None:
+        client = _clients[stack.mongodb_uri] = MongoClient(stack.mongodb_uri)
+    return client
+
+
+def close_mongo_client(stack: Stack) -> None:
+    client = _clients.pop(stack.mongodb_uri, None)
+    if client is not None:
+        client.close()
+
+
+def code_hash_of(stack: Stack, code: str) -> str:
+    """What the services store instead of the code."""
+    secret = stack.secrets["TRACKING_CODE_SECRET"].encode()
+    return tracking_code.lookup_hash(tracking_code.normalize(code) or "", secret)
+
+
+# Where each service keeps its record of a report.
+RECORDS = {"intake": ("intake", "reports"), "tracker": ("tracker", "cases")}
+
+
+def report_id_of(stack: Stack, code: str, held_by: str = "intake") -> str:
+    """The report's id for a code, from intake's report or the tracker's case."""
+    name, collection = RECORDS[held_by]
+    found = mongo_client(stack)[name][collection].find_one(
+        {"tracking_code_hash": code_hash_of(stack, code)}, {"_id": 1}
+    )
+    assert found is not None, f"no {held_by} record holds this code"
+    return str(found["_id"])
+
+
+def staff(stack: Stack, role: str, **scope: Any) -> dict[str, str]:
+    """The headers of a member of staff with this role (and subject, provinces, teams)."""
+    return {"Authorization": f"Bearer {stack.staff_token(role, **scope)}"}
 
 
 def submit(stack: Stack, report: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
@@ -117,17 +169,28 @@ def read_topic(stack: Stack, topic: str) -> list[Any]:
 def wait_until_all_classified(stack: Stack, timeout: float = 60) -> None:
     """Until every report intake holds has been classified, so a module that sent reports
     without following them leaves no work in flight for the next module's assertions."""
-    from pymongo import MongoClient
+    classifications = mongo_client(stack)["classifier"]["classifications"]
+    reports = mongo_client(stack)["intake"]["reports"]
+    wait_until(
+        lambda: classifications.count_documents({}) >= reports.count_documents({}),
+        timeout,
+        "every report classified",
+    )
 
-    client = MongoClient(stack.mongodb_uri)
+
+@contextlib.contextmanager
+def second_instance(
+    stack: Stack, service: str, settings: Mapping[str, str], name: str | None = None
+) -> Iterator[Stack]:
+    """Another instance of `service` on the same servers, with these settings, logging as
+    `name`: the stack it gives points at it (`url(service)`, `processes[service]`)."""
+    own = dataclasses.replace(stack, ports={**stack.ports, service: free_port()}, processes={})
+    env = {**own.service_env(), **settings}
+    own.processes[service] = spawn(
+        name or service, [sys.executable, "-m", f"services.{service}"], own.log_dir, env
+    )
     try:
-        wait_until(
-            lambda: (
-                client["classifier"]["classifications"].count_documents({})
-                >= client["intake"]["reports"].count_documents({})
-            ),
-            timeout,
-            "every report classified",
-        )
+        own.wait_ready(service)
+        yield own
     finally:
-        client.close()
+        own.stop()

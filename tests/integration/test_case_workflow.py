@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from pymongo import MongoClient
 
 from deploy.local.stack import Stack
-from services.common import topics, tracking_code
+from services.common import topics
 from services.common.events import (
     STAGE_CHANGED_V1,
     Classification,
@@ -21,8 +20,11 @@ from services.common.events import (
 )
 from tests.integration.helpers import (
     REPORT,
+    mongo_client,
     produce,
     read_topic,
+    report_id_of,
+    staff,
     submit,
     track,
     wait_for_stage,
@@ -32,29 +34,14 @@ from tests.integration.helpers import (
 PURPOSE = {"X-Access-Purpose": "Following up the reporter's answer for case work"}
 
 
-def staff(stack: Stack, role: str, **scope: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.staff_token(role, **scope)}"}
-
-
 def hunan_investigator(stack: Stack) -> dict[str, str]:
     return staff(stack, "investigator", subject="inv-hunan", provinces=["hunan"])
-
-
-def report_id_of(stack: Stack, code: str) -> str:
-    """The tracker's case for a code, as an operator would find it in the database."""
-    secret = stack.secrets["TRACKING_CODE_SECRET"].encode()
-    code_hash = tracking_code.lookup_hash(tracking_code.normalize(code) or "", secret)
-    case = MongoClient(stack.mongodb_uri)["tracker"]["cases"].find_one(
-        {"tracking_code_hash": code_hash}, {"_id": 1}
-    )
-    assert case is not None
-    return str(case["_id"])
 
 
 def new_assigned_case(stack: Stack, report: dict[str, Any] | None = None) -> tuple[str, str]:
     code = submit(stack, report or REPORT).json()["tracking_code"]
     wait_for_stage(stack, code, "assigned")
-    return code, report_id_of(stack, code)
+    return code, report_id_of(stack, code, held_by="tracker")
 
 
 def post(stack: Stack, path: str, headers: dict[str, str], body: Any = None) -> httpx.Response:
@@ -351,7 +338,7 @@ def test_messages_are_stored_sealed(stack: Stack):
         json={"text": "CANARY-A-7781 here", "in_reply_to": question},
         timeout=10,
     )
-    raw = MongoClient(stack.mongodb_uri)["tracker"]["cases"].find_one({"_id": report_id})
+    raw = mongo_client(stack)["tracker"]["cases"].find_one({"_id": report_id})
     stored = repr(raw)
     assert "CANARY-Q-7781" not in stored and "CANARY-A-7781" not in stored
     assert raw is not None and raw["data_key"]["kid"]

@@ -3,7 +3,6 @@ staff entry of calls and letters, and the WeChat and Weibo webhooks."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -17,21 +16,24 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from pymongo import MongoClient
 
-from deploy.local.stack import Stack, free_port
+from deploy.local.stack import Stack
 from services.common import topics, tracking_code
 from services.common.crypto import Keyring
 from services.intake.reports.domain import open_report
-from tests.integration.helpers import read_topic, wait_for_stage, wait_until_all_classified
+from tests.integration.helpers import (
+    code_hash_of,
+    mongo_client,
+    read_topic,
+    second_instance,
+    wait_for_stage,
+)
 
 NARRATIVE = "村霸强收保护费，不交就打人。镇上每家店每月都要交五百元。"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def all_classified_afterwards(stack: Stack) -> Iterator[None]:
-    yield
-    wait_until_all_classified(stack)
+# Sends reports without following each to its end: the next module starts with none in flight.
+pytestmark = pytest.mark.usefixtures("all_classified_afterwards")
 
 
 def code_on(page: str) -> str:
@@ -41,9 +43,7 @@ def code_on(page: str) -> str:
 
 
 def submitted_event(stack: Stack, code: str) -> dict[str, Any]:
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
-    )
+    code_hash = code_hash_of(stack, code)
     for message in read_topic(stack, topics.REPORT_SUBMITTED):
         event = json.loads(message.value)
         if event["data"]["tracking_code_hash"] == code_hash:
@@ -52,9 +52,7 @@ def submitted_event(stack: Stack, code: str) -> dict[str, Any]:
 
 
 def stored_report(stack: Stack, event: dict[str, Any]) -> dict[str, Any]:
-    document = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one(
-        {"_id": event["subject"]}
-    )
+    document = mongo_client(stack)["intake"]["reports"].find_one({"_id": event["subject"]})
     assert document is not None
     assert "narrative" not in document  # sealed at rest: opened here with the stack's keyring
     keyring = Keyring.from_file(Path(stack.secrets["TIPLINE_KEYRING_FILE"]))
@@ -426,7 +424,7 @@ def test_a_wechat_conversation_becomes_one_report_and_the_code_comes_back(stack:
         replies.append(reply_text(answer.text))
     assert "提交" in replies[0] and "已记录" in replies[1]
     # While the reporter writes, the conversation is stored sealed, and the sender only hashed.
-    stored = str(list(MongoClient(stack.mongodb_uri)["intake"]["conversations"].find()))
+    stored = str(list(mongo_client(stack)["intake"]["conversations"].find()))
     assert canary not in stored and sender not in stored
 
     done = httpx.post(
@@ -489,23 +487,16 @@ def test_a_weibo_conversation_becomes_a_report_with_the_code_in_the_reply(stack:
 
 
 @pytest.fixture(scope="module")
-def strict_intake(stack: Stack):  # type: ignore[no-untyped-def]
+def strict_intake(stack: Stack) -> Iterator[Stack]:
     """A second intake on the same database and broker, with small limits, so counting
     submissions does not depend on what other tests sent."""
-    own = dataclasses.replace(stack, ports={**stack.ports, "intake": free_port()}, processes={})
-    own.start_service(
-        "intake",
-        {
-            "WEB_SUBMISSIONS_PER_HOUR": "3",
-            "WEB_SUBMISSIONS_PER_HOUR_WITHOUT_PROOF": "2",
-            "PROOF_OF_WORK_BITS": "8",
-        },
-    )
-    try:
-        own.wait_ready("intake")
+    limits = {
+        "WEB_SUBMISSIONS_PER_HOUR": "3",
+        "WEB_SUBMISSIONS_PER_HOUR_WITHOUT_PROOF": "2",
+        "PROOF_OF_WORK_BITS": "8",
+    }
+    with second_instance(stack, "intake", limits) as own:
         yield own
-    finally:
-        own.stop()
 
 
 def test_submissions_are_limited_per_client_and_a_proof_of_work_earns_more(

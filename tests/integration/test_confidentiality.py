@@ -12,13 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
-from pymongo import MongoClient
 
-from deploy.local.stack import REPO, Stack, running_stack
+from deploy.local.stack import REPO, Stack
 from services.common import topics, tracking_code
 from services.common.events import SUBMITTED_V1, Channel, ReportSubmitted, new_event, utcnow
 from tests.integration.helpers import (
+    StartStack,
+    code_hash_of,
     metric,
+    mongo_client,
     produce,
     read_topic,
     submit,
@@ -53,10 +55,8 @@ def _classified_report(stack: Stack) -> tuple[str, str]:
     """A report the classifier has placed in a province: (report id, province)."""
     code = submit(stack, REPORT).json()["tracking_code"]
     wait_for_stage(stack, code, "classified")
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
-    )
-    reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+    code_hash = code_hash_of(stack, code)
+    reports = mongo_client(stack)["intake"]["reports"]
 
     def scoped() -> dict[str, Any] | None:
         document = reports.find_one({"tracking_code_hash": code_hash})
@@ -200,7 +200,7 @@ def test_the_installed_token_command_works_from_a_plain_shell_and_prints_only_th
 
 def test_a_tampered_or_swapped_sealed_report_is_refused_not_shown(stack: Stack):
     first, second = _classified_report(stack)[0], _classified_report(stack)[0]
-    reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+    reports = mongo_client(stack)["intake"]["reports"]
     originals = {r: reports.find_one({"_id": r}) for r in (first, second)}
     supervisor = _staff(stack, "supervisor")
     tampered = bytearray(originals[first]["sealed"]["content"])
@@ -234,7 +234,7 @@ def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stac
     assert keys("add", "--file", str(keyring_file), "--key-id", "kek-new").returncode == 0
     _restart_key_holders(stack)  # they take the new active key; the old one still opens
     new_report = _classified_report(stack)[0]
-    reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+    reports = mongo_client(stack)["intake"]["reports"]
     assert reports.find_one({"_id": new_report})["data_key"]["kid"] == "kek-new"
     sealed_before = reports.find_one({"_id": old_report})["sealed"]
 
@@ -290,16 +290,10 @@ def _restart_key_holders(stack: Stack) -> None:
 
 
 @pytest.fixture(scope="module")
-def strict_tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def strict_tracker(start_stack: StartStack) -> Iterator[Stack]:
     """A tracker with production throttling (three free failures), on its own servers."""
-    log_dir = Path(tmp_path_factory.mktemp("logs-throttle"))
-    with running_stack(
-        log_dir,
-        services=False,
-        tuning={"LOOKUP_FREE_FAILURES": "3", "LOOKUP_MAX_DELAY_SECONDS": "1"},
-    ) as stack:
-        stack.start_service("tracker")
-        stack.wait_ready("tracker")
+    tuning = {"LOOKUP_FREE_FAILURES": "3", "LOOKUP_MAX_DELAY_SECONDS": "1"}
+    with start_stack("throttle", only=["tracker"], tuning=tuning) as stack:
         yield stack
 
 

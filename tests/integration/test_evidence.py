@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import socket
-import sys
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,15 +17,21 @@ from urllib.parse import quote
 import httpx
 import pytest
 from PIL import Image
-from pymongo import MongoClient
 
-from deploy.local.stack import Stack, free_port, http_ok, spawn, wait_until
+from deploy.local.stack import Stack, wait_until
 from services.common import mongo, topics, tracking_code
 from services.common.events import utcnow
 from services.common.keys import rotate
 from services.common.settings import KeyringSettings
 from services.intake.evidence.adapters import EvidenceLimits, EvidenceStore
-from tests.integration.helpers import read_topic, submit, wait_for_stage
+from tests.integration.helpers import (
+    mongo_client,
+    read_topic,
+    report_id_of,
+    second_instance,
+    submit,
+    wait_for_stage,
+)
 from tests.unit.test_evidence import (
     CANARY,
     docx_with_creator,
@@ -37,18 +42,8 @@ from tests.unit.test_evidence import (
 PURPOSE = {"X-Access-Purpose": "checking the photo of the ledger for case work"}
 
 
-def report_id_of(stack: Stack, code: str) -> str:
-    secret = stack.secrets["TRACKING_CODE_SECRET"].encode()
-    code_hash = tracking_code.lookup_hash(tracking_code.normalize(code) or "", secret)
-    found = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one(
-        {"tracking_code_hash": code_hash}
-    )
-    assert found is not None
-    return str(found["_id"])
-
-
 def scope_of(stack: Stack, report_id: str) -> dict[str, str | None]:
-    found = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one({"_id": report_id})
+    found = mongo_client(stack)["intake"]["reports"].find_one({"_id": report_id})
     return dict((found or {}).get("scope") or {})
 
 
@@ -95,7 +90,7 @@ def test_a_photo_is_stored_sealed_and_an_in_scope_investigator_downloads_it_with
     assert answer.headers["cache-control"] == "no-store"
     file_id = accepted["file_id"]
 
-    db = MongoClient(stack.mongodb_uri)["intake"]
+    db = mongo_client(stack)["intake"]
     file_document = db["evidence_files"].find_one({"_id": file_id})
     assert file_document["complete"] is True and file_document["report_id"] == report_id
     chunks = list(db["evidence_chunks"].find({"file_id": file_id}))
@@ -165,7 +160,7 @@ def test_a_large_video_streams_through_in_many_chunks_and_comes_back_byte_for_by
     assert answer.status_code == 201, answer.text
     assert answer.json()["metadata_kept"]  # the reporter is told video metadata stays
     file_id = answer.json()["file_id"]
-    stored = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"].find_one({"_id": file_id})
+    stored = mongo_client(stack)["intake"]["evidence_files"].find_one({"_id": file_id})
     assert stored["chunk_count"] == 5
 
     supervisor = stack.staff_token("supervisor")
@@ -290,10 +285,7 @@ def test_an_unknown_code_gets_the_trackers_answer_and_a_program_is_refused(
 @pytest.fixture(scope="module")
 def small_limits_intake(stack: Stack) -> Iterator[str]:
     """A second intake on the same infrastructure, with limits small enough to reach."""
-    port = free_port()
-    env = {
-        **stack.service_env(),
-        "INTAKE_PORT": str(port),
+    limits = {
         "EVIDENCE_MAX_FILE_BYTES": "150000",
         "EVIDENCE_MAX_REPORT_BYTES": "200000",
         "EVIDENCE_MAX_FILES_PER_REPORT": "3",
@@ -301,14 +293,8 @@ def small_limits_intake(stack: Stack) -> Iterator[str]:
         "LOOKUP_FREE_FAILURES": "1",
         "LOOKUP_MAX_DELAY_SECONDS": "0.05",
     }
-    process = spawn(
-        "intake-small-limits", [sys.executable, "-m", "services.intake"], stack.log_dir, env
-    )
-    try:
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "small intake")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.stop()
+    with second_instance(stack, "intake", limits, name="intake-small-limits") as own:
+        yield own.url("intake")
 
 
 def mp3(size: int) -> bytes:
@@ -318,8 +304,8 @@ def mp3(size: int) -> bytes:
 def test_limits_answer_413_and_422_and_leave_nothing_behind(stack: Stack, small_limits_intake: str):
     code = submit(stack).json()["tracking_code"]
     report_id = report_id_of(stack, code)
-    files = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"]
-    chunks = MongoClient(stack.mongodb_uri)["intake"]["evidence_chunks"]
+    files = mongo_client(stack)["intake"]["evidence_files"]
+    chunks = mongo_client(stack)["intake"]["evidence_chunks"]
 
     too_big = upload(small_limits_intake, code, mp3(150_001), "audio/mpeg")
     assert too_big.status_code == 413
@@ -364,7 +350,7 @@ def test_a_file_moved_or_spliced_in_the_database_does_not_open(
     mine = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
     spliced = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
     moved = upload(stack.url("intake"), code, mp3(5_000), "audio/mpeg").json()["file_id"]
-    db = MongoClient(stack.mongodb_uri)["intake"]
+    db = mongo_client(stack)["intake"]
     # A chunk copied from another file of the same report, and a file claimed by another report.
     data = db["evidence_chunks"].find_one({"_id": f"{mine}:0"})["data"]
     db["evidence_chunks"].update_one({"_id": f"{spliced}:0"}, {"$set": {"data": data}})
@@ -384,7 +370,7 @@ def test_a_file_moved_or_spliced_in_the_database_does_not_open(
 def test_an_upload_cut_off_by_the_reporter_leaves_no_half_file(stack: Stack):
     code = submit(stack).json()["tracking_code"]
     report_id = report_id_of(stack, code)
-    files = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"]
+    files = mongo_client(stack)["intake"]["evidence_files"]
     with socket.create_connection(("127.0.0.1", stack.ports["intake"]), timeout=10) as client:
         client.sendall(
             b"POST /v1/evidence HTTP/1.1\r\nHost: intake\r\nContent-Type: audio/mpeg\r\n"
@@ -398,12 +384,12 @@ def test_an_upload_cut_off_by_the_reporter_leaves_no_half_file(stack: Stack):
         lambda: files.count_documents({"report_id": report_id}) == 0, 20, "the half file removed"
     )
     stored_ids = {doc["_id"] for doc in files.find({}, {"_id": 1})}
-    chunks = MongoClient(stack.mongodb_uri)["intake"]["evidence_chunks"]
+    chunks = mongo_client(stack)["intake"]["evidence_chunks"]
     assert all(chunk["file_id"] in stored_ids for chunk in chunks.find({}, {"file_id": 1}))
 
 
 def test_the_sweep_removes_uploads_a_crash_left_incomplete(stack: Stack):
-    db = MongoClient(stack.mongodb_uri)["intake"]
+    db = mongo_client(stack)["intake"]
     db["evidence_files"].insert_many(
         [
             {
@@ -474,7 +460,7 @@ def test_uploads_racing_for_the_last_places_never_overshoot_the_limits(
 ):
     code = submit(stack).json()["tracking_code"]
     report_id = report_id_of(stack, code)
-    files = MongoClient(stack.mongodb_uri)["intake"]["evidence_files"]
+    files = mongo_client(stack)["intake"]["evidence_files"]
 
     def attach(size: int) -> int:
         return upload(small_limits_intake, code, mp3(size), "audio/mpeg").status_code

@@ -10,11 +10,10 @@ from urllib.parse import quote
 
 import httpx
 from PIL import Image
-from pymongo import MongoClient
 
 from deploy.local.stack import Stack
 from services.common import tracking_code
-from tests.integration.helpers import submit, wait_for_stage
+from tests.integration.helpers import mongo_client, submit, wait_for_stage
 from tests.integration.test_evidence import (  # noqa: F401  (a fixture, used by name)
     PURPOSE,
     bearer,
@@ -39,7 +38,7 @@ def attach(
 
 def raw_documents(stack: Stack, report_id: str) -> bytes:
     """Everything MongoDB holds for a report's files, as bytes to search."""
-    db = MongoClient(stack.mongodb_uri)["intake"]
+    db = mongo_client(stack)["intake"]
     found = b""
     for document in db["evidence_files"].find({"report_id": report_id}):
         found += str(document).encode()

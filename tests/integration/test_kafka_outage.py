@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from pymongo import MongoClient
 
-from deploy.local.stack import Stack, running_stack
-from tests.integration.helpers import submit, track, wait_for_stage, wait_until
+from deploy.local.stack import Stack
+from tests.integration.helpers import (
+    StartStack,
+    mongo_client,
+    submit,
+    track,
+    wait_for_stage,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
-def proxied_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def proxied_stack(start_stack: StartStack) -> Iterator[Stack]:
     # Its own system: the broker sits behind a proxy that the test cuts and restores.
-    with running_stack(Path(tmp_path_factory.mktemp("logs-outage")), with_proxy=True) as stack:
+    with start_stack("outage", with_proxy=True) as stack:
         yield stack
 
 
@@ -31,7 +36,7 @@ def test_a_report_submitted_while_kafka_is_down_arrives_once_kafka_is_back(proxi
         answers = [submit(stack) for _ in range(3)]
         assert [a.status_code for a in answers] == [201, 201, 201]
         codes = [a.json()["tracking_code"] for a in answers]
-        reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+        reports = mongo_client(stack)["intake"]["reports"]
         assert reports.count_documents({"outbox_pending": True}) == 3
         ready = httpx.get(f"{stack.url('intake')}/readyz", timeout=10)
         assert ready.status_code == 200  # intake keeps taking reports

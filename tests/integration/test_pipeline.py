@@ -6,13 +6,14 @@ import json
 
 import httpx
 import pytest
-from pymongo import MongoClient
 
 from deploy.local.stack import Stack
 from services.common import topics, tracking_code
 from tests.integration.helpers import (
     REPORT,
+    code_hash_of,
     metric,
+    mongo_client,
     produce,
     read_topic,
     submit,
@@ -56,17 +57,14 @@ def test_the_classification_is_stored_by_the_classifier(stack: Stack):
         # other tests send classifications of their own, as the sifting work will
         and json.loads(m.value)["source"] == "tipline/classifier"
     ]
-    db = MongoClient(stack.mongodb_uri)["classifier"]
+    db = mongo_client(stack)["classifier"]
     stored = {doc["_id"]: doc for doc in db["classifications"].find()}
     for event in classified:
         result = event["data"]["classification"]
         assert stored[event["subject"]]["crime_types"] == result["crime_types"]
     # This test's report (events from different partitions are read in no set order).
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(body["tracking_code"]) or "",
-        stack.secrets["TRACKING_CODE_SECRET"].encode(),
-    )
-    case = MongoClient(stack.mongodb_uri)["tracker"]["cases"].find_one(
+    code_hash = code_hash_of(stack, body["tracking_code"])
+    case = mongo_client(stack)["tracker"]["cases"].find_one(
         {"tracking_code_hash": code_hash}, {"_id": 1}
     )
     assert case is not None
@@ -100,11 +98,8 @@ def test_a_channel_retry_with_the_same_idempotency_key_returns_the_first_answer(
     again = submit(stack, **{"Idempotency-Key": key})
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(first.json()["tracking_code"]) or "",
-        stack.secrets["TRACKING_CODE_SECRET"].encode(),
-    )
-    reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+    code_hash = code_hash_of(stack, first.json()["tracking_code"])
+    reports = mongo_client(stack)["intake"]["reports"]
     assert reports.count_documents({"tracking_code_hash": code_hash}) == 1
 
 
@@ -172,15 +167,13 @@ def test_a_body_that_is_not_json_gets_422(stack: Stack):
 def test_a_redelivered_event_changes_nothing(stack: Stack):
     code = submit(stack).json()["tracking_code"]
     before = wait_for_stage(stack, code, "assigned")
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
-    )
+    code_hash = code_hash_of(stack, code)
     submitted = next(
         m
         for m in read_topic(stack, topics.REPORT_SUBMITTED)
         if json.loads(m.value)["data"]["tracking_code_hash"] == code_hash
     )
-    classifications = MongoClient(stack.mongodb_uri)["classifier"]["classifications"]
+    classifications = mongo_client(stack)["classifier"]["classifications"]
     report_id = json.loads(submitted.value)["subject"]
     classified_before = classifications.find_one({"_id": report_id})
     duplicates = {
@@ -197,7 +190,7 @@ def test_a_redelivered_event_changes_nothing(stack: Stack):
             f"{service} recognising the redelivered event",
         )
     assert track(stack, code).json() == before
-    audit = MongoClient(stack.mongodb_uri)["audit"]["audit_log"]
+    audit = mongo_client(stack)["audit"]["audit_log"]
     event_id = json.loads(submitted.value)["id"]
     assert audit.count_documents({"event_id": event_id}) == 1
     assert classifications.find_one({"_id": report_id}) == classified_before
@@ -277,7 +270,7 @@ def test_the_audit_chain_verifies_and_a_changed_entry_is_found(stack: Stack):
     intact = verify()
     assert intact["intact"] is True and intact["first_broken_position"] is None
 
-    log = MongoClient(stack.mongodb_uri)["audit"]["audit_log"]
+    log = mongo_client(stack)["audit"]["audit_log"]
     target = log.find_one({"_id": 2})
     assert target is not None
     original = target["record"]["event"]["type"]

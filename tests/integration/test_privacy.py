@@ -4,11 +4,18 @@ decrypt-authorised answer: not in events, logs, any database's raw documents, or
 from __future__ import annotations
 
 import httpx
-from pymongo import MongoClient
 
 from deploy.local.stack import Stack
-from services.common import topics, tracking_code
-from tests.integration.helpers import read_topic, submit, track, wait_for_stage, wait_until
+from services.common import topics
+from tests.integration.helpers import (
+    mongo_client,
+    read_topic,
+    report_id_of,
+    submit,
+    track,
+    wait_for_stage,
+    wait_until,
+)
 from tests.integration.test_evidence import mp3, upload
 
 CANARY = "CANARY7Q2"
@@ -42,8 +49,8 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
         code,
         code.replace("-", ""),
     )
-    report_id = _report_id(stack, code)
-    stored = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one({"_id": report_id})
+    report_id = report_id_of(stack, code)
+    stored = mongo_client(stack)["intake"]["reports"].find_one({"_id": report_id})
     assert set(stored) <= {
         "_id",
         "received_at",
@@ -128,7 +135,7 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
             assert not any(s in text for s in secrets), f"private data on {topic}"
 
     # ...every MongoDB collection's raw documents, intake's sealed reports included...
-    client = MongoClient(stack.mongodb_uri)
+    client = mongo_client(stack)
     for database in client.list_database_names():
         if database in ("admin", "config", "local"):
             continue
@@ -143,21 +150,10 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
         assert not any(s in log for s in secrets), f"private data in the {process.name} log"
 
 
-def _report_id(stack: Stack, code: str) -> str:
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
-    )
-    document = MongoClient(stack.mongodb_uri)["intake"]["reports"].find_one(
-        {"tracking_code_hash": code_hash}, {"_id": 1}
-    )
-    assert document is not None
-    return str(document["_id"])
-
-
 def test_the_code_is_never_stored_in_the_clear(stack: Stack):
     code = submit(stack).json()["tracking_code"]
     compact = code.replace("-", "")
-    reports = MongoClient(stack.mongodb_uri)["intake"]["reports"]
+    reports = mongo_client(stack)["intake"]["reports"]
     for document in reports.find():
         assert code not in str(document) and compact not in str(document)
     assert httpx.get(f"{stack.url('intake')}/metrics", timeout=5).text.count(compact) == 0

@@ -7,11 +7,17 @@ import json
 from typing import Any
 
 import httpx
-from pymongo import MongoClient
 
 from deploy.local.stack import Stack
-from services.common import topics, tracking_code
-from tests.integration.helpers import read_topic, submit, wait_for_stage, wait_until
+from services.common import topics
+from tests.integration.helpers import (
+    code_hash_of,
+    mongo_client,
+    read_topic,
+    submit,
+    wait_for_stage,
+    wait_until,
+)
 
 FIRST = {
     "channel": "web",
@@ -59,10 +65,8 @@ def submit_and_classify(stack: Stack, report: dict[str, Any]) -> dict[str, Any]:
     """Submits a report and returns its classified event (found by the report's own id)."""
     code = submit(stack, report).json()["tracking_code"]
     wait_for_stage(stack, code, "classified", timeout=60)
-    code_hash = tracking_code.lookup_hash(
-        tracking_code.normalize(code) or "", stack.secrets["TRACKING_CODE_SECRET"].encode()
-    )
-    case = MongoClient(stack.mongodb_uri)["tracker"]["cases"].find_one(
+    code_hash = code_hash_of(stack, code)
+    case = mongo_client(stack)["tracker"]["cases"].find_one(
         {"tracking_code_hash": code_hash}, {"_id": 1}
     )
     assert case is not None
@@ -112,7 +116,7 @@ def test_two_paraphrased_reports_end_in_one_cluster_and_an_unrelated_one_does_no
     assert "13807315566" not in json.dumps(cluster, ensure_ascii=False)
 
     # The classifier's own database keeps entity values and quoted phrases only sealed.
-    database = MongoClient(stack.mongodb_uri)["classifier"]
+    database = mongo_client(stack)["classifier"]
     for collection in database.list_collection_names():
         for document in database[collection].find():
             stored = str(document)

@@ -38,6 +38,6 @@ def test_the_reporter_sees_labels_and_times_only():
 
 
 def test_the_received_event_is_the_same_when_the_tracker_runs_again():
-    first, again = received_event("e1", "r1"), received_event("e1", "r1")
+    first, again = received_event("e1", "r1", T0), received_event("e1", "r1", T0 + timedelta(1))
     assert first.id == again.id
     assert first.data["stage"] == "received"

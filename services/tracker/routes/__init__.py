@@ -1,0 +1,1 @@
+"""Tracker's HTTP routes: the reporter's (`tracking`) and the staff's (`cases`)."""
