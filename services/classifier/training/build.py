@@ -6,10 +6,12 @@ evaluates on data/eval.jsonl, and compares with training/model-record.json:
 
 - the corpus files' SHA-256 must match exactly: they are made by pure Python from the
   sentences with fixed seeds, so a difference means the sentences or the generator changed;
-- the model file's SHA-256 should match. Floating-point sums can round differently on
-  another CPU (its BLAS), so when the bytes differ the evaluation figures decide: equal to the
-  record's (to the three decimals `make eval` prints), the model is accepted with a note;
-  otherwise the build fails and names every figure that differs.
+- the model file's SHA-256 should match. Floating-point sums round differently on another
+  CPU (numpy's and OpenBLAS's SIMD kernels are chosen by the CPU: the record's machine gave
+  crime-type macro-F1 0.948, the same corpus and packages on an AMD EPYC with AVX2 0.951),
+  so when the bytes differ the evaluation figures decide: each within FIGURE_TOLERANCE of the
+  record's, the model is accepted with a note naming what differs; otherwise the build fails
+  and names every figure that is out.
 
 Only a model that passes is moved into place as data/model.joblib, with data/model.json (the
 model card) beside it. `--record` (`make train`) writes the record from the model just built
@@ -35,6 +37,9 @@ from services.classifier.training import corpus, evaluate, train
 
 RECORD = Path(__file__).with_name("model-record.json")
 MODEL_CARD = model_module.DATA / "model.json"
+# Far above what rounding moves (0.003 seen across CPUs), far below what a change to the
+# sentences or the training moves (0.02 and more).
+FIGURE_TOLERANCE = 0.01
 
 
 class BuildMismatch(RuntimeError):
@@ -83,11 +88,7 @@ def check(record: dict[str, Any], built: dict[str, Any]) -> list[str]:
     check_corpus(record, built["corpus"])
     if built["model_sha256"] == record["model_sha256"]:
         return []
-    figure_problems = [
-        f"{name} {built['evaluation'].get(name)} (recorded {value})"
-        for name, value in record["evaluation"].items()
-        if built["evaluation"].get(name) != value
-    ]
+    figure_problems = differing_figures(record, built, FIGURE_TOLERANCE)
     library = (
         f"built with {built['packages']}, recorded with {record['packages']}"
         if built["packages"] != record["packages"]
@@ -101,10 +102,27 @@ def check(record: dict[str, Any], built: dict[str, Any]) -> list[str]:
             + ". If the training was changed on purpose, run `make train` and commit "
             "training/model-record.json."
         )
+    rounded = differing_figures(record, built, 0.0)
     return [
         f"the model's bytes differ from the record (SHA-256 {built['model_sha256']}, recorded "
         f"{record['model_sha256']}; {library}), as floating-point sums can on another CPU; "
-        "its evaluation figures equal the record's, so it is accepted"
+        + (
+            f"its evaluation figures are within {FIGURE_TOLERANCE} of the record's ("
+            + ", ".join(rounded)
+            + "), so it is accepted"
+            if rounded
+            else "its evaluation figures equal the record's, so it is accepted"
+        )
+    ]
+
+
+def differing_figures(record: dict[str, Any], built: dict[str, Any], tolerance: float) -> list[str]:
+    """Each recorded figure that the built model misses by more than `tolerance`."""
+    found = built["evaluation"]
+    return [
+        f"{name} {found.get(name)} (recorded {value})"
+        for name, value in record["evaluation"].items()
+        if found.get(name) is None or abs(found[name] - value) > tolerance + 1e-9
     ]
 
 
