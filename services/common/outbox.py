@@ -222,26 +222,35 @@ class OutboxRelay:
 
     async def _publish(self, documents: list[dict[str, Any]]) -> None:
         """Publishes, then queues the documents for marking; on failure leaves them pending."""
+        try:
+            await self._send(documents)
+        except Exception as exc:
+            PUBLISH_FAILURES.inc()
+            log.warning(
+                "outbox publish failed; the sweep will retry",
+                extra={"count": len(documents), "error": type(exc).__name__},
+            )
+            return
+        self._published.put_nowait(documents)
+
+    async def publish_now(self, documents: list[dict[str, Any]]) -> None:
+        """Publishes and marks before returning; raises if Kafka did not take them (for a
+        caller that retries its own cause, such as a consumer)."""
+        await self._send(documents)
+        await self.mark_published(documents)
+
+    async def _send(self, documents: list[dict[str, Any]]) -> None:
         messages = [
             message_of(item, str(document["_id"]), self.default_topic)
             for document in documents
             for item in document.get(OUTBOX, [])
         ]
         assert self.producer is not None, "the relay runs only once Kafka has been reached"
-        try:
-            sent = [
-                await self.producer.send(message.topic, message.value, key=message.key)
-                for message in messages
-            ]
-            await asyncio.gather(*sent)
-        except Exception as exc:
-            PUBLISH_FAILURES.inc()
-            log.warning(
-                "outbox publish failed; the sweep will retry",
-                extra={"count": len(messages), "error": type(exc).__name__},
-            )
-            return
-        self._published.put_nowait(documents)
+        sent = [
+            await self.producer.send(message.topic, message.value, key=message.key)
+            for message in messages
+        ]
+        await asyncio.gather(*sent)
         EVENTS_PUBLISHED.inc(len(messages))
 
     async def mark_published(self, documents: list[dict[str, Any]]) -> None:

@@ -13,6 +13,8 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from services.common import outbox as common_outbox
+from services.common import topics
 from services.common.crypto import DataKey, Keyring
 from services.common.events import Envelope, Stage, utcnow
 from services.tracker.domain import (
@@ -57,6 +59,7 @@ class CaseStore:
     async def create_indexes(self) -> None:
         await self.cases.create_index([("tracking_code_hash", ASCENDING)], unique=True, sparse=True)
         await self.cases.create_index([("timeline.event_id", ASCENDING)], unique=True)
+        await self.cases.create_index([(common_outbox.PENDING, ASCENDING)], sparse=True)
 
     async def add_entries(
         self,
@@ -178,8 +181,7 @@ class CaseStore:
             "$set": {"updated_at": utcnow(), **fields},
             "$inc": {"revision": 1},
         }
-        if outbox:
-            update["$push"]["outbox"] = {"$each": [_outbox_entry(e) for e in outbox]}
+        update = common_outbox.with_entries(update, [outbox_entry(e) for e in outbox or []])
         result = await self.cases.update_one(
             {
                 "_id": report_id,
@@ -200,11 +202,14 @@ class CaseStore:
     ) -> bool:
         """Moves a case on, if nobody moved it since it was read (same state and revision):
         the entry, the new fields and the event to publish in one write. False on a race."""
-        update: dict[str, Any] = {
-            "$push": {"timeline": entry, "outbox": _outbox_entry(event), **(push or {})},
-            "$set": {"updated_at": utcnow(), "state": entry["stage"], **fields},
-            "$inc": {"revision": 1},
-        }
+        update = common_outbox.with_entries(
+            {
+                "$push": {"timeline": entry, **(push or {})},
+                "$set": {"updated_at": utcnow(), "state": entry["stage"], **fields},
+                "$inc": {"revision": 1},
+            },
+            [outbox_entry(event)],
+        )
         result = await self.cases.update_one(
             {"_id": case["_id"], "state": case["state"], "revision": case.get("revision", 0)},
             update,
@@ -232,14 +237,6 @@ class CaseStore:
         case = await self.cases.find_one({"_id": report_id}, {"data_key": 1})
         assert case is not None and case.get("data_key"), "case vanished while adding a key"
         return keyring.open_data_key(case["data_key"], report_id)
-
-    # -- the outbox of stage events the API made ---------------------------------------------
-
-    async def unpublished(self, limit: int = 200) -> list[dict[str, Any]]:
-        return await self.cases.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).to_list(limit)
-
-    async def mark_published(self, report_id: str, event_id: str) -> None:
-        await self.cases.update_one({"_id": report_id}, {"$pull": {"outbox": {"id": event_id}}})
 
     # -- supervisors' and analysts' views ----------------------------------------------------
 
@@ -280,8 +277,9 @@ def nested(fields: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _outbox_entry(event: Envelope) -> dict[str, Any]:
-    return {"id": event.id, "body": event.to_bytes()}
+def outbox_entry(event: Envelope) -> dict[str, Any]:
+    """A stage event as it waits in its case's outbox (the common shape)."""
+    return common_outbox.entry(event, topics.REPORT_STAGE)
 
 
 def _failed_positions(error: BulkWriteError) -> set[int]:

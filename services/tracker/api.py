@@ -25,7 +25,7 @@ from services.tracker.consumer import TOPICS, make_handler_factory
 from services.tracker.deps import Office, get_clock
 from services.tracker.domain import DeadlinePolicy, RoutingTable
 from services.tracker.errors import install_error_answers
-from services.tracker.publisher import OutboxPublisher, sweep_outbox
+from services.tracker.publisher import OutboxPublisher, relay_for, run_outbox
 from services.tracker.routes import cases, tracking
 from services.tracker.web import status_router
 from services.tracker.workflow import Clock
@@ -62,7 +62,7 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
         readers = mongo.connect(settings.mongodb_uri, max_pool_size=READ_POOL_SIZE)
         store = CaseStore(readers[settings.database])
         statuses = RecentStatuses(store)
-        publisher = OutboxPublisher(store)
+        publisher = OutboxPublisher(relay_for(store.cases))
         auth.register = TokenRegister(readers[settings.staff_database])
         consumer = ConsumerThread(
             lambda: ConsumerRuntime(
@@ -79,7 +79,7 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
         app.state.consumer, app.state.statuses, app.state.store = consumer, statuses, store
         app.state.publisher = publisher
         consumer.start()
-        tasks = [asyncio.create_task(sweep_outbox(publisher, settings, store))]
+        tasks = [asyncio.create_task(run_outbox(publisher, settings))]
         try:
             async with refreshing(auth):
                 yield

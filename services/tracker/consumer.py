@@ -26,7 +26,7 @@ from services.common.runtime import HandlerFactory
 from services.tracker import workflow
 from services.tracker.adapters import CaseStore, RecentStatuses
 from services.tracker.domain import SOURCE, DeadlinePolicy, RoutingTable
-from services.tracker.publisher import ConsumerPublisher
+from services.tracker.publisher import ConsumerPublisher, relay_for
 from services.tracker.workflow import Clock, Tracker
 
 TOPICS = (topics.REPORT_SUBMITTED, topics.REPORT_STAGE)
@@ -47,7 +47,7 @@ def make_handler_factory(
         tracker = Tracker(
             cases=cases,
             statuses=statuses,
-            publisher=ConsumerPublisher(producer, cases),
+            publisher=ConsumerPublisher(producer, relay_for(cases.cases)),
             clock=clock,
             keyring=keyring,
             routing=routing,

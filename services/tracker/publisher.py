@@ -1,30 +1,47 @@
 """Tracker's publishers of stage events: the adapters behind `workflow.StagePublisher`.
 
-A staff move stores its event in the case's outbox in the same write as the change; the API's
-publisher sends it at once when Kafka is there, and the sweep sends whatever is left. The
-consumer's publisher raises instead, so the event that caused the change is retried."""
+A staff move or a routing stores its event in the case's outbox in the same write as the
+change (the common outbox, services/common/outbox.py). The API's publisher hands the case to
+the relay, which publishes at once when Kafka is there, and its sweep sends whatever is left.
+The consumer's publisher publishes and marks before it returns, and raises instead, so the
+event that caused the change is retried."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from pymongo.asynchronous.collection import AsyncCollection
 
 from services.common import kafka, topics
 from services.common.events import Envelope
+from services.common.outbox import OUTBOX, OutboxRelay
 from services.common.settings import TrackerSettings
-from services.tracker.adapters import CaseStore
+from services.tracker.adapters import outbox_entry
 
 log = logging.getLogger(__name__)
 
 OUTBOX_SWEEP_SECONDS = 2.0
+# A case's time of writing, for the sweep's grace (every write sets it).
+WRITTEN_AT = "updated_at"
 
 
-class Outbox(Protocol):
-    async def mark_published(self, report_id: str, event_id: str) -> None: ...
+def relay_for(cases: AsyncCollection[dict[str, Any]]) -> OutboxRelay:
+    """The relay of the cases' outboxes (entries written before the common shape named no
+    topic: theirs is the stage topic)."""
+    return OutboxRelay(
+        cases,
+        poll_seconds=OUTBOX_SWEEP_SECONDS,
+        age_field=WRITTEN_AT,
+        default_topic=topics.REPORT_STAGE,
+    )
+
+
+def _recorded(report_id: str, event: Envelope) -> dict[str, Any]:
+    return {"_id": report_id, OUTBOX: [outbox_entry(event)]}
 
 
 async def send(producer: AIOKafkaProducer, events: Sequence[Envelope]) -> None:
@@ -39,24 +56,25 @@ async def send(producer: AIOKafkaProducer, events: Sequence[Envelope]) -> None:
 class ConsumerPublisher:
     """For the consumer, on the producer its runtime gives it: a failure raises."""
 
-    def __init__(self, producer: AIOKafkaProducer, outbox: Outbox) -> None:
+    def __init__(self, producer: AIOKafkaProducer, relay: OutboxRelay) -> None:
         self.producer = producer
-        self.outbox = outbox
+        self.relay = relay
+        relay.producer = producer
 
     async def publish(self, events: Sequence[Envelope]) -> None:
         await send(self.producer, events)
 
     async def publish_recorded(self, report_id: str, event: Envelope) -> None:
-        await kafka.publish(self.producer, topics.REPORT_STAGE, event)
-        await self.outbox.mark_published(report_id, event.id)
+        await self.relay.publish_now([_recorded(report_id, event)])
 
 
 class OutboxPublisher:
-    """For the API: publishes at once when Kafka is there; otherwise the sweep does it later.
-    `producer` is None until Kafka has been reached (`sweep_outbox` connects it)."""
+    """For the API: hands recorded events to the relay, which publishes them at once when
+    Kafka is there and sweeps up the rest. `producer` is None until Kafka has been reached
+    (`run_outbox` connects it)."""
 
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
+    def __init__(self, relay: OutboxRelay) -> None:
+        self.relay = relay
         self.producer: AIOKafkaProducer | None = None
 
     async def publish(self, events: Sequence[Envelope]) -> None:
@@ -65,38 +83,20 @@ class OutboxPublisher:
         await send(self.producer, events)
 
     async def publish_recorded(self, report_id: str, event: Envelope) -> None:
-        if self.producer is None:
-            return
-        try:
-            await kafka.publish(self.producer, topics.REPORT_STAGE, event)
-        except Exception as exc:
-            log.warning(
-                "stage event left for the sweep",
-                extra={"report_id": report_id, "error": type(exc).__name__},
-            )
-            return
-        await self.outbox.mark_published(report_id, event.id)
+        self.relay.hand_over(_recorded(report_id, event))
 
     async def stop(self) -> None:
         if self.producer is not None:
             await self.producer.stop()
 
 
-async def sweep_outbox(
-    publisher: OutboxPublisher, settings: TrackerSettings, store: CaseStore
-) -> None:
-    """Connects the API's producer (access records and stage events), then publishes whatever
-    stage events are still in a case's outbox every few seconds."""
+async def run_outbox(publisher: OutboxPublisher, settings: TrackerSettings) -> None:
+    """Connects the API's producer (access records and stage events), then runs the relay:
+    at once, and a sweep every few seconds for whatever that missed."""
     producer = await kafka.start_producer_when_reachable(settings)
     publisher.producer = producer
-    while True:
-        try:
-            for case in await store.unpublished():
-                for pending in case.get("outbox", []):
-                    await producer.send_and_wait(
-                        topics.REPORT_STAGE, bytes(pending["body"]), key=str(case["_id"]).encode()
-                    )
-                    await store.mark_published(case["_id"], pending["id"])
-        except Exception as exc:  # Kafka or the database away: the next sweep tries again
-            log.warning("outbox sweep stopped early", extra={"error": type(exc).__name__})
-        await asyncio.sleep(OUTBOX_SWEEP_SECONDS)
+    try:
+        await publisher.relay.flag_unflagged()  # cases written before the pending flag
+    except Exception as exc:  # the database away: such cases wait for the next start
+        log.warning("outbox flagging failed", extra={"error": type(exc).__name__})
+    await publisher.relay.run(producer)

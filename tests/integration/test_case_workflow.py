@@ -155,6 +155,15 @@ def test_a_case_goes_through_every_stage_and_the_reporter_sees_each(stack: Stack
         == "substantiated"
     )
 
+    # Each move waited in the case's outbox (the common shape) only until it was published.
+    cases = mongo_client(stack)["tracker"]["cases"]
+
+    def outbox_emptied() -> bool:
+        case = cases.find_one({"_id": report_id}, {"outbox": 1, "outbox_pending": 1})
+        return case is not None and case["outbox"] == [] and "outbox_pending" not in case
+
+    wait_until(outbox_emptied, 10, "the case's outbox emptied")
+
 
 def test_an_illegal_transition_is_refused_with_the_allowed_ones_listed(stack: Stack):
     _, report_id = new_assigned_case(stack)
