@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from services.common import topics
+from services.common.backoff import DEFAULT as DEFAULT_BACKOFF
+from services.common.backoff import until_reachable
 from services.common.events import KNOWN_EVENT_TYPES, Envelope, utcnow
 from services.common.settings import CommonSettings
 
@@ -111,17 +113,19 @@ def make_producer(settings: CommonSettings) -> AIOKafkaProducer:
 
 
 async def start_producer_when_reachable(settings: CommonSettings) -> AIOKafkaProducer:
-    """Creates the topics and starts a producer, retrying every 2 s until Kafka answers."""
-    while True:
+    """Creates the topics and starts a producer, waiting with back-off until Kafka answers."""
+
+    async def attempt() -> AIOKafkaProducer:
         producer = make_producer(settings)
         try:
             await ensure_topics(settings)
             await producer.start()
-            return producer
-        except Exception as exc:
+        except BaseException:
             await producer.stop()
-            log.warning("kafka not reachable yet; retrying", extra={"error": type(exc).__name__})
-            await asyncio.sleep(2.0)
+            raise
+        return producer
+
+    return await until_reachable("kafka", attempt)
 
 
 async def publish(producer: AIOKafkaProducer, topic: str, event: Envelope) -> None:
@@ -343,7 +347,12 @@ async def consume_forever(
 ) -> None:
     """Consume with manual commits: offsets move only after their events are applied."""
     names = list(topic_names)
+    delay, failures = DEFAULT_BACKOFF.delays(), 0
     while True:
+        if failures:
+            # A broker restarted empty has no topics: make them again before subscribing.
+            with contextlib.suppress(Exception):
+                await ensure_topics(settings)
         consumer = AIOKafkaConsumer(
             *names,
             bootstrap_servers=settings.bootstrap_servers,
@@ -357,6 +366,7 @@ async def consume_forever(
         try:
             await consumer.start()
             on_ready(True)
+            failures = 0
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
                 await processor.process_many(
@@ -371,7 +381,11 @@ async def consume_forever(
             raise
         except Exception as exc:
             on_ready(False)
-            log.error("consumer failed; restarting", extra={"error": type(exc).__name__})
-            await asyncio.sleep(1.0)
+            failures += 1
+            log.error(
+                "consumer failed; restarting",
+                extra={"error": type(exc).__name__, "attempt": failures},
+            )
+            await asyncio.sleep(delay(failures))
         finally:
             await consumer.stop()

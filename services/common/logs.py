@@ -35,6 +35,9 @@ SAFE_FIELDS = frozenset(
         "staff",
         "role",
         "fields",
+        "waiting_for",
+        "retry_in_seconds",
+        "broker",
     }
 )
 

@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common import kafka, mongo
+from services.common.backoff import until_reachable
 from services.common.kafka import EventProcessor, Handlers
 from services.common.settings import CommonSettings
 
@@ -27,6 +28,18 @@ log = logging.getLogger(__name__)
 HandlerFactory = Callable[
     [AsyncDatabase[dict[str, Any]], AIOKafkaProducer], Coroutine[Any, Any, Handlers]
 ]
+
+
+async def wait_for_infrastructure(settings: CommonSettings) -> None:
+    """Returns once the broker (its topics made) and the database answer; waits with back-off
+    meanwhile. For a service whose framework would exit without them (faust: "Unable to
+    bootstrap")."""
+    await until_reachable("kafka", lambda: kafka.ensure_topics(settings))
+    client = mongo.connect(settings.mongodb_uri)
+    try:
+        await until_reachable("mongodb", lambda: client.admin.command("ping"))
+    finally:
+        await client.close()
 
 
 class ConsumerRuntime:
@@ -53,21 +66,19 @@ class ConsumerRuntime:
 
     async def connect_kafka(self) -> None:
         """Waits for the broker, creates the topics, and builds the event processor."""
-        while True:
+
+        async def attempt() -> tuple[AIOKafkaProducer, Handlers]:
             producer = kafka.make_producer(self.settings)
             try:
                 await kafka.ensure_topics(self.settings)
                 await producer.start()
                 # Builds indexes: MongoDB must answer too before the consumer can start.
-                handlers = await self.handler_factory(self.db, producer)
-                break
-            except Exception as exc:
+                return producer, await self.handler_factory(self.db, producer)
+            except BaseException:
                 await producer.stop()
-                log.warning(
-                    "kafka or mongodb not reachable yet; retrying",
-                    extra={"error": type(exc).__name__},
-                )
-                await asyncio.sleep(2.0)
+                raise
+
+        producer, handlers = await until_reachable("kafka and mongodb", attempt)
         self.producer = producer
         self.processor = EventProcessor(
             consumer=self.name,

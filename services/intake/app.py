@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from services.common import kafka, mongo
 from services.common.auth import StaffAuth, TokenRegister, load_public_key, refreshing
+from services.common.backoff import until_reachable
 from services.common.crypto import KeyringError
 from services.common.http import install_common
 from services.common.outbox import OutboxRelay
@@ -45,7 +46,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         client = mongo.connect(settings.mongodb_uri)
         db = client[settings.database]
         store = ReportStore(db)
-        await store.create_indexes()
+        await until_reachable("mongodb", store.create_indexes)
         relay = OutboxRelay(
             store.reports,
             poll_seconds=settings.outbox_poll_seconds,
@@ -65,12 +66,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         tasks = [asyncio.create_task(store.inserter.run())]
         # Evidence files: the sealed chunk store, and a sweep for uploads a crash left behind.
         app.state.evidence = EvidenceStore(db, keyring)
-        await app.state.evidence.create_indexes()
+        await until_reachable("mongodb", app.state.evidence.create_indexes)
         abandoned_after = timedelta(minutes=settings.evidence_abandoned_after_minutes)
         tasks.append(asyncio.create_task(sweep_abandoned(app.state.evidence, abandoned_after)))
         # Messaging-app conversations still being written, sealed (channels/webhooks.py).
         app.state.conversations = ConversationStore(db, keyring, settings.conversation_ttl_hours)
-        await app.state.conversations.create_indexes()
+        await until_reachable("mongodb", app.state.conversations.create_indexes)
         # Reports are accepted even while Kafka is away: the outbox holds their events.
         tasks.append(asyncio.create_task(_start_kafka(app, settings, relay, tasks)))
         scope_keeper.start_consuming()
