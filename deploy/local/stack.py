@@ -19,11 +19,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from deploy.local.supervisor import Supervisor
 from services.common.auth import Role, issue, load_private_key, new_key_pair
 from services.common.crypto import Keyring
 
@@ -187,8 +189,11 @@ def _when_listening(process: Process, port: int, timeout: float) -> Process:
     return process
 
 
-def start_kafka(port: int, log_dir: Path, advertised_port: int | None = None) -> Process:
-    """Tansu, memory storage only in this build: a restart loses topics and offsets."""
+def start_kafka(
+    port: int, log_dir: Path, advertised_port: int | None = None, cluster_id: str | None = None
+) -> Process:
+    """Tansu, memory storage only in this build: a restart loses topics and offsets. Each start
+    gets its own cluster id, which is how the services' outboxes see that it lost them."""
     wait_until(lambda: not port_is_open(port), 10, f"port {port} to be free")
     advertised = advertised_port or port
     process = spawn(
@@ -202,6 +207,8 @@ def start_kafka(port: int, log_dir: Path, advertised_port: int | None = None) ->
             f"tcp://127.0.0.1:{advertised}",
             "--storage-engine",
             "memory://tansu/",
+            "--cluster-id",
+            cluster_id or f"tipline-{uuid.uuid4()}",
         ],
         log_dir,
     )
@@ -249,6 +256,7 @@ class Stack:
     external_mongodb: str | None = None
     processes: dict[str, Process] = field(default_factory=dict)
     tuning: dict[str, str] = field(default_factory=dict)  # extra settings for every service
+    storage: str | Path = ":memory:"  # the database's
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -370,6 +378,22 @@ class Stack:
             self.kafka_address_port, self.ports["kafka"], self.log_dir
         )
 
+    def starters(self) -> dict[str, Callable[[], Process]]:
+        """How each process of this stack is started again after it died: on its own port,
+        with its settings (the broker empty, with a new cluster id; the database on its
+        storage). For the supervisor (deploy/local/supervisor.py)."""
+        found: dict[str, Callable[[], Process]] = {}
+        if "kafka" in self.processes and self.kafka_address_port is None:
+            found["kafka"] = lambda: start_kafka(self.ports["kafka"], self.log_dir)
+        if "mongodb" in self.processes:
+            found["mongodb"] = lambda: start_mongodb(
+                self.ports["mongodb"], self.log_dir, self.storage
+            )
+        for name in SERVICES:
+            if name in self.processes:
+                found[name] = lambda name=name: self.start_service(name)  # type: ignore[misc]
+        return found
+
     def summary(self) -> list[str]:
         lines = [f"{name}: {self.url(name)}" for name in SERVICES]
         lines.append(f"kafka: {self.kafka_bootstrap}")
@@ -432,6 +456,7 @@ def running_stack(
         log_dir=log_dir,
         secrets=new_secrets(log_dir / "keys"),
         tuning=dict(POLLING_CLIENT if tuning is None else tuning),
+        storage=storage,
     )
     try:
         if external is not None:
@@ -499,32 +524,28 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     log_dir = run_dir / "logs"
-    stack = Stack(ports=ports, log_dir=log_dir, secrets=_dev_secrets(run_dir))
+    stack = Stack(
+        ports=ports, log_dir=log_dir, secrets=_dev_secrets(run_dir), storage=run_dir / "mongodb"
+    )
     try:
         print("Starting Kafka (Tansu) and MongoDB (SecantusDB)…", flush=True)
         stack.processes["kafka"] = start_kafka(ports["kafka"], log_dir)
-        stack.processes["mongodb"] = start_mongodb(ports["mongodb"], log_dir, run_dir / "mongodb")
+        stack.processes["mongodb"] = start_mongodb(ports["mongodb"], log_dir, stack.storage)
         print("Starting intake, classifier, tracker and audit…", flush=True)
         stack.start_services()
         print("\n".join(stack.summary()), flush=True)
         print(
             "A staff token (e.g. a supervisor's): "
             f"TOKEN_PRIVATE_KEY_FILE={run_dir / 'keys' / 'token-signing.pem'} "
+            f"MONGODB_URI={stack.mongodb_uri} "
             f"{sys.executable} -m services.common.tokens issue --subject me --role supervisor",
             flush=True,
         )
         print(f"Logs: {log_dir}/. Press Ctrl-C to stop everything.", flush=True)
+        # A process that dies is started again (logged as a JSON line), not the end of all.
+        supervisor = Supervisor(stack, stack.starters())
         while not stopping:
-            for process in stack.processes.values():
-                if process.popen.poll() is not None:
-                    print(
-                        f"{process.name} exited (code {process.popen.returncode}); "
-                        f"see {process.log_path}. Stopping.",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    stopping = True
-                    break
+            supervisor.check()
             time.sleep(0.5)
     except (TimeoutError, RuntimeError) as exc:
         print(f"Could not start: {exc}", file=sys.stderr)

@@ -3,10 +3,16 @@ supervisor starts a dead process again (the same pieces `make run` uses)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
-from deploy.local.stack import start_kafka
+from deploy.local.stack import PORT_VARIABLES, REPO, free_ports, http_ok, start_kafka
 from tests.integration.helpers import StartStack, wait_until
 
 
@@ -43,3 +49,95 @@ def test_intake_started_before_its_database_waits_and_then_answers(start_stack: 
         restart = stack.starters()["mongodb"]
         stack.processes["mongodb"] = restart()
         stack.wait_ready("intake", timeout=120)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _runner_lines(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+
+
+def test_make_run_restarts_a_killed_service_and_ctrl_c_stops_all_it_started(tmp_path: Path):
+    ports = dict(zip(PORT_VARIABLES.values(), free_ports(len(PORT_VARIABLES)), strict=True))
+    out = tmp_path / "runner.out"
+    env = {
+        **os.environ,
+        **{name: str(port) for name, port in ports.items()},
+        "TIPLINE_RUN_DIR": str(tmp_path / "run"),
+    }
+    seen: dict[int, str] = {}  # pid -> command line, so a reused pid is never touched
+    with out.open("wb") as sink:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "deploy.local.stack"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+            start_new_session=True,
+        )
+    try:
+        wait_until(lambda: "Press Ctrl-C" in out.read_text(), 180, "make run started")
+        started = {_command_of(pid): pid for pid in _children(runner.pid)}
+        seen.update({pid: command for command, pid in started.items()})
+        classifier = next(
+            pid for command, pid in started.items() if "services.classifier" in command
+        )
+        os.kill(classifier, signal.SIGKILL)
+
+        def restarted() -> bool:
+            return any(
+                line["message"] == "process restarted" and line["process"] == "classifier"
+                for line in _runner_lines(out)
+            )
+
+        wait_until(restarted, 60, "the classifier started again")
+        (exited,) = [
+            line for line in _runner_lines(out) if line["message"].startswith("process exited")
+        ]
+        assert (exited["process"], exited["pid"], exited["exit_code"]) == (
+            "classifier",
+            classifier,
+            -9,
+        )
+        assert runner.poll() is None  # the rest of the system kept running
+        now = set(_children(runner.pid))
+        seen.update({pid: _command_of(pid) for pid in now})
+        assert len(now) == len(started) and classifier not in now
+        wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{ports['CLASSIFIER_PORT']}/readyz"),
+            120,
+            "the restarted classifier ready",
+        )
+        runner.send_signal(signal.SIGINT)
+        runner.wait(90)
+        assert "Stopped." in out.read_text()
+        assert [pid for pid in seen if _alive(pid)] == []
+    finally:
+        if runner.poll() is None:
+            runner.send_signal(signal.SIGINT)
+            try:
+                runner.wait(60)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+        for pid, command in seen.items():  # only what this runner started
+            if _alive(pid) and _command_of(pid) == command:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
