@@ -12,7 +12,13 @@ from enum import StrEnum
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
+from aiokafka.protocol.metadata import MetadataRequest
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
@@ -130,6 +136,17 @@ async def start_producer_when_reachable(settings: CommonSettings) -> AIOKafkaPro
 
 async def publish(producer: AIOKafkaProducer, topic: str, event: Envelope) -> None:
     await producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
+
+
+async def cluster_id(producer: AIOKafkaProducer) -> str:
+    """The broker's cluster id (a metadata request naming no topic): a broker that restarted
+    empty comes back with a new one (deploy/local/stack.py gives each start its own)."""
+    client = producer.client
+    node = client.get_random_node()
+    if node is None:
+        raise KafkaConnectionError("no broker known")
+    response = await client.send(node, MetadataRequest([]))
+    return str(response.to_object()["cluster_id"])
 
 
 async def kafka_reachable(producer: AIOKafkaProducer) -> bool:

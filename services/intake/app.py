@@ -52,6 +52,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             poll_seconds=settings.outbox_poll_seconds,
             age_field=WRITTEN_AT,
             on_sweep=store.forget_expired_idempotency,
+            on_new_broker=lambda: kafka.ensure_topics(settings),
         )
         app.state.store, app.state.relay, app.state.client = store, relay, client
         app.state.producer = None

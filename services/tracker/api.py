@@ -62,7 +62,7 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
         readers = mongo.connect(settings.mongodb_uri, max_pool_size=READ_POOL_SIZE)
         store = CaseStore(readers[settings.database])
         statuses = RecentStatuses(store)
-        publisher = OutboxPublisher(relay_for(store.cases))
+        publisher = OutboxPublisher(relay_for(store.cases, settings))
         auth.register = TokenRegister(readers[settings.staff_database])
         consumer = ConsumerThread(
             lambda: ConsumerRuntime(

@@ -18,9 +18,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.common import kafka, topics
 from services.common.events import Envelope
-from services.common.outbox import OUTBOX, OutboxRelay
+from services.common.outbox import BROKER, OUTBOX, PUBLISHED, OutboxRelay
 from services.common.settings import TrackerSettings
-from services.tracker.adapters import outbox_entry
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +28,24 @@ OUTBOX_SWEEP_SECONDS = 2.0
 WRITTEN_AT = "updated_at"
 
 
-def relay_for(cases: AsyncCollection[dict[str, Any]]) -> OutboxRelay:
+def relay_for(
+    cases: AsyncCollection[dict[str, Any]], settings: TrackerSettings | None = None
+) -> OutboxRelay:
     """The relay of the cases' outboxes (entries written before the common shape named no
-    topic: theirs is the stage topic)."""
+    topic: theirs is the stage topic). With `settings` it makes the topics a new broker
+    lacks."""
     return OutboxRelay(
         cases,
         poll_seconds=OUTBOX_SWEEP_SECONDS,
         age_field=WRITTEN_AT,
         default_topic=topics.REPORT_STAGE,
+        on_new_broker=None if settings is None else (lambda: kafka.ensure_topics(settings)),
     )
 
 
-def _recorded(report_id: str, event: Envelope) -> dict[str, Any]:
-    return {"_id": report_id, OUTBOX: [outbox_entry(event)]}
+async def _stored_outbox(relay: OutboxRelay, report_id: str) -> dict[str, Any] | None:
+    """The case's outbox as stored, with its marks: what the relay publishes and marks."""
+    return await relay.collection.find_one({"_id": report_id}, {OUTBOX: 1, PUBLISHED: 1, BROKER: 1})
 
 
 async def send(producer: AIOKafkaProducer, events: Sequence[Envelope]) -> None:
@@ -65,7 +69,9 @@ class ConsumerPublisher:
         await send(self.producer, events)
 
     async def publish_recorded(self, report_id: str, event: Envelope) -> None:
-        await self.relay.publish_now([_recorded(report_id, event)])
+        stored = await _stored_outbox(self.relay, report_id)
+        if stored is not None:
+            await self.relay.publish_now([stored])
 
 
 class OutboxPublisher:
@@ -83,7 +89,16 @@ class OutboxPublisher:
         await send(self.producer, events)
 
     async def publish_recorded(self, report_id: str, event: Envelope) -> None:
-        self.relay.hand_over(_recorded(report_id, event))
+        try:
+            stored = await _stored_outbox(self.relay, report_id)
+        except Exception as exc:  # the move is stored with its event: the sweep sends it
+            log.warning(
+                "stage event left for the sweep",
+                extra={"report_id": report_id, "error": type(exc).__name__},
+            )
+            return
+        if stored is not None:
+            self.relay.hand_over(stored)
 
     async def stop(self) -> None:
         if self.producer is not None:

@@ -19,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from deploy.local.stack import Process, free_port, start_kafka, start_mongodb
 from services.common import outbox, topics
 from services.common.events import Envelope, utcnow
+from services.common.kafka import cluster_id
 from services.common.outbox import OutboxRelay
 from tests.unit.test_outbox import event
 
@@ -52,17 +53,7 @@ async def collection(servers, request: pytest.FixtureRequest) -> AsyncIterator[A
 
 @pytest.fixture
 async def producer(servers) -> AsyncIterator[AIOKafkaProducer]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers[1])
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [topics.REPORT_SUBMITTED, topics.REPORT_STAGE]
-        missing = [NewTopic(t, num_partitions=2, replication_factor=1) for t in wanted]
-        missing = [t for t in missing if t.name not in existing]
-        if missing:
-            await admin.create_topics(missing)
-    finally:
-        await admin.close()
+    await make_topics(servers[1])
     kafka = AIOKafkaProducer(bootstrap_servers=servers[1], acks="all")
     await kafka.start()
     yield kafka
@@ -136,8 +127,11 @@ async def test_reports_stored_in_the_old_shape_are_still_published_and_marked(
     assert found[old_event.id] == (b"report-old", old_event.model_dump(mode="json"))
     assert Envelope.model_validate(found[new_event.id][1]) == new_event
     assert found[new_event.id][0] == b"report-new"
+    broker = await cluster_id(producer)
     async for document in collection.find({}):
-        assert document["outbox"] == [] and "outbox_pending" not in document
+        # Published, marked with the broker that has them, and kept for one that loses them.
+        assert len(document["outbox"]) == document["outbox_published"] == 1
+        assert document["outbox_broker"] == broker and "outbox_pending" not in document
 
 
 async def test_a_case_written_before_the_pending_flag_is_found_and_published(
@@ -164,7 +158,7 @@ async def test_a_case_written_before_the_pending_flag_is_found_and_published(
         running.cancel()
     assert found[stage.id] == (b"case-1", stage.model_dump(mode="json"))
     case = await collection.find_one({"_id": "case-1"})
-    assert case is not None and case["outbox"] == []
+    assert case is not None and case["outbox_published"] == len(case["outbox"]) == 1
 
 
 async def test_a_document_handed_over_is_published_at_once_not_at_the_next_sweep(
@@ -186,3 +180,75 @@ async def test_a_document_handed_over_is_published_at_once_not_at_the_next_sweep
     finally:
         running.cancel()
     assert found[fresh.id][0] == b"report-fresh"
+
+
+async def test_what_a_restarted_broker_lost_is_published_to_it_again(
+    servers, collection, tmp_path: Path
+):
+    """The embedded broker keeps nothing across a restart: the relay sees its new cluster id
+    and publishes again what the old one had, and goes on publishing new events."""
+    port = free_port()
+    bootstrap = f"127.0.0.1:{port}"
+    before, after = event("report-before"), event("report-after")
+    await collection.insert_one(
+        {
+            "_id": "report-before",
+            "received_at": utcnow() - timedelta(minutes=5),
+            **outbox.new_document_fields([outbox.entry(before, topics.REPORT_SUBMITTED)]),
+        }
+    )
+    kafka = start_kafka(port, tmp_path)
+    kafka_producer: AIOKafkaProducer | None = None
+    try:
+        await make_topics(bootstrap)
+        kafka_producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await kafka_producer.start()
+        relay = OutboxRelay(
+            collection,
+            poll_seconds=0.2,
+            age_field="received_at",
+            on_new_broker=lambda: make_topics(bootstrap),
+        )
+        running = asyncio.create_task(relay.run(kafka_producer))
+        try:
+            await received(bootstrap, topics.REPORT_SUBMITTED, {before.id})
+            await until_marked(collection, ["report-before"])
+            first = await cluster_id(kafka_producer)
+            kafka.stop()
+            kafka = start_kafka(port, tmp_path)
+            found = await received(bootstrap, topics.REPORT_SUBMITTED, {before.id})
+            second = await cluster_id(kafka_producer)
+            document = {
+                "_id": "report-after",
+                "received_at": utcnow(),
+                **outbox.new_document_fields([outbox.entry(after, topics.REPORT_SUBMITTED)]),
+            }
+            await collection.insert_one(document)
+            relay.hand_over(document)
+            found |= await received(bootstrap, topics.REPORT_SUBMITTED, {after.id})
+            await until_marked(collection, ["report-after"])
+        finally:
+            running.cancel()
+    finally:
+        if kafka_producer is not None:
+            await kafka_producer.stop()
+        kafka.stop()
+    assert first != second
+    assert Envelope.model_validate(found[before.id][1]) == before
+    assert Envelope.model_validate(found[after.id][1]) == after
+    async for stored in collection.find({}):
+        assert stored["outbox_broker"] == second
+
+
+async def make_topics(bootstrap: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [topics.REPORT_SUBMITTED, topics.REPORT_STAGE]
+        missing = [NewTopic(t, num_partitions=2, replication_factor=1) for t in wanted]
+        missing = [t for t in missing if t.name not in existing]
+        if missing:
+            await admin.create_topics(missing)
+    finally:
+        await admin.close()

@@ -80,23 +80,39 @@ def test_events_join_a_conditional_write_without_changing_the_write_given():
     assert outbox.with_entries(update, []) is update
 
 
-def test_published_outboxes_are_emptied_in_one_write_per_outbox_size():
+def test_published_outboxes_are_marked_and_kept_in_one_write_per_outbox_size():
     documents = [
         {"_id": "a", "outbox": [{"id": "1"}]},
         {"_id": "b", "outbox": [{"id": "2"}, {"id": "3"}]},
         {"_id": "c", "outbox": [{"id": "4"}]},
     ]
-    writes = outbox.published_writes(documents)
+    writes = outbox.published_writes(documents, "cluster-2")
+    marks = {"outbox_broker": "cluster-2"}
     assert writes == [
         (
             {"_id": {"$in": ["a", "c"]}, "outbox": {"$size": 1}},
-            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+            {"$set": {"outbox_published": 1, **marks}, "$unset": {"outbox_pending": ""}},
         ),
         (
             {"_id": {"$in": ["b"]}, "outbox": {"$size": 2}},
-            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+            {"$set": {"outbox_published": 2, **marks}, "$unset": {"outbox_pending": ""}},
         ),
     ]
+
+
+def test_only_unpublished_entries_are_sent_unless_their_broker_lost_the_rest():
+    entries = [{"id": "1"}, {"id": "2"}, {"id": "3"}]
+    new = {"_id": "a", "outbox": entries[:1]}
+    assert outbox.to_send(new, "cluster-1") == entries[:1]
+    grown = {"_id": "b", "outbox": entries, "outbox_published": 2, "outbox_broker": "cluster-1"}
+    assert outbox.to_send(grown, "cluster-1") == entries[2:]
+    # The broker that had the first two was replaced by an empty one: all three go again.
+    assert outbox.to_send(grown, "cluster-2") == entries
+    done = {**grown, "outbox_published": 3}
+    assert outbox.to_send(done, "cluster-1") == []
+    assert outbox.stale_filter("cluster-2") == {
+        "outbox_broker": {"$exists": True, "$ne": "cluster-2"}
+    }
 
 
 def test_the_sweep_leaves_documents_younger_than_the_grace_to_the_at_once_path():
