@@ -180,6 +180,10 @@ class IntakeSettings(
     public_base_url: str = Field(default="http://127.0.0.1:8082", alias="TRACKER_PUBLIC_URL")
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="OUTBOX_POLL_SECONDS")
     idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")
+    # Reconciliation (services/intake/reports/reconcile.py): a report whose case has not
+    # opened or been classified this long after it was accepted is published again.
+    reconcile_after_seconds: float = Field(default=120.0, gt=0, alias="RECONCILE_AFTER_SECONDS")
+    reconcile_every_seconds: float = Field(default=30.0, gt=0, alias="RECONCILE_EVERY_SECONDS")
 
 
 class ClassifierSettings(InternalApiSettings, KeyringSettings, StaffAuthSettings):

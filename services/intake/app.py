@@ -16,6 +16,7 @@ from services.common import kafka, mongo
 from services.common.auth import StaffAuth, TokenRegister, load_public_key, refreshing
 from services.common.backoff import until_reachable
 from services.common.crypto import KeyringError
+from services.common.events import utcnow
 from services.common.http import install_common
 from services.common.outbox import OutboxRelay
 from services.common.runtime import ConsumerRuntime
@@ -25,9 +26,10 @@ from services.intake.channels.web import channels_router
 from services.intake.evidence.adapters import EvidenceStore
 from services.intake.evidence.api import router as evidence_router
 from services.intake.evidence.uploads import UploadThrottle, sweep_abandoned
-from services.intake.reports import consumer
+from services.intake.reports import consumer, reconcile
 from services.intake.reports.adapters import WRITTEN_AT, ReportStore
 from services.intake.reports.api import router as reports_router
+from services.intake.reports.reconcile import Reconciliation
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         # Messaging-app conversations still being written, sealed (channels/webhooks.py).
         app.state.conversations = ConversationStore(db, keyring, settings.conversation_ttl_hours)
         await until_reachable("mongodb", app.state.conversations.create_indexes)
+        # A report whose case did not open or get classified in time is published again.
+        reconciliation = Reconciliation(
+            store, utcnow, timedelta(seconds=settings.reconcile_after_seconds)
+        )
+        tasks.append(
+            asyncio.create_task(
+                reconcile.run_periodically(reconciliation, settings.reconcile_every_seconds)
+            )
+        )
         # Reports are accepted even while Kafka is away: the outbox holds their events.
         tasks.append(asyncio.create_task(_start_kafka(app, settings, relay, tasks)))
         scope_keeper.start_consuming()

@@ -64,6 +64,7 @@ def test_canaries_in_every_private_field_appear_only_in_decrypt_authorised_answe
         "outbox_pending",
         "outbox_published",
         "outbox_broker",
+        "progress",
         "idempotency",
     }
     assert "127.0.0.1" not in str(stored)

@@ -3,6 +3,7 @@ supervisor starts a dead process again (the same pieces `make run` uses)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -12,8 +13,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deploy.local.stack import PORT_VARIABLES, REPO, free_ports, http_ok, start_kafka
-from tests.integration.helpers import StartStack, wait_until
+from aiokafka import AIOKafkaProducer
+
+from deploy.local.stack import (
+    POLLING_CLIENT,
+    PORT_VARIABLES,
+    REPO,
+    free_ports,
+    http_ok,
+    start_kafka,
+)
+from services.common.kafka import cluster_id
+from tests.integration.helpers import (
+    StartStack,
+    metric,
+    mongo_client,
+    report_id_of,
+    submit,
+    wait_for_stage,
+    wait_until,
+)
 
 
 def waiting_lines(log: str, what: str) -> list[dict[str, object]]:
@@ -141,3 +160,65 @@ def test_make_run_restarts_a_killed_service_and_ctrl_c_stops_all_it_started(tmp_
             if _alive(pid) and _command_of(pid) == command:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_a_report_whose_event_was_lost_after_publishing_is_published_again(
+    start_stack: StartStack,
+):
+    """The reconciliation: intake hears neither the case opening nor the classification for a
+    report the outbox counts as published (its event lost on the way), and publishes it again.
+    It then ends classified once, and its case opened once."""
+    tuning = {**POLLING_CLIENT, "RECONCILE_AFTER_SECONDS": "4", "RECONCILE_EVERY_SECONDS": "1"}
+    with start_stack("reconcile", with_proxy=True, tuning=tuning) as stack:
+        broker = asyncio.run(_cluster_id(stack.kafka_bootstrap))
+        stack.cut_kafka()
+        try:
+            answer = submit(stack)
+            assert answer.status_code == 201
+            code = answer.json()["tracking_code"]
+            report_id = report_id_of(stack, code)
+            wait_until(
+                lambda: metric(stack, "intake", "tipline_outbox_publish_failures_total") >= 1,
+                60,
+                "the at-once publication given up",
+            )
+            reports = mongo_client(stack)["intake"]["reports"]
+            # As if published to this broker, and then lost before anyone read it.
+            reports.update_one(
+                {"_id": report_id},
+                {
+                    "$set": {"outbox_published": 1, "outbox_broker": broker},
+                    "$unset": {"outbox_pending": ""},
+                },
+            )
+        finally:
+            stack.restore_kafka()
+        status = wait_for_stage(stack, code, "classified", timeout=120)
+        assert metric(stack, "intake", "tipline_reconcile_republished_total") >= 1
+        assert [s["stage"] for s in status["history"]][:3] == [
+            "submitted",
+            "received",
+            "classified",
+        ]
+        wait_until(
+            lambda: (
+                set((reports.find_one({"_id": report_id}) or {}).get("progress", {}))
+                >= {"opened_at", "classified_at"}
+            ),
+            30,
+            "intake hearing back for the report",
+        )
+        case = mongo_client(stack)["tracker"]["cases"].find_one({"_id": report_id})
+        assert case is not None
+        assert [e["stage"] for e in case["timeline"]].count("classified") == 1
+        classified = mongo_client(stack)["classifier"]["classifications"]
+        assert classified.count_documents({"_id": report_id}) == 1
+
+
+async def _cluster_id(bootstrap: str) -> str:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        return await cluster_id(producer)
+    finally:
+        await producer.stop()

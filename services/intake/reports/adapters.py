@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -12,6 +13,7 @@ from services.common import outbox
 from services.common.events import utcnow
 from services.common.mongo import BatchInserter
 from services.intake.reports.domain import DuplicateReport
+from services.intake.reports.reconcile import CLASSIFIED, OPENED
 
 # The stored report's time of writing: the outbox sweep leaves younger reports to the at-once
 # path for a few seconds.
@@ -53,6 +55,37 @@ class ReportStore:
         await self.reports.update_one(
             {"_id": report_id, **only_unassigned},
             {"$set": {f"scope.{name}": value for name, value in change.items()}},
+        )
+
+    # -- reconciliation (reconcile.py) -------------------------------------------------------
+
+    async def mark_heard(self, report_id: str, mark: str, at: datetime) -> None:
+        """The tracker opened the report's case, or the classifier classified it."""
+        await self.reports.update_one({"_id": report_id}, {"$set": {f"progress.{mark}": at}})
+
+    async def unfinished(self, received_before: datetime, now: datetime, limit: int) -> list[str]:
+        found: dict[str, None] = {}
+        for mark in (OPENED, CLASSIFIED):
+            for not_waiting in ({"$exists": False}, {"$lt": now}):
+                query = {
+                    WRITTEN_AT: {"$lt": received_before},
+                    f"progress.{mark}": {"$exists": False},
+                    "progress.retry_at": not_waiting,
+                }
+                for document in await self.reports.find(query, {"_id": 1}).to_list(limit):
+                    found[str(document["_id"])] = None
+        return list(found)[:limit]
+
+    async def republish(self, report_ids: list[str], retry_at: datetime) -> None:
+        await self.reports.update_many(
+            {"_id": {"$in": report_ids}},
+            {
+                "$set": {
+                    outbox.PENDING: True,
+                    outbox.PUBLISHED: 0,  # all of its outbox goes out again
+                    "progress.retry_at": retry_at,
+                }
+            },
         )
 
     async def forget_idempotency(self, report_id: str) -> None:
