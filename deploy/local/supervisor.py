@@ -68,11 +68,21 @@ class Supervisor:
     clock: Callable[[], float] = time.monotonic
     restarts: dict[str, int] = field(default_factory=dict)
     _watches: dict[str, _Watch] = field(default_factory=dict)
+    _held: set[str] = field(default_factory=set)
+
+    def hold(self, name: str) -> None:
+        """Leaves `name` down if it dies, until `release` (an outage on purpose)."""
+        self._held.add(name)
+
+    def release(self, name: str) -> None:
+        self._held.discard(name)
 
     def check(self) -> None:
         """One look at every watched process; starts the ones that are due."""
         now = self.clock()
         for name, start in self.starters.items():
+            if name in self._held:
+                continue
             process = self.stack.processes.get(name)
             watch = self._watches.setdefault(name, _Watch(started_at=now))
             if watch.due is None:
