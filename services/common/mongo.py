@@ -13,7 +13,7 @@ DUPLICATE_KEY = 11000
 
 
 def connect(
-    uri: str, max_pool_size: int = 100, server_selection_timeout_ms: int = 2000
+    uri: str, max_pool_size: int = 100, server_selection_timeout_ms: int = 1500
 ) -> AsyncMongoClient[dict[str, Any]]:
     """A client whose operations give up after `server_selection_timeout_ms` when no server
     answers (MONGODB_SERVER_SELECTION_TIMEOUT_MS): the HTTP services then answer 503."""

@@ -48,7 +48,7 @@ class CommonSettings(BaseSettings):
     # How long a database operation waits for a reachable server before the request is
     # answered 503 (docs/limits.md): an outage answers as an outage, within about this long.
     mongodb_server_selection_timeout_ms: int = Field(
-        default=2000, ge=100, alias="MONGODB_SERVER_SELECTION_TIMEOUT_MS"
+        default=1500, ge=100, alias="MONGODB_SERVER_SELECTION_TIMEOUT_MS"
     )
     # The Retry-After given with a 503 while the database is unreachable.
     outage_retry_after_seconds: int = Field(default=5, ge=1, alias="OUTAGE_RETRY_AFTER_SECONDS")
