@@ -23,6 +23,7 @@ from services.common.auth import (
     refreshing,
 )
 from services.common.http import install_common
+from services.common.limits import install_limits
 from services.common.runtime import ConsumerRuntime
 from services.common.service_index import index_router
 from services.common.settings import AuditSettings
@@ -84,6 +85,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
         return await app.state.runtime.readiness()
 
     install_common(app, readiness)
+    install_limits(app, settings)
     app.include_router(
         index_router(
             "audit",

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.api_docs import install_api_docs
+from services.common.limits import limited_protocol
 from services.common.logs import configure_logging
 from services.common.settings import CommonSettings
 
@@ -129,4 +130,14 @@ def install_common(
 def serve(service: str, settings: CommonSettings, app: FastAPI, port: int) -> None:
     """Runs one service's API with JSON logs and no access log (raw paths can hold codes)."""
     configure_logging(service, settings.log_level)
-    uvicorn.run(app, host=settings.http_host, port=port, access_log=False, log_config=None)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        # The request head's size and time and connections per client (services/common/limits.py).
+        http=limited_protocol(settings),
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        limit_concurrency=settings.http_max_connections,
+    )

@@ -12,11 +12,16 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 DUPLICATE_KEY = 11000
 
 
-def connect(uri: str, max_pool_size: int = 100) -> AsyncMongoClient[dict[str, Any]]:
+def connect(
+    uri: str, max_pool_size: int = 100, server_selection_timeout_ms: int = 1500
+) -> AsyncMongoClient[dict[str, Any]]:
+    """A client whose operations give up after `server_selection_timeout_ms` when no server
+    answers (MONGODB_SERVER_SELECTION_TIMEOUT_MS): the HTTP services then answer 503."""
     return AsyncMongoClient(
         uri,
         tz_aware=True,
-        serverSelectionTimeoutMS=5000,
+        serverSelectionTimeoutMS=server_selection_timeout_ms,
+        connectTimeoutMS=server_selection_timeout_ms,
         maxPoolSize=max_pool_size,
         appname="tipline",
     )

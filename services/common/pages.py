@@ -7,7 +7,7 @@ an injected tag could not phone home.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -132,3 +132,36 @@ def static_router() -> APIRouter:
         )
 
     return router
+
+
+# What each refusal of services/common/limits.py says on a page.
+REFUSAL_TEXTS = {
+    "too_large": "too_large_body",
+    "body_timeout": "body_timeout_body",
+    "busy": "busy_body",
+    "outage": "outage_body",
+}
+
+
+def refusal_page(
+    pages: Pages, link: str, link_key: str
+) -> Callable[[Request, int, str, Mapping[str, int]], Response]:
+    """The reporter's page for a request a server limit refused, or for a database outage, in
+    their language, with a link back (`link`, labelled `TEXTS[lang][link_key]`)."""
+
+    def render(request: Request, status: int, problem: str, figures: Mapping[str, int]) -> Response:
+        # A page that read its form first leaves the language it found in the request's state.
+        lang = choose_language(request, getattr(request.state, "lang", None))
+        text = TEXTS[lang]
+        return pages.render(
+            request,
+            "refusal.html",
+            lang=lang,
+            status_code=status,
+            heading=text["outage_title" if problem == "outage" else "refused_title"],
+            body=text[REFUSAL_TEXTS[problem]].format(**figures),
+            link=f"{link}?lang={lang}",
+            link_label=text[link_key],
+        )
+
+    return render

@@ -45,6 +45,28 @@ class CommonSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1, alias="CONSUMER_MAX_ATTEMPTS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+    # How long a database operation waits for a reachable server before the request is
+    # answered 503 (docs/limits.md): an outage answers as an outage, within about this long.
+    mongodb_server_selection_timeout_ms: int = Field(
+        default=1500, ge=100, alias="MONGODB_SERVER_SELECTION_TIMEOUT_MS"
+    )
+    # The Retry-After given with a 503 while the database is unreachable.
+    outage_retry_after_seconds: int = Field(default=5, ge=1, alias="OUTAGE_RETRY_AFTER_SECONDS")
+    # What one request may make a server hold, checked before the body is read (docs/limits.md).
+    http_max_json_bytes: int = Field(default=256 * 1024, ge=1024, alias="HTTP_MAX_JSON_BYTES")
+    http_max_form_bytes: int = Field(default=64 * 1024, ge=1024, alias="HTTP_MAX_FORM_BYTES")
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024, alias="HTTP_MAX_HEADER_BYTES")
+    http_header_timeout_seconds: float = Field(
+        default=10, gt=0, alias="HTTP_HEADER_TIMEOUT_SECONDS"
+    )
+    http_body_timeout_seconds: float = Field(default=15, gt=0, alias="HTTP_BODY_TIMEOUT_SECONDS")
+    http_max_connections_per_client: int = Field(
+        default=64, ge=1, alias="HTTP_MAX_CONNECTIONS_PER_CLIENT"
+    )
+    http_max_requests_in_flight_per_client: int = Field(
+        default=32, ge=1, alias="HTTP_MAX_REQUESTS_IN_FLIGHT_PER_CLIENT"
+    )
+    http_max_connections: int = Field(default=2048, ge=1, alias="HTTP_MAX_CONNECTIONS")
 
     @property
     def bootstrap_servers(self) -> list[str]:
@@ -143,6 +165,11 @@ class LookupThrottleSettings(CommonSettings):
     lookup_free_failures: int = Field(default=5, ge=0, alias="LOOKUP_FREE_FAILURES")
     lookup_window_seconds: float = Field(default=900, gt=0, alias="LOOKUP_WINDOW_SECONDS")
     lookup_max_delay_seconds: float = Field(default=8.0, ge=0, alias="LOOKUP_MAX_DELAY_SECONDS")
+    # Beyond this many failures in the window a client's lookups are refused (429) until the
+    # oldest failure leaves the window; other clients are not affected.
+    lookup_refuse_after_failures: int = Field(
+        default=20, ge=1, alias="LOOKUP_REFUSE_AFTER_FAILURES"
+    )
 
 
 class ChannelSettings(CommonSettings):

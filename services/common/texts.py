@@ -110,6 +110,19 @@ TEXTS: dict[str, dict[str, str]] = {
             "照片和文件请在提交举报后另行上传。"
         ),
         "status_too_large": "您发送的内容超过了 {kb} KB 的上限，因此没有被读取。请缩短后重试。",
+        "code_too_many": (
+            "这个网络最近输错查询码的次数太多，查询暂停。请在 {seconds} 秒后再试，"
+            "并逐个字符核对查询码。"
+        ),
+        "outage_title": "暂时无法服务",
+        "outage_body": (
+            "系统暂时无法保存或读取举报，您的内容没有被保存。请在 {seconds} 秒后重新提交；"
+            "如果页面还开着，返回即可找回填写的内容。"
+        ),
+        "refused_title": "无法处理这次请求",
+        "too_large_body": "您发送的内容超过了 {kb} KB 的上限，因此没有被读取或保存。请缩短后重试。",
+        "body_timeout_body": "内容发送到一半停止了，因此没有被保存。请检查网络后重试。",
+        "busy_body": "这个网络同时发来的请求太多。请在 {seconds} 秒后再试。",
         "back_to_form": "返回举报表单",
         "code_unknown": "没有与这个查询码对应的举报。请核对后重试。",
         "stages_title": "进度",
@@ -274,6 +287,25 @@ TEXTS: dict[str, dict[str, str]] = {
             "What you sent is over the {kb} KB limit, so it was not read. Please shorten it and "
             "try again."
         ),
+        "code_too_many": (
+            "Too many wrong tracking codes came from this network lately, so lookups are "
+            "paused. Try again in {seconds} seconds, and check the code symbol by symbol."
+        ),
+        "outage_title": "Temporarily unavailable",
+        "outage_body": (
+            "Reports cannot be stored or read just now, so what you sent was not kept. Please "
+            "send it again in {seconds} seconds; going back keeps what you typed."
+        ),
+        "refused_title": "This request could not be handled",
+        "too_large_body": (
+            "What you sent is over the {kb} KB limit, so it was neither read nor kept. Please "
+            "shorten it and try again."
+        ),
+        "body_timeout_body": (
+            "What you sent stopped arriving halfway, so nothing was kept. Check the connection "
+            "and try again."
+        ),
+        "busy_body": "Too many requests at once from this network. Try again in {seconds} seconds.",
         "back_to_form": "Back to the reporting form",
         "code_unknown": "No report matches this tracking code. Check the code and try again.",
         "stages_title": "Progress",

@@ -18,10 +18,14 @@ from services.common.backoff import until_reachable
 from services.common.crypto import KeyringError
 from services.common.events import utcnow
 from services.common.http import install_common
+from services.common.limits import install_limits
 from services.common.outbox import OutboxRelay
+from services.common.pages import Pages, refusal_page
 from services.common.runtime import ConsumerRuntime
 from services.common.settings import IntakeSettings
 from services.intake.channels.adapters import ConversationStore
+from services.intake.channels.evidence_form import FORM_OVERHEAD_BYTES
+from services.intake.channels.pages import WEB_DIR
 from services.intake.channels.web import channels_router
 from services.intake.evidence.adapters import EvidenceStore
 from services.intake.evidence.api import router as evidence_router
@@ -45,7 +49,10 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = mongo.connect(settings.mongodb_uri)
+        client = mongo.connect(
+            settings.mongodb_uri,
+            server_selection_timeout_ms=settings.mongodb_server_selection_timeout_ms,
+        )
         db = client[settings.database]
         store = ReportStore(db)
         await until_reachable("mongodb", store.create_indexes)
@@ -119,6 +126,16 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     # Intake stays ready while Kafka is away (reports wait in the outbox); it is not ready
     # without its database, where every report must land first.
     install_common(app, readiness, required=("database",))
+    install_limits(
+        app,
+        settings,
+        # Uploads stream and count their own limits; this is the outer bound for each route.
+        streamed={
+            "/v1/evidence": settings.evidence_max_file_bytes + FORM_OVERHEAD_BYTES,
+            "/evidence": settings.evidence_max_report_bytes + FORM_OVERHEAD_BYTES,
+        },
+        page=refusal_page(Pages(WEB_DIR / "templates"), "/", "back_to_form"),
+    )
     app.include_router(evidence_router)
     app.include_router(reports_router)
     app.include_router(channels_router(settings))

@@ -17,6 +17,8 @@ from services.common import mongo
 from services.common.auth import StaffAuth, TokenRegister, load_public_key, refreshing
 from services.common.events import utcnow
 from services.common.http import install_common
+from services.common.limits import install_limits
+from services.common.pages import Pages, refusal_page
 from services.common.runtime import ConsumerRuntime, ConsumerThread
 from services.common.settings import TrackerSettings
 from services.common.throttle import FailureThrottle
@@ -32,6 +34,7 @@ from services.tracker.workflow import Clock
 
 READ_POOL_SIZE = 8
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("routing.toml")
+TEMPLATES = Path(__file__).parent / "web" / "templates"
 
 
 def office_of(settings: TrackerSettings) -> Office:
@@ -59,7 +62,11 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Status reads get their own small connection pool: a crowd of reporters refreshing
         # their page must not queue ahead of the consumer that moves their cases forward.
-        readers = mongo.connect(settings.mongodb_uri, max_pool_size=READ_POOL_SIZE)
+        readers = mongo.connect(
+            settings.mongodb_uri,
+            max_pool_size=READ_POOL_SIZE,
+            server_selection_timeout_ms=settings.mongodb_server_selection_timeout_ms,
+        )
         store = CaseStore(readers[settings.database])
         statuses = RecentStatuses(store)
         publisher = OutboxPublisher(relay_for(store.cases, settings))
@@ -104,12 +111,18 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
     # Reading a status needs only the database: a Kafka outage must not take the reporters'
     # status page out of rotation (the checks still show it).
     install_common(app, readiness, required=("database",))
+    install_limits(
+        app,
+        settings,
+        page=refusal_page(Pages(TEMPLATES), "/status", "status_title"),
+    )
     install_error_answers(app)
     app.state.office, app.state.auth = office, auth
     app.state.throttle = FailureThrottle(
         free_failures=settings.lookup_free_failures,
         window_seconds=settings.lookup_window_seconds,
         max_delay=settings.lookup_max_delay_seconds,
+        refuse_after=settings.lookup_refuse_after_failures,
     )
     app.dependency_overrides[get_clock] = lambda: clock
     app.include_router(tracking.router)

@@ -7,6 +7,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 
 from services.common.auth import out_of_scope
+from services.common.limits import too_many_guesses
+from services.common.throttle import TooManyGuesses
 from services.tracker.domain import NOT_FOUND, IllegalTransition
 from services.tracker.workflow import (
     CaseFinished,
@@ -79,6 +81,8 @@ def message_refused(error: CaseFinished | TooManyMessages) -> JSONResponse:
 async def _refusal(request: Request, error: Exception) -> Response:
     if isinstance(error, CaseFinished | TooManyMessages):
         return message_refused(error)
+    if isinstance(error, TooManyGuesses):
+        return too_many_guesses(error, PRIVATE_HEADERS)
     return await http_exception_handler(request, as_http(error))
 
 
@@ -91,5 +95,6 @@ def install_error_answers(app: FastAPI) -> None:
         ChangedMeanwhile,
         CaseFinished,
         TooManyMessages,
+        TooManyGuesses,
     ):
         app.add_exception_handler(refusal, _refusal)

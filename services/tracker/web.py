@@ -24,6 +24,7 @@ from services.common.pages import Pages, choose_language, origin_of, static_rout
 from services.common.service_index import service_index, wants_html
 from services.common.settings import TrackerSettings
 from services.common.texts import TEXTS
+from services.common.throttle import TooManyGuesses
 from services.tracker import workflow
 from services.tracker.deps import CodeLookupDep, TrackerDep
 from services.tracker.routes.tracking import ReporterMessage, client_address
@@ -74,6 +75,16 @@ class StatusPage:
             report_url=self.report_url(lang),
         )
 
+    def too_many_guesses(
+        self, request: Request, lang: str, exc: TooManyGuesses, common: dict[str, Any]
+    ) -> HTMLResponse:
+        problem = TEXTS[lang]["code_too_many"].format(seconds=exc.retry_after)
+        page = self.pages.render(
+            request, "status.html", status_code=429, problem=problem, code="", **common
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+
     async def show(
         self,
         request: Request,
@@ -97,7 +108,10 @@ class StatusPage:
                 request, "status.html", status_code=422, problem=problem, code=typed, **common
             )
         # Through the tracker's one lookup, which throttles repeated failures.
-        case = await lookup.find(normalized, client_address(request))
+        try:
+            case = await lookup.find(normalized, client_address(request))
+        except TooManyGuesses as exc:
+            return self.too_many_guesses(request, lang, exc, common)
         if case is None:
             problem = TEXTS[lang]["code_unknown"]
             return self.pages.render(
@@ -141,7 +155,11 @@ async def send_message(
             message_problem=TEXTS[lang]["field_too_long"].format(max=5000),
             message_text=text,
         )
-    found = await lookup.find(typed, client_address(request))
+    try:
+        found = await lookup.find(typed, client_address(request))
+    except TooManyGuesses as exc:
+        common = {"lang": lang, "report_url": page.report_url(lang)}
+        return page.too_many_guesses(request, lang, exc, common)
     if found is None:
         return await show()
     try:
@@ -189,6 +207,7 @@ def status_router(settings: TrackerSettings) -> APIRouter:
         if form is None:
             return page.too_large(request)
         lang = choose_language(request, form.get("lang"))
+        request.state.lang = lang  # for an outage's page (services/common/limits.py)
         return await page.show(request, tracker, lookup, lang, form.get("code", "")[:100])
 
     @router.post("/status/message", response_class=HTMLResponse)

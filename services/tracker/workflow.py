@@ -198,19 +198,16 @@ class CodeLookup:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def find(self, code: str, client_address: str | None) -> dict[str, Any] | None:
-        client = self.throttle.client(client_address)
-        # Before the lookup, whatever its outcome: the wait says nothing about the code.
-        delay = self.throttle.delay_for(client)
-        if delay:
-            await self.sleep(delay)
-        normalized = tracking_code.normalize(code)
-        case: dict[str, Any] | None = None
-        if normalized is not None:
+        """Raises TooManyGuesses (429) for a client past the throttle's threshold."""
+
+        async def look_up() -> dict[str, Any] | None:
+            normalized = tracking_code.normalize(code)
+            if normalized is None:
+                return None
             code_hash = tracking_code.lookup_hash(normalized, self.secret)
-            case = await self.statuses.by_tracking_code_hash(code_hash)
-        if case is None:
-            self.throttle.failed(client)
-        return case
+            return await self.statuses.by_tracking_code_hash(code_hash)
+
+        return await self.throttle.guarded(client_address, look_up, self.sleep)
 
 
 async def reporter_status(t: Tracker, case: dict[str, Any]) -> PublicStatus:

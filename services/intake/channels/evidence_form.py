@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from services.common.pages import LANGUAGES, choose_language
 from services.common.texts import TEXTS
+from services.common.throttle import TooManyGuesses
 from services.intake.channels.pages import Site, refusal_text
 from services.intake.deps import Uploads
 from services.intake.evidence.adapters import StoredEvidence, TooLarge
@@ -50,6 +51,7 @@ class FormUpload:
     code: str | None = None
     stored: list[StoredEvidence] = field(default_factory=list)
     failure: tuple[int, str, str] | None = None  # status, field, text
+    retry_after: int | None = None  # seconds, when refused for too many unknown codes
 
 
 async def read_upload(
@@ -66,7 +68,13 @@ async def read_upload(
             elif part.name == "code" and upload.report_id is None:
                 upload.code = value.strip()[:100]
                 code = upload.code
-                upload.report_id = await uploads.report_for(client, code) if code else None
+                try:
+                    upload.report_id = await uploads.report_for(client, code) if code else None
+                except TooManyGuesses as exc:
+                    text = TEXTS[upload.lang]["code_too_many"].format(seconds=exc.retry_after)
+                    upload.failure = (429, "code", text)
+                    upload.retry_after = exc.retry_after
+                    return
                 if upload.report_id is None:
                     key = "code_unknown" if code else "upload_no_code"
                     upload.failure = (404 if code else 422, "code", TEXTS[upload.lang][key])
@@ -167,7 +175,7 @@ async def answer(
     await form.drain(drain_bytes)
     status_code, problem_field, problem = failure
     known = upload.report_id is not None
-    return site.evidence_page(
+    page = site.evidence_page(
         request,
         lang,
         heading_key="attach_failed_title" if stored else "attach_title",
@@ -178,3 +186,6 @@ async def answer(
         code_problem=problem if problem_field == "code" else None,
         status_code=status_code,
     )
+    if upload.retry_after is not None:
+        page.headers["Retry-After"] = str(upload.retry_after)
+    return page

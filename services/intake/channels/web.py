@@ -90,6 +90,7 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
                 link_label=TEXTS[lang]["back_to_form"],
             )
         lang = choose_language(request, form.get("lang"))
+        request.state.lang = lang  # for an outage's page (services/common/limits.py)
         text = TEXTS[lang]
         campaign = forms.campaign_or_none(form.get("campaign"))
         proof = site.proof

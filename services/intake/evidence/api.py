@@ -21,6 +21,8 @@ from starlette.requests import ClientDisconnect
 from services.common.access import record_access, stated_purpose
 from services.common.auth import Principal, out_of_scope
 from services.common.crypto import KeyringError
+from services.common.limits import too_many_guesses
+from services.common.throttle import TooManyGuesses
 from services.intake.deps import ContentReader, EvidenceStoreDep, Producer, Uploads
 from services.intake.evidence.adapters import EvidenceStore, TooLarge, file_field, name_field
 from services.intake.evidence.domain import EvidenceRefused
@@ -75,6 +77,7 @@ router = APIRouter()
     responses={
         404: {"description": "No report matches this tracking code"},
         413: {"description": "The file, or the report's files together, are too large"},
+        429: {"description": "Too many unknown codes from this client lately (Retry-After)"},
         422: {"description": "Type not accepted, damaged file, or too many files"},
     },
 )
@@ -96,7 +99,10 @@ async def upload_evidence(
         return problem(422, "X-Filename", "must be percent-encoded UTF-8")
     if name is not None and not 0 < len(name) <= MAX_FILENAME_CHARS:
         return problem(422, "X-Filename", f"1 to {MAX_FILENAME_CHARS} characters")
-    report_id = await uploads.report_for(request.client.host if request.client else None, code)
+    try:
+        report_id = await uploads.report_for(request.client.host if request.client else None, code)
+    except TooManyGuesses as exc:
+        return too_many_guesses(exc, PRIVATE_HEADERS)
     if report_id is None:
         # The same answer the tracker gives for any unknown or mistyped code.
         return JSONResponse(

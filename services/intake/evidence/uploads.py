@@ -48,6 +48,7 @@ class UploadThrottle:
                 free_failures=settings.lookup_free_failures,
                 window_seconds=settings.lookup_window_seconds,
                 max_delay=settings.lookup_max_delay_seconds,
+                refuse_after=settings.lookup_refuse_after_failures,
             ),
         )
 
@@ -62,17 +63,11 @@ class ReporterUploads:
         return self.throttle.limits
 
     async def report_for(self, client_address: str | None, code: str) -> str | None:
-        """The report a tracking code opens, or None (an unknown or mistyped code)."""
-        failures = self.throttle.failures
-        client = failures.client(client_address)
-        # Before the lookup, whatever its outcome: the wait says nothing about the code.
-        delay = failures.delay_for(client)
-        if delay:
-            await asyncio.sleep(delay)
-        report_id = await self.store.report_for_code(code, self.throttle.secret)
-        if report_id is None:
-            failures.failed(client)
-        return report_id
+        """The report a tracking code opens, or None (an unknown or mistyped code); raises
+        TooManyGuesses (429) past the throttle's threshold."""
+        return await self.throttle.failures.guarded(
+            client_address, lambda: self.store.report_for_code(code, self.throttle.secret)
+        )
 
     async def attach(
         self,
