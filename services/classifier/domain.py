@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from services.classifier import fingerprint, rules
-from services.classifier.entities import LINKING_KINDS, Entity, extract
+from services.classifier.entities import LINKING_KINDS, Entity, extract, plate_provinces
 from services.classifier.model import Model, Predictions, sentences
 from services.classifier.taxonomy import Taxonomy, region_id
 from services.common.events import (
@@ -268,7 +268,9 @@ def choose_crime_types(
 def region(
     content: dict[str, Any], text: str, taxonomy: Taxonomy
 ) -> tuple[str | None, str | None, float]:
-    """(province, city, confidence): the reporter's location fields first, then the text."""
+    """(province, city, confidence): the reporter's location fields first, then the places the
+    text names (the gazetteer: any division, county -> city -> province; streets, dishes and
+    where people come from left out) and its car plates' prefixes."""
     location = content.get("location") or {}
     province = city = None
     if location.get("city") and (place := taxonomy.place_named(location["city"])):
@@ -277,16 +279,8 @@ def region(
         province = place.province
     if province:
         return province, city, 1.0
-    mentioned = taxonomy.places_in(text)
-    if not mentioned:
-        return None, None, 0.0
-    votes: dict[str, int] = {}
-    for _, place in mentioned:
-        votes[place.province] = votes.get(place.province, 0) + 1
-    best = max(votes, key=lambda p: (votes[p], -min(i for i, pl in mentioned if pl.province == p)))
-    share = votes[best] / sum(votes.values())
-    cities = [pl.name for _, pl in mentioned if pl.province == best and pl.is_city]
-    return best, cities[0] if cities else None, round(0.9 * share, 3)
+    where = taxonomy.where(text, plate_provinces(text, taxonomy))
+    return where.province, where.city.en if where.city else None, where.confidence
 
 
 def official_evidence(text: str) -> list[str]:
