@@ -10,7 +10,8 @@ MODEL := $(CLASSIFIER)/data/model.joblib
 MODEL_INPUTS := $(wildcard $(CLASSIFIER)/data/sentences/*.json) $(CLASSIFIER)/data/corpus.json \
 	$(CLASSIFIER)/data/taxonomy.json $(CLASSIFIER)/training/model-record.json \
 	$(addprefix $(CLASSIFIER)/training/,corpus.py train.py build.py evaluate.py) \
-	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py)
+	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py places.py) \
+	$(CLASSIFIER)/data/places_en.tsv
 
 .PHONY: run test unit integration lint bench install clean train eval corpus heldout model
 
@@ -62,8 +63,10 @@ train: $(STAMP)
 	$(BIN)/python -m services.classifier.training.build --record
 
 EVAL ?= services/classifier/data/eval.jsonl
+# DETAIL=1 adds F1 per crime type, priority per level, official false alarms and duplicate
+# recall by kind (where the file has `kind`).
 eval: $(STAMP) $(MODEL)
-	@$(BIN)/python -m services.classifier.training.evaluate $(EVAL)
+	@$(BIN)/python -m services.classifier.training.evaluate $(EVAL) $(if $(DETAIL),--detail)
 
 # A score from the training side alone (held-back written sentences), for choosing settings.
 heldout: $(STAMP)

@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -297,6 +298,22 @@ def measure(
     return results
 
 
+def sifting_and_memory(reports: int = 2000) -> dict[str, float]:
+    """One worker's sifting throughput, its start-up load time and its peak resident memory
+    (what one classifier replica costs, its database client aside)."""
+    started = time.perf_counter()
+    sifter = Sifter(
+        model=model_module.load(),
+        taxonomy=taxonomy_module.load(),
+        keyring=Keyring.new("bench-1"),
+        linking_secret=b"bench-linking-secret",
+    )
+    load_s = time.perf_counter() - started
+    per_s = sifting_only(sifter, _texts(), reports)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"sifting_only_per_s": per_s, "worker_rss_mb": rss_mb, "load_s": load_s}
+
+
 def report(results: dict[str, Any]) -> str:
     memory, db, cpu = results["lookup_memory"], results["lookup_mongodb"], results["with_store_cpu"]
 
@@ -331,8 +348,20 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="only store this many fingerprints in SecantusDB and time candidate lookups",
     )
+    parser.add_argument(
+        "--sifting-only",
+        action="store_true",
+        help="only time one worker's sifting (no database) and report its memory",
+    )
     args = parser.parse_args(argv)
-    if args.lookup_at:
+    if args.sifting_only:
+        figures = sifting_and_memory()
+        print(
+            f"sifting only (batches, no database): {figures['sifting_only_per_s']:.0f} reports/s; "
+            f"worker memory {figures['worker_rss_mb']:.0f} MB peak RSS "
+            f"(model, taxonomy and gazetteer loaded in {figures['load_s']:.2f} s)"
+        )
+    elif args.lookup_at:
         figures = lookup_at_scale(args.lookup_at)
         print(
             f"candidate lookup, {figures['fingerprints']:,} fingerprints in MongoDB (SecantusDB): "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from services.classifier import fingerprint, rules
-from services.classifier.entities import LINKING_KINDS, Entity, extract
+from services.classifier.entities import LINKING_KINDS, Entity, extract, plate_provinces
 from services.classifier.model import Model, Predictions, sentences
 from services.classifier.taxonomy import Taxonomy, region_id
 from services.common.events import (
@@ -268,7 +269,9 @@ def choose_crime_types(
 def region(
     content: dict[str, Any], text: str, taxonomy: Taxonomy
 ) -> tuple[str | None, str | None, float]:
-    """(province, city, confidence): the reporter's location fields first, then the text."""
+    """(province, city, confidence): the reporter's location fields first, then the places the
+    text names (the gazetteer: any division, county -> city -> province; streets, dishes and
+    where people come from left out) and its car plates' prefixes."""
     location = content.get("location") or {}
     province = city = None
     if location.get("city") and (place := taxonomy.place_named(location["city"])):
@@ -277,24 +280,18 @@ def region(
         province = place.province
     if province:
         return province, city, 1.0
-    mentioned = taxonomy.places_in(text)
-    if not mentioned:
-        return None, None, 0.0
-    votes: dict[str, int] = {}
-    for _, place in mentioned:
-        votes[place.province] = votes.get(place.province, 0) + 1
-    best = max(votes, key=lambda p: (votes[p], -min(i for i, pl in mentioned if pl.province == p)))
-    share = votes[best] / sum(votes.values())
-    cities = [pl.name for _, pl in mentioned if pl.province == best and pl.is_city]
-    return best, cities[0] if cities else None, round(0.9 * share, 3)
+    where = taxonomy.where(text, plate_provinces(text, taxonomy))
+    return where.province, where.city.en if where.city else None, where.confidence
 
 
 def official_evidence(text: str) -> list[str]:
-    """Sentences naming an official role together with protection, bribes or membership."""
+    """Sentences naming an official role together with protection, bribes, tip-offs, kinship
+    or membership, or saying so in words that need no role (保护伞)."""
     return [
         s[:300]
         for s in sentences(text)
-        if rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s)
+        if rules.OFFICIAL_ON_ITS_OWN.search(s)
+        or (rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s))
     ]
 
 
@@ -309,17 +306,53 @@ def official_evidence_by_model(text: str, model: Model) -> list[str]:
     ]
 
 
-def signals(text: str, crime_types: list[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for name, pattern in rules.SIGNALS.items():
-        exception = rules.SIGNAL_EXCEPTIONS.get(name) if crime_types == [OTHER] else None
-        searched = exception.sub(" ", text) if exception else text
-        phrases = sorted({m.group(0) for m in pattern.finditer(searched)})
+LARGE_SUM = 1_000_000  # yuan: a sum this large is high priority on its own
+_STRONG_MINORS = re.compile(
+    r"未成年|未满十八|童工|\b(?:minors?|underage|under eighteen|under 18|child labour)\b", re.I
+)
+
+
+def signals(
+    text: str, crime_types: list[str], entities: list[Entity] | None = None
+) -> dict[str, list[str]]:
+    """Priority signals, each with the phrases that raised it, read sentence by sentence: a
+    threat with a date or deadline (`imminent`), weapons with a threat (`armed_threat`) or
+    merely carried (`weapons`), someone held, danger to life, children drawn in (`minors`),
+    violence, many victims, a large sum, and a report of old or vague events (`old`)."""
+    found: dict[str, set[str]] = {}
+
+    def add(name: str, phrases: list[str]) -> None:
         if phrases:
-            found[name] = phrases
+            found.setdefault(name, set()).update(phrases)
+
+    for sentence in sentences(text):
+        threat = [m.group(0) for m in rules.THREAT.finditer(sentence)]
+        when = [m.group(0) for m in rules.IMMINENCE.finditer(sentence)]
+        weapons = [m.group(0) for m in rules.SIGNALS["weapons"].finditer(sentence)]
+        if threat and when:
+            add("imminent", when + threat)
+        add("armed_threat" if threat or when else "weapons", weapons)
+        for name in ("held", "life_danger", "violence", "many_victims"):
+            add(name, [m.group(0) for m in rules.SIGNALS[name].finditer(sentence)])
+        add("minors", _minors(sentence, bool(threat)))
     if "violent_intimidation" in crime_types and "violence" not in found:
-        found["violence"] = ["crime type: violent_intimidation"]
-    return found
+        found["violence"] = {"crime type: violent_intimidation"}
+    amounts = [float(e.value) for e in entities or [] if e.kind == "money"]
+    if amounts and max(amounts) >= LARGE_SUM:
+        found["large_sum"] = {f"{max(amounts):,.0f} yuan"}
+    if rules.OLD.search(text) and not rules.ONGOING.search(text):
+        found["old"] = {m.group(0) for m in rules.OLD.finditer(text)}
+    return {name: sorted(phrases) for name, phrases in found.items()}
+
+
+def _minors(sentence: str, threatened: bool) -> list[str]:
+    """Children drawn in: words for minors that say so themselves ("未成年", "underage"), or a
+    child in a sentence about selling, using or threatening; not the reporter's own children
+    mentioned in passing ("我儿子是初中生")."""
+    named = [m.group(0) for m in rules.SIGNALS["minors"].finditer(sentence)]
+    if named and (rules.CHILD_HARM.search(sentence) or threatened):
+        return named
+    return [m.group(0) for m in _STRONG_MINORS.finditer(sentence)]
 
 
 def analyse(
@@ -351,6 +384,7 @@ def analyse(
     if industry_confidence < INDUSTRY_REVIEW_THRESHOLD:
         review.append(f"industry below threshold: {industry} at {industry_confidence:.2f}")
     province, city, province_confidence = region(content, text, taxonomy)
+    entities = extract(text, taxonomy)
     if province is not None and province_confidence < REVIEW_THRESHOLD:
         review.append("region unclear: several provinces named")
         province, city = None, None
@@ -367,8 +401,8 @@ def analyse(
         official_involvement=official,
         official_confidence=round(1.0 if evidence else model_official, 3),
         official_evidence=evidence,
-        entities=extract(text, taxonomy),
-        signals=signals(text, crimes),
+        entities=entities,
+        signals=signals(text, crimes, entities),
         signature=fingerprint.minhash(content.get("narrative", "") or text, fingerprint_key),
         review_reasons=review,
     )
@@ -392,24 +426,34 @@ def links(
     return found
 
 
+CRITICAL_SIGNALS = ("imminent", "armed_threat", "held", "life_danger", "minors")
+HIGH_SIGNALS = ("violence", "weapons", "many_victims", "large_sum")
+
+
 def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]]:
-    """(priority, reasons): violence, weapons, minors, officials, imminence, cluster size."""
-    reasons = []
-    for name in ("weapons", "minors", "imminent"):
-        if name in analysis.signals:
-            reasons.append(f"{name}: " + ", ".join(analysis.signals[name][:3]))
+    """(priority, reasons), following what the report says about imminence and danger:
+    `critical` for a threat with a date, weapons with a threat, someone held, danger to life or
+    children drawn in; `low` for no organized crime, or events told as old or vague (years
+    ago, a lender since dead) with nothing saying they go on; `high` for official involvement,
+    violence, weapons, many victims, a large sum or a cluster of CLUSTER_SIZE_HIGH reports;
+    `normal` otherwise."""
+    found = analysis.signals
+    reasons = [f"{n}: " + ", ".join(found[n][:3]) for n in CRITICAL_SIGNALS if n in found]
     if reasons:
         return "critical", reasons
+    if analysis.crime_types == [OTHER]:
+        return "low", ["no organized-crime type recognised"]
+    if "old" in found:
+        return "low", ["old or vague: " + ", ".join(found["old"][:3])]
     if analysis.official_involvement:
         reasons.append("official involvement")
-    if "violence" in analysis.signals and "violent_intimidation" in analysis.crime_types:
-        reasons.append("violence: " + ", ".join(analysis.signals["violence"][:3]))
+    for name in HIGH_SIGNALS:
+        if name in found and (name != "violence" or "violent_intimidation" in analysis.crime_types):
+            reasons.append(f"{name}: " + ", ".join(found[name][:3]))
     if cluster_size >= CLUSTER_SIZE_HIGH:
         reasons.append(f"reported {cluster_size} times (cluster size)")
     if reasons:
         return "high", reasons
-    if analysis.crime_types == [OTHER]:
-        return "low", ["no organized-crime type recognised"]
     return "normal", ["organized-crime type without aggravating signals"]
 
 

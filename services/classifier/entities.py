@@ -17,6 +17,15 @@ from services.classifier.taxonomy import Taxonomy
 LINKING_KINDS = frozenset({"phone", "resident_id", "plate", "bank_card", "organisation", "person"})
 
 
+def plate_provinces(text: str, taxonomy: Taxonomy) -> tuple[str, ...]:
+    """The province each car plate's prefix names ("湘A·12345" -> "Hunan"), as staff read it."""
+    return tuple(
+        taxonomy.plate_prefixes[m.group(1)]
+        for m in _PLATE.finditer(text)
+        if m.group(1) in taxonomy.plate_prefixes
+    )
+
+
 @dataclass(frozen=True, order=True)
 class Entity:
     kind: str

@@ -6,39 +6,88 @@ so every stored classification says which rules made it.
 
 import re
 
-RULES_VERSION = "rules-2026.11.4"
+RULES_VERSION = "rules-2026.12.1"
 
 # A sentence is evidence of official involvement when it names an official role and says the
-# official protects, is paid by, or belongs to the gang.
+# official protects, is paid by, tips off, is related to, or belongs to the gang; or when it says
+# so in words that need no role (保护伞, "protective umbrella"). Saying the reporter called the
+# police, that officers came late or took a statement, names a role and nothing of the second
+# kind, so it is no evidence.
 OFFICIAL_ROLES = re.compile(
     r"所长|局长|书记|支书|干部|官员|当官|警察|民警|辅警|协警|刑警|交警|特警|派出所|公安|法官|法院|"
     r"检察|镇长|乡长|县长|区长|市长|领导|村主任|村长|村委|主任|科长|处长|厅长|部长|队长|站长|纪委|"
     r"政法委|城管|税务|工商|国土|环保局|执法|人大代表|政协委员|公务员|县委|市委|镇政府|"
-    r"\b(?:officials?|officers?|police\w*|cops?|chief|captain|commander|inspector|judges?|court|"
+    r"检查组|检查的人|检查人员|稽查|安监|质监|监管|海事|渔政|运管|路政|卫健|教育局|规划局|住建|"
+    r"自然资源|矿管|林业局|水利局|院长|警官|条子|片警|"
+    r"\b(?:officials?|officers?|police\w*|cops?|chief|captain|commander|inspectors?|judges?|court|"
     r"party secretary|secretary|cadres?|mayor|bureau|government|authorities|prosecutors?|"
     r"procurator\w*|magistrate|director|township head|village head|county head|chengguan|"
-    r"deputy|congress)\b",
+    r"deputy|congress|regulators?|supervisors? from|land office|safety office)\b",
     re.IGNORECASE,
 )
 OFFICIAL_CORRUPTION = re.compile(
     r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|报信|干股|入股|分红|股份|摆平|包庇|"
     r"庇护|撑腰|罩着|关照|称兄道弟|打招呼|转一圈就走|没人查|不了了之|压下|撤案|销案|不立案|"
     r"睁一只眼闭一只眼|勾结|串通|收钱|收了钱|吃拿卡要|纵容|警告我们|"
+    r"塞钱|塞红包|请吃饭|吃喝|孝敬|上供|进贡|分钱|分成|抽成|回扣|提前通知|提前知道|提前打电话|"
+    r"收到风|走漏|风声|走过场|做做样子|装样子|卖地|倒卖|私自卖|买官|卖官|拜把子|铁哥们|把兄弟|"
+    r"结拜|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|"
     r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
     r"paid off|payroll|tips? (?:them|us|him|the gang) off|tipped|share|shares|stake|dividends?|"
     r"smooths?|shield(?:s|ing|ed)?|covers? (?:for|up)|cover-up|looks? the other way|"
     r"blind eye|drop(?:s|ped)? the case|collud\w+|in league|gifts?|red envelopes?|"
     r"pay(?:s|ing)? (?:the )?\w* ?officials|treats them like brothers|never lose|"
-    r"warn(?:s|ed)? (?:us|them)|without doing anything)\b",
+    r"warn(?:s|ed)? (?:us|them)|without doing anything|"
+    r"envelopes?|tip-?offs?|heads-up|a cut|on the take|sworn brothers?|"
+    r"sold (?:off )?(?:the )?(?:collective |village |farm)?land|looked away|"
+    r"(?:cash|money|envelopes?|gifts?) (?:to|for) (?:the )?(?:police|officials?|inspectors?|cops)|"
+    r"knew (?:about )?the raid|before (?:the|every|each) (?:raid|inspection|check)s?)\b",
+    re.IGNORECASE,
+)
+_KIN_ZH = (
+    "亲戚|小舅子|舅舅|表哥|表弟|堂哥|堂弟|女婿|丈人|姐夫|妹夫|侄子|外甥|连襟|老丈人|亲哥|亲弟弟"
+)
+_POSTS_ZH = (
+    "所长|局长|书记|支书|镇长|乡长|县长|区长|市长|村主任|村长|警察|民警|公安|派出所|法院|法官|"
+    "检察院|纪委|政法委|领导|当官|干部|官员|主任|科长|处长|队长"
+)
+_KIN_EN = (
+    "brother-in-law|son-in-law|father-in-law|cousin|nephew|uncle|brother|son|wife|relative|daughter"
+)
+_POSTS_EN = (
+    "officials?|police\\w*|officers?|chief|party secretary|secretary|village head|township head|"
+    "county head|village chief|judge|director|mayor|cadre|inspector|commander|bureau"
+)
+_OWNER_POSTS_EN = (
+    "officials?|party secretary|village head|township head|county head|village chief|mayor|"
+    "police chief|station chief|bureau chief|cadre"
+)
+# Evidence on its own, whatever role is named or not.
+OFFICIAL_ON_ITS_OWN = re.compile(
+    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|有后台|后台很硬|后台硬|后台是|"
+    r"\b(?:protective umbrella|umbrella of protection|political protection|"
+    r"protected by (?:officials|the police|someone (?:high|in the government)|people in power)|"
+    r"friends? in high places|connections? in the (?:police|government|bureau|county)|"
+    r"on the (?:police|government)'?s? payroll|on the take)\b|"
+    # A relative of an official, not the reporter's own: "老板的小舅子是派出所副所长".
+    rf"(?<!我)(?<!我的)(?:{_KIN_ZH})[^，。！？,.]{{0,6}}(?:是|在|当)[^，。！？,.]{{0,10}}(?:{_POSTS_ZH})|"
+    rf"(?:{_POSTS_ZH})(?:的|是他|是老板的)(?:{_KIN_ZH})|"
+    rf"(?<!my )(?<!our )\b(?:{_KIN_EN})s?\b[^.!?]{{0,40}}\b(?:is|was|works as|works for)\b"
+    rf"[^.!?]{{0,25}}\b(?:{_POSTS_EN})|"
+    # An official who owns or runs the business: "这个砂场是村支书开的", "the village head owns it".
+    rf"\b(?:{_OWNER_POSTS_EN})s?\b[^.!?]{{0,30}}\b(?:owns|runs|is a partner|has a stake|"
+    r"is the real boss|takes a cut|gets a cut)\b",
     re.IGNORECASE,
 )
 
-# Priority signals: (signal, pattern). Their matches are reasons staff can read. Violence
-# named outright also makes the report violent_intimidation, whatever the model says.
+# Priority follows what a report says about imminence and danger, not a keyword anywhere: a
+# date in a sentence with no threat ("明天我去上班") or a weapon merely carried does not make a
+# report critical. Signals are found sentence by sentence (domain.signals); their matches are
+# reasons staff can read. Violence named outright also makes the report violent_intimidation.
 SIGNALS: dict[str, re.Pattern[str]] = {
     "weapons": re.compile(
-        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|"
-        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|explosives)\b",
+        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|铁棍|钢管|"
+        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|explosives|shotguns?|iron bars?)\b",
         re.IGNORECASE,
     ),
     "minors": re.compile(
@@ -47,38 +96,86 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"child labour)\b",
         re.IGNORECASE,
     ),
-    "imminent": re.compile(
-        r"今晚|明天|马上就|这个周末|随时会|"
-        r"\b(?:tonight|tomorrow|this weekend|right now|any moment)\b",
-        re.IGNORECASE,
-    ),
     "violence": re.compile(
         r"殴打|打伤|打人|砍伤|砍人|伤人|打死|围殴|毒打|"
         r"\b(?:beat|beaten|beating|assault(?:ed|s)?|attacked|injured|stabbed|wounded)\b",
         re.IGNORECASE,
     ),
-}
-
-# In a report that tells no organized crime, what a signal's words must not count in: the
-# reporter's own family ("our two children", "我儿子是初中生") would make every ordinary
-# complaint critical. Where a crime is told, every child named may be one drawn in.
-SIGNAL_EXCEPTIONS: dict[str, re.Pattern[str]] = {
-    "minors": re.compile(
-        r"我(?:家|的)?(?:孩子|儿子|女儿|小孩)(?:现在|今年)?(?:是|在读|读|上)?(?:小学生|初中生|中学生)|"
-        r"\b(?:my|our)\s+(?:\w+\s+){0,2}?(?:children|kids|pupils)\b",
+    # Someone held for ransom or kidnapped.
+    "held": re.compile(
+        r"绑架|绑走|人质|赎金|赎人|非法拘禁|"
+        r"\b(?:kidnap\w*|ransom|held (?:captive|hostage|prisoner)|hostages?)\b",
+        re.IGNORECASE,
+    ),
+    # Danger to life now: gas in a mine with people fainting, a victim thinking of suicide.
+    "life_danger": re.compile(
+        r"(?:瓦斯|毒气|一氧化碳|有毒气体)[^。！？]{0,20}(?:晕|昏|倒下|中毒)|"
+        r"自杀|想死|跳楼|不想活|活不下去|轻生|割腕|生命危险|随时会塌|快塌了|"
+        r"\b(?:gas|fumes|carbon monoxide)\b[^.!?]{0,40}\b(?:faint\w*|passed out|collaps\w*|"
+        r"poison\w*)|\b(?:suicid\w*|kill (?:myself|himself|herself)|end (?:my|his|her) life|"
+        r"danger to (?:his|her|their|my) li(?:fe|ves)|about to collapse)\b",
+        re.IGNORECASE,
+    ),
+    # Many victims or a large sum: high.
+    "many_victims": re.compile(
+        r"几百|上百|数百|上千|几千|数千|成百上千|\d{3,}\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资)|"
+        r"\b(?:hundreds|thousands)\s+of\b|\b\d{3,}\s+(?:people|investors|victims|families|"
+        r"households|workers|villagers|students|members)\b",
         re.IGNORECASE,
     ),
 }
+# When: a threat with a date or a deadline, in the same sentence as the threat.
+IMMINENCE = re.compile(
+    r"今晚|今天晚上|明天|后天|马上|随时|这个周末|这周|下周|过几天|这几天|月底前|年底前|限期|最后期限|"
+    r"\d{1,2}月\d{1,2}[日号]?(?:之前|以前|前)|(?:周|星期|礼拜)[一二三四五六日天](?:之前|以前|前)|"
+    r"[\d一二三两四五六七八九十]+(?:天|日|个小时|小时)(?:之内|以内|内|后)|"
+    r"\b(?:tonight|tomorrow|this weekend|right now|any moment|any day now|next week|"
+    r"deadline|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the end of)|"
+    r"before (?:\d{1,2}(?:st|nd|rd|th)? )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|"
+    r"before (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:in|within) (?:\d+|one|two|three|four|five|a few|a|24|48) (?:days?|hours?|weeks?)|"
+    r"is in \d+ days)\b",
+    re.IGNORECASE,
+)
+THREAT = re.compile(
+    r"威胁|放话|扬言|不然|否则|动手|砸|烧(?!烤|饭|菜|酒)|砍(?!刀)|杀(?!猪)|弄死|打断|收拾|报复|放火|"
+    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|"
+    r"\b(?:threat\w*|warned|or else|will (?:come|burn|kill|hurt|break|smash|beat|act|wreck)|"
+    r"coming|wreck|set fire|burn|kill|hurt|pay up|or we|or they)\b",
+    re.IGNORECASE,
+)
+# Words that draw a child into a crime, in the same sentence as a child ("sell drugs to pupils").
+CHILD_HARM = re.compile(
+    r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|"
+    r"\b(?:sold|sell\w*|drugs?|traffick\w*|threat\w*|recruit\w*|lookouts?|couriers?|forced|"
+    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work)\b",
+    re.IGNORECASE,
+)
+# Old or vague: years ago, a lender who has since died; unless the report says it goes on.
+OLD = re.compile(
+    r"(?:\d+|几|十几|二十|好几|很多)年前|早年|很久以前|当年|19\d\d年|20(?:0\d|1[0-5])年|已经死了|已经去世|"
+    r"\b(?:years ago|long ago|back in (?:19|20)\d\d|maybe (?:19|20)\d\d|has (?:since )?died|"
+    r"passed away|is dead now)\b",
+    re.IGNORECASE,
+)
+ONGOING = re.compile(
+    r"现在|至今|还在|仍然|一直|每天|每月|今年|最近|目前|天天|"
+    r"\b(?:still|now|every (?:day|week|month)|recently|this year|again|these days)\b",
+    re.IGNORECASE,
+)
 
 # Keywords that confirm a crime type the model gives a middling probability: the words of the
 # first rule-based classifier plus common legal terms, written without looking at data/eval.jsonl.
 CRIME_TYPE_KEYWORDS: dict[str, re.Pattern[str]] = {
     "violent_intimidation": re.compile(
-        r"殴打|打人|砍人|恐吓|威胁|暴力|\b(?:assault\w*|beat|beaten|threaten\w*|intimidat\w+)\b",
+        r"殴打|打人|砍人|恐吓|威胁|暴力|砸店|砸了|泼油漆|打断|堵门|围堵|报复|"
+        r"\b(?:assault\w*|beat|beaten|threaten\w*|intimidat\w+|smash\w*|beat(?:en|ing)? up)\b",
         re.I,
     ),
     "extortion_protection": re.compile(
-        r"保护费|敲诈|勒索|\b(?:extort\w*|protection money|racket\w*)\b", re.I
+        r"保护费|敲诈|勒索|看场费|平安费|索要|强收|"
+        r"\b(?:extort\w*|protection (?:money|fees?)|racket\w*|shake(?:s|n)? down|shakedown)\b",
+        re.I,
     ),
     "illegal_gambling": re.compile(r"赌场|赌博|开设赌|\b(?:gambl\w+|casinos?)\b", re.I),
     "drug_trafficking": re.compile(r"毒品|贩毒|制毒|冰毒|\b(?:drugs?|narcotics|meth)\b", re.I),

@@ -10,6 +10,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from services.classifier.places import PROVINCE, Gazetteer, Resolution
+from services.classifier.places import build as build_gazetteer
+
 TAXONOMY_FILE = Path(__file__).with_name("data") / "taxonomy.json"
 
 _ADMINISTRATIVE_SUFFIXES = re.compile(
@@ -35,6 +38,8 @@ class Taxonomy:
     # Every way a place is written (lower-case) -> the place.
     gazetteer: dict[str, Place]
     plate_prefixes: dict[str, str]  # "湘" -> "Hunan"
+    # Every administrative division (places.py): what a text names, and where it happens.
+    places: Gazetteer
 
     def province_named(self, written: str) -> str | None:
         """The province label for its English name, its id or its Chinese name."""
@@ -46,22 +51,35 @@ class Taxonomy:
         return place.province if place is not None and not place.is_city else None
 
     def place_named(self, written: str) -> Place | None:
-        return self.gazetteer.get(_canonical(written))
+        """The place a form field names: a province, a city or a county (as its city)."""
+        place = self.gazetteer.get(_canonical(written))
+        if place is not None:
+            return place
+        unit = self.places.named(written)
+        if unit is None:
+            return None
+        if unit.level == PROVINCE:
+            return Place(unit.province, unit.province, is_city=False)
+        city = self.places.units.get(unit.prefecture or "") if unit.prefecture else None
+        return Place(city.en, unit.province, is_city=True) if city else None
 
     def places_in(self, text: str) -> tuple[tuple[int, Place], ...]:
-        """Every gazetteer place mentioned in a text, with where it starts."""
-        return _places_in(self, text)
+        """Every place a text names where something happens (not streets, dishes or where
+        people come from), with where it starts."""
+        return tuple(
+            (start, Place(unit.en, unit.province, is_city=unit.level != PROVINCE))
+            for start, unit in self.where(text).places
+        )
+
+    def where(self, text: str, plates: tuple[str, ...] = ()) -> Resolution:
+        """Where a text's events happen: province, city and the places kept."""
+        return _where(self, text, plates)
 
 
 # Region and entity extraction both ask for one report's places: the scan is done once.
 @lru_cache(maxsize=256)
-def _places_in(taxonomy: Taxonomy, text: str) -> tuple[tuple[int, Place], ...]:
-    found = []
-    for match in _gazetteer_pattern(taxonomy).finditer(text):
-        place = taxonomy.gazetteer.get(match.group(0).lower())
-        if place is not None:
-            found.append((match.start(), place))
-    return tuple(found)
+def _where(taxonomy: Taxonomy, text: str, plates: tuple[str, ...]) -> Resolution:
+    return taxonomy.places.resolve(text, plates)
 
 
 def region_id(name: str) -> str:
@@ -73,16 +91,6 @@ def region_id(name: str) -> str:
 
 def _canonical(name: str) -> str:
     return _ADMINISTRATIVE_SUFFIXES.sub("", name.strip()).strip().lower()
-
-
-@cache
-def _gazetteer_pattern(taxonomy: Taxonomy) -> re.Pattern[str]:
-    names = sorted(taxonomy.gazetteer, key=len, reverse=True)
-    cjk = [re.escape(n) for n in names if not n.isascii()]
-    latin = [re.escape(n) for n in names if n.isascii()]
-    return re.compile(
-        "|".join([*cjk, rf"(?<![A-Za-z])(?:{'|'.join(latin)})(?![A-Za-z])"]), re.IGNORECASE
-    )
 
 
 def parse(document: dict[str, Any]) -> Taxonomy:
@@ -110,6 +118,7 @@ def parse(document: dict[str, Any]) -> Taxonomy:
         names=names,
         gazetteer=gazetteer,
         plate_prefixes=plates,
+        places=build_gazetteer(document),
     )
 
 

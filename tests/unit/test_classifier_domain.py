@@ -166,7 +166,7 @@ def test_the_sentence_readers_fast_path_matches_scikit_learn():
 def test_priority_follows_weapons_minors_officials_violence_and_cluster_size():
     armed = analyse("他们收保护费，车上常备砍刀，谁不交就砍人。")
     assert domain.priority(armed, 1)[0] == "critical"
-    assert any(r.startswith("weapons") for r in domain.priority(armed, 1)[1])
+    assert any(r.startswith("armed_threat: 砍刀") for r in domain.priority(armed, 1)[1])
     official = analyse("The township party secretary takes bribes from the sand dredging gang.")
     assert domain.priority(official, 1) == ("high", ["official involvement"])
     quiet = analyse("They control the vegetable wholesale trade and fix the prices.")

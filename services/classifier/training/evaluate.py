@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -47,14 +48,21 @@ def pair_scores(groups: list[str | None], clusters: list[str]) -> tuple[float, f
     return precision, recall
 
 
-async def run(
-    rows: list[dict[str, Any]], model: model_module.Model | None = None
-) -> dict[str, Any]:
+@dataclass
+class Sifted:
+    """What the classifier made of each report of a file, in file order."""
+
+    analyses: list[domain.Analysis]
+    clusters: list[str]
+    priorities: list[domain.Priority]
+
+
+async def sift(rows: list[dict[str, Any]], model: model_module.Model | None = None) -> Sifted:
     model = model or model_module.load()
     taxonomy = taxonomy_module.load()
     index = domain.MemoryIndex()
     predictions = model.predict_many([row["text"] for row in rows])
-    analyses, clusters = [], []
+    analyses = []
     for row, prediction in zip(rows, predictions, strict=True):
         analysis = domain.analyse({"narrative": row["text"]}, model, taxonomy, prediction)
         fp = domain.Fingerprint(
@@ -74,6 +82,18 @@ async def run(
     for cluster in clusters:
         sizes[cluster] = sizes.get(cluster, 0) + 1
     priorities = [domain.priority(a, sizes[c])[0] for a, c in zip(analyses, clusters, strict=True)]
+    return Sifted(analyses, clusters, priorities)
+
+
+async def run(
+    rows: list[dict[str, Any]], model: model_module.Model | None = None
+) -> dict[str, Any]:
+    return summary(rows, await sift(rows, model))
+
+
+def summary(rows: list[dict[str, Any]], sifted: Sifted) -> dict[str, Any]:
+    taxonomy = taxonomy_module.load()
+    analyses, clusters, priorities = sifted.analyses, sifted.clusters, sifted.priorities
     n = len(rows)
     officials = [i for i, row in enumerate(rows) if row["official_involvement"]]
     precision, recall = pair_scores([row.get("group") for row in rows], clusters)
@@ -104,10 +124,52 @@ async def run(
     }
 
 
+def details(rows: list[dict[str, Any]], sifted: Sifted) -> dict[str, float]:
+    """`--detail`: F1 per crime type, priority accuracy per level, official involvement's false
+    alarms, reports with no province, and, where the file says how each report relates to its
+    group's first (`kind`), the share of each kind put in that first report's cluster."""
+    taxonomy = taxonomy_module.load()
+    analyses, clusters = sifted.analyses, sifted.clusters
+    truth = [set(row["crime_types"]) for row in rows]
+    predicted = [set(a.crime_types) for a in analyses]
+    found: dict[str, float] = {}
+    for label in taxonomy.crime_types:
+        found[f"f1 {label}"] = macro_f1(truth, predicted, [label])
+    for level in domain.PRIORITIES:
+        wanted = [i for i, row in enumerate(rows) if row["priority"] == level]
+        if wanted:
+            found[f"priority {level} recall"] = sum(
+                sifted.priorities[i] == level for i in wanted
+            ) / len(wanted)
+    innocent = [i for i, row in enumerate(rows) if not row["official_involvement"]]
+    if innocent:
+        found["official_involvement false alarms"] = sum(
+            analyses[i].official_involvement for i in innocent
+        ) / len(innocent)
+    found["reports with no province"] = sum(a.province is None for a in analyses)
+    first: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if row.get("kind") == "first" and row.get("group"):
+            first.setdefault(row["group"], i)
+    by_kind: dict[str, list[bool]] = {}
+    for i, row in enumerate(rows):
+        kind, group = row.get("kind"), row.get("group")
+        if kind and kind != "first" and group in first:
+            by_kind.setdefault(kind, []).append(clusters[i] == clusters[first[group]])
+    for kind, linked in sorted(by_kind.items()):
+        found[f"duplicates recall {kind}"] = sum(linked) / len(linked)
+    return found
+
+
 def main(argv: list[str]) -> int:
-    path = Path(argv[0]) if argv else EVAL_FILE
-    rows = read_jsonl(path)
-    print_figures(asyncio.run(run(rows)))
+    detail = "--detail" in argv
+    paths = [a for a in argv if a != "--detail"]
+    rows = read_jsonl(Path(paths[0]) if paths else EVAL_FILE)
+    sifted = asyncio.run(sift(rows))
+    print_figures(summary(rows, sifted))
+    if detail:
+        for name, value in details(rows, sifted).items():
+            print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
     return 0
 
 
