@@ -44,6 +44,7 @@ class InsightStore:
         self.journal = db["insight_journal"]
         self.entities = db["insight_entities"]
         self.fingerprints = db["fingerprints"]  # the classifier's own linking index
+        self.classifications = db["classifications"]  # and its results (links only are read)
 
     async def create_indexes(self) -> None:
         await self.cells.create_index([("family", ASCENDING), ("month", ASCENDING)])
@@ -121,13 +122,23 @@ class InsightStore:
         found = self.fingerprints.find({"_id": {"$in": list(report_ids)}}, {"keys": 1})
         return {doc["_id"]: list(doc.get("keys") or []) async for doc in found}
 
-    async def place_entities(self, placed: Sequence[tuple[str, str, str, str, list[str]]]) -> None:
-        """(report id, industry, cluster id, province, hidden keys): the report leaves every
-        entity it was listed under and joins those it names now. Repeating it is harmless."""
+    async def copies(self, report_ids: Sequence[str]) -> set[str]:
+        """The reports the classifier found to be copies of an earlier one (a campaign's)."""
+        found = self.classifications.find(
+            {"_id": {"$in": list(report_ids)}, "links.relation": "duplicate"}, {"_id": 1}
+        )
+        return {doc["_id"] async for doc in found}
+
+    async def place_entities(
+        self, placed: Sequence[tuple[str, str, str, str, list[str], bool]]
+    ) -> None:
+        """(report id, industry, cluster id, province, hidden keys, is a copy): the report
+        leaves every entity it was listed under and joins those it names now. Repeating it is
+        harmless."""
         ops: list[UpdateMany | UpdateOne] = []
         listed = self.entities.find({"members.r": {"$in": [p[0] for p in placed]}}, {"_id": 1})
         refs = {doc["_id"] async for doc in listed}
-        for report_id, industry, cluster, province, keys in placed:
+        for report_id, industry, cluster, province, keys, copy in placed:
             ops.append(
                 UpdateMany({"members.r": report_id}, {"$pull": {"members": {"r": report_id}}})
             )
@@ -136,7 +147,9 @@ class InsightStore:
                     UpdateOne(
                         {"_id": entity_ref(industry, key)},
                         {
-                            "$push": {"members": {"r": report_id, "c": cluster, "p": province}},
+                            "$push": {
+                                "members": {"r": report_id, "c": cluster, "p": province, "d": copy}
+                            },
                             "$setOnInsert": {"industry": industry, "kind": key.split(":")[0]},
                         },
                         upsert=True,
@@ -144,7 +157,7 @@ class InsightStore:
                 )
         if ops:
             await self.entities.bulk_write(ops, ordered=True)
-        refs |= {entity_ref(i, k) for _, i, _, _, keys in placed for k in keys}
+        refs |= {entity_ref(p[1], k) for p in placed for k in p[4]}
         if refs:  # `size` orders the listing; members decide every count shown
             await self.entities.update_many(
                 {"_id": {"$in": sorted(refs)}}, [{"$set": {"size": {"$size": "$members"}}}]

@@ -36,7 +36,7 @@ INDUSTRY_COLUMNS = ("industry", *ROW_FIELDS, "previous_incidents", "incidents_ch
 BREAKDOWN_COLUMNS = ("table", "name", "province", *ROW_FIELDS)
 HOTSPOT_COLUMNS = ("province", "industry", "incidents", "reports", "expected", "ratio")
 SPIKE_COLUMNS = ("industry", "province", "month", "incidents", "expected", "score", "method")
-ENTITY_COLUMNS = ("entity", "kind", "incidents", "provinces", "summary", "link")
+ENTITY_COLUMNS = ("entity", "kind", "reports", "provinces", "summary", "link")
 
 
 class Problem(Exception):

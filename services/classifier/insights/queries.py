@@ -347,38 +347,41 @@ ENTITY_SCAN = 500  # entities read per industry, most-reported first, before ran
 
 
 def _entity_counts(doc: Mapping[str, Any]) -> tuple[int, int]:
-    """Distinct incidents (clusters) and provinces an entity's reports belong to."""
+    """Separate reports (a campaign's copies not counted again) and provinces an entity is
+    named in. Not clusters: the classifier puts every report sharing an entity into one
+    cluster, so an entity's cluster count would always be one."""
     members = doc.get("members") or []
-    return len({m["c"] for m in members}), len({m["p"] for m in members})
+    return sum(1 for m in members if not m.get("d")), len({m["p"] for m in members})
 
 
 async def recurring_entities(
     store: InsightStore, name: str, k: int, analyst: bool, limit: int = 50
 ) -> Table:
-    """Entities (a company, a phone, a plate) named in several incidents of one industry, as
-    counts only: never the value. For analysts only those in at least k incidents are listed;
-    the others are counted. Each row links to the page an investigator in scope can open."""
+    """Entities (a company, a phone, a plate) named in several separate reports of one
+    industry, as counts only: never the value. For analysts only those in at least k reports
+    are listed; the others are counted. Each row links to the page an investigator in scope
+    can open."""
     rows: list[Row] = []
     withheld = 0
     for doc in await store.recurring_entities(name, ENTITY_SCAN):
-        incidents, provinces = _entity_counts(doc)
-        if incidents < 2:
+        reports, provinces = _entity_counts(doc)
+        if reports < 2:
             continue
-        if analyst and incidents < k:
+        if analyst and reports < k:
             withheld += 1
             continue
         rows.append(
             {
                 "entity": doc["_id"],
                 "kind": doc.get("kind"),
-                "incidents": incidents,
+                "reports": reports,
                 "provinces": provinces,
-                "summary": f"one {doc.get('kind')} appears in {incidents} incidents"
+                "summary": f"one {doc.get('kind')} appears in {reports} separate reports"
                 f" in {provinces} province{'s' if provinces != 1 else ''}",
                 "link": ENTITY_LINK.format(ref=doc["_id"]),
             }
         )
-    rows.sort(key=lambda r: (-r["incidents"], -r["provinces"], r["entity"]))
+    rows.sort(key=lambda r: (-r["reports"], -r["provinces"], r["entity"]))
     return Table(rows[:limit], {"withheld_under_min_cell": withheld})
 
 

@@ -121,6 +121,7 @@ async def _complete(
     await store.save_states(states)
     if placed:
         keys = await store.entity_keys(placed)
+        copies = await store.copies(placed)
         by_id = {str(s["report_id"]): ReportState.from_document(s["state"]) for s in states}
         await store.place_entities(
             [
@@ -130,6 +131,7 @@ async def _complete(
                     by_id[rid].cluster_id or rid,
                     by_id[rid].province,
                     keys[rid],
+                    rid in copies,
                 )
                 for rid in placed
                 if keys.get(rid)
