@@ -52,6 +52,13 @@ CAMPAIGN = (
     "还雇人威胁我们，谁敢上访就让谁在这一行干不下去。请政府帮我们讨回血汗钱！"
 )
 COPIES = 5
+# Three separate reports naming one phone: one entity, three reports, in two provinces.
+SHARED_PHONE = [
+    "商砼站是我开的，在长沙给附近几个工地供应混凝土。有人打电话13912345678逼我每方多交二十块，"
+    "不交就堵我的搅拌车。",
+    "我哥在武汉开装修公司，最近总有人用13912345678这个号码打电话来要保护费，说不给就砸店。",
+    "在长沙做防水工程的都知道我。一个号码13912345678天天发短信威胁，要我把工程让给他们。",
+]
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +68,15 @@ def insights(start_stack: StartStack) -> Iterator[Stack]:
         yield stack
 
 
-def get(stack: Stack, path: str, role: str = "analyst", **params: str) -> httpx.Response:
-    return httpx.get(
-        f"{stack.url('classifier')}{path}", headers=staff(stack, role), params=params, timeout=30
-    )
+def get(
+    stack: Stack,
+    path: str,
+    role: str = "analyst",
+    provinces: tuple[str, ...] = (),
+    **params: str,
+) -> httpx.Response:
+    headers = staff(stack, role, provinces=provinces)
+    return httpx.get(f"{stack.url('classifier')}{path}", headers=headers, params=params, timeout=30)
 
 
 def this_month() -> str:
@@ -152,8 +164,10 @@ def submitted(insights: Stack) -> dict[str, Any]:
     for _ in range(COPIES):
         body = {"channel": "qr", "campaign": "wage-poster", "narrative": CAMPAIGN}
         codes.append(submit(insights, body).json())
+    for narrative in SHARED_PHONE:
+        codes.append(submit(insights, {"channel": "web", "narrative": narrative}).json())
     classifications = mongo_client(insights)["classifier"]["classifications"]
-    total = len(CONSTRUCTION) + COPIES
+    total = len(CONSTRUCTION) + COPIES + len(SHARED_PHONE)
     wait_until(lambda: classifications.count_documents({}) == total, 90, "all classified")
     wait_until(lambda: applied_reports(insights) == total, 60, "all in the read model")
     docs = list(classifications.find({}))
@@ -192,8 +206,41 @@ def test_a_campaign_of_copies_counts_as_one_incident(
     founders = sum(1 for d in submitted["docs"] if d["cluster_id"] == d["_id"])
     answer = get(insights, "/v1/insights/industries", **{"from": this_month(), "to": this_month()})
     total = answer.json()["total"]
-    assert total["reports"] == len(CONSTRUCTION) + COPIES
-    assert total["incidents"] == founders <= len(CONSTRUCTION) + 1
+    assert total["reports"] == len(CONSTRUCTION) + COPIES + len(SHARED_PHONE)
+    assert total["incidents"] == founders <= len(CONSTRUCTION) + 1 + len(SHARED_PHONE)
+
+
+def test_a_recurring_entity_is_a_count_for_analysts_and_a_link_for_investigators_in_scope(
+    insights: Stack, submitted: dict[str, Any]
+) -> None:
+    phone = [d for d in submitted["docs"] if d["_id"] in _reports_naming_a_phone(insights)]
+    assert len(phone) == len(SHARED_PHONE)
+    industry = phone[0]["industry"]
+    assert all(d["industry"] == industry for d in phone), "the three were classified apart"
+    listing = get(insights, f"/v1/insights/industries/{industry}/entities").json()
+    (row,) = [r for r in listing["entities"] if r["kind"] == "phone"]
+    provinces = {d["province"] for d in phone}
+    assert row["reports"] == 3 and row["provinces"] == len(provinces)
+    assert "13912345678" not in str(listing)
+    assert get(insights, row["link"]).status_code == 403  # the analyst may not open it
+    inside = sorted(provinces)[0]
+    investigator = get(insights, row["link"], role="investigator", provinces=(inside,))
+    assert investigator.status_code == 200, investigator.text
+    opened = investigator.json()
+    assert opened["incidents"][0]["link"] == f"/v1/staff/clusters/{phone[0]['cluster_id']}"
+    in_scope = sum(1 for d in phone if d["province"] == inside)
+    assert opened["incidents"][0]["reports_in_your_scope"] == in_scope
+    outsider = get(insights, row["link"], role="investigator", provinces=("xinjiang",)).json()
+    assert outsider["incidents"] == [] and outsider["incidents_outside_your_scope"] == 1
+
+
+def _reports_naming_a_phone(stack: Stack) -> set[str]:
+    """Of this module's reports only SHARED_PHONE's name a phone: the classifier's index holds
+    its hidden key for exactly those (intake keeps the narratives sealed)."""
+    keyed = mongo_client(stack)["classifier"]["fingerprints"].find(
+        {"keys": {"$regex": "^phone:"}}, {"_id": 1}
+    )
+    return {str(doc["_id"]) for doc in keyed}
 
 
 def test_an_analyst_sees_counts_and_no_text_and_cannot_open_a_case(
