@@ -161,12 +161,19 @@ def submitted(insights: Stack) -> dict[str, Any]:
     codes = []
     for narrative in CONSTRUCTION:
         codes.append(submit(insights, {"channel": "web", "narrative": narrative}).json())
-    for _ in range(COPIES):
-        body = {"channel": "qr", "campaign": "wage-poster", "narrative": CAMPAIGN}
+    classifications = mongo_client(insights)["classifier"]["classifications"]
+    body = {"channel": "qr", "campaign": "wage-poster", "narrative": CAMPAIGN}
+    # The first copy is classified before the others arrive, as a campaign's first report is:
+    # copies sifted at the very same moment can each found a cluster (the classifier's race,
+    # not the read model's).
+    codes.append(submit(insights, body).json())
+    wait_until(
+        lambda: classifications.count_documents({}) == len(CONSTRUCTION) + 1, 60, "first copy"
+    )
+    for _ in range(COPIES - 1):
         codes.append(submit(insights, body).json())
     for narrative in SHARED_PHONE:
         codes.append(submit(insights, {"channel": "web", "narrative": narrative}).json())
-    classifications = mongo_client(insights)["classifier"]["classifications"]
     total = len(CONSTRUCTION) + COPIES + len(SHARED_PHONE)
     wait_until(lambda: classifications.count_documents({}) == total, 90, "all classified")
     wait_until(lambda: applied_reports(insights) == total, 60, "all in the read model")
@@ -227,11 +234,13 @@ def test_a_recurring_entity_is_a_count_for_analysts_and_a_link_for_investigators
     investigator = get(insights, row["link"], role="investigator", provinces=(inside,))
     assert investigator.status_code == 200, investigator.text
     opened = investigator.json()
-    assert opened["incidents"][0]["link"] == f"/v1/staff/clusters/{phone[0]['cluster_id']}"
-    in_scope = sum(1 for d in phone if d["province"] == inside)
-    assert opened["incidents"][0]["reports_in_your_scope"] == in_scope
+    mine = [d for d in phone if d["province"] == inside]
+    clusters = {f"/v1/staff/clusters/{d['cluster_id']}" for d in mine}
+    assert {i["link"] for i in opened["incidents"]} == clusters
+    assert sum(i["reports_in_your_scope"] for i in opened["incidents"]) == len(mine)
     outsider = get(insights, row["link"], role="investigator", provinces=("xinjiang",)).json()
-    assert outsider["incidents"] == [] and outsider["incidents_outside_your_scope"] == 1
+    assert outsider["incidents"] == []
+    assert outsider["incidents_outside_your_scope"] == len({d["cluster_id"] for d in phone})
 
 
 def _reports_naming_a_phone(stack: Stack) -> set[str]:

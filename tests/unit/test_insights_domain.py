@@ -29,18 +29,13 @@ def _classification(**fields: object) -> Classification:
 def test_a_report_counts_in_every_family_once_and_its_founder_carries_the_incident() -> None:
     state = domain.classified(ReportState(), "r1", _classification(cluster_id="r1"), AT)
     cells = domain.contributions(state)
-    assert cells["i|2026-10|construction"]["reports"] == 1
-    assert cells["i|2026-10|construction"]["incidents"] == 1
-    assert cells["p|2026-10|construction|shanxi"]["reports"] == 1
-    assert cells["t|2026-10|construction|shanxi|taiyuan"]["reports"] == 1
-    assert cells["cp|2026-10|construction|fraud|shanxi"]["reports"] == 1
-    assert set(cells) == {
-        "i|2026-10|construction",
-        "p|2026-10|construction|shanxi",
-        "t|2026-10|construction|shanxi|taiyuan",
-        "c|2026-10|construction|fraud",
-        "cp|2026-10|construction|fraud|shanxi",
-    }
+    assert set(cells) == {"i|2026-10|construction", "p|construction|2026-10|shanxi"}
+    industry, province = cells["i|2026-10|construction"], cells["p|construction|2026-10|shanxi"]
+    assert (industry["reports"], industry["incidents"]) == (1, 1)
+    assert industry["crimes.fraud.reports"] == 1
+    assert province["crimes.fraud.incidents"] == 1
+    assert province["cities.taiyuan.reports"] == 1
+    assert "cities.taiyuan.reports" not in industry
 
 
 def test_fifty_copies_of_a_campaign_are_fifty_reports_and_one_incident() -> None:
@@ -57,7 +52,8 @@ def test_fifty_copies_of_a_campaign_are_fifty_reports_and_one_incident() -> None
 
 def test_a_report_with_no_city_counts_in_no_city_cell() -> None:
     state = domain.classified(ReportState(), "r1", _classification(city=None), AT)
-    assert not [c for c in domain.contributions(state) if c.startswith("t|")]
+    cells = domain.contributions(state)
+    assert not [f for cell in cells.values() for f in cell if f.startswith("cities.")]
 
 
 def test_a_reclassification_moves_the_report_and_keeps_its_month() -> None:
@@ -80,8 +76,7 @@ def test_a_conclusion_adds_its_outcome_and_days_to_the_totals() -> None:
     done = domain.concluded(state, ConclusionKind.SUBSTANTIATED, AT + timedelta(days=42, hours=3))
     change = domain.difference(state, done)
     assert change["i|2026-10|construction"] == {"concluded.substantiated": 1, "days.42": 1}
-    assert change["p|2026-10|construction|shanxi"] == {"concluded.substantiated": 1, "days.42": 1}
-    assert "c|2026-10|construction|fraud" not in change
+    assert change["p|construction|2026-10|shanxi"] == {"concluded.substantiated": 1, "days.42": 1}
 
 
 def test_official_involvement_is_counted_for_reports_and_incidents() -> None:
@@ -104,7 +99,7 @@ def test_the_median_of_days_is_the_middle_value() -> None:
 
 
 def test_a_cells_dimensions_are_read_from_its_id() -> None:
-    assert domain.cell_dimensions("p|2026-10|mining|shanxi") == {
+    assert domain.cell_dimensions("p|mining|2026-10|shanxi") == {
         "family": "p",
         "month": "2026-10",
         "industry": "mining",

@@ -18,10 +18,14 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from services.classifier.insights.domain import ReportState, cell_dimensions
+from services.classifier.insights.domain import MEASURES, ReportState, cell_dimensions
 
 DUPLICATE_KEY = 11000
-APPLIED_KEPT = 64  # event ids remembered per report: far more than one report ever gets
+APPLIED_KEPT = 64
+CLEAR_EVERY = 20
+COUNT_FIELDS = dict.fromkeys(
+    ("family", "month", "industry", "province", *MEASURES), 1
+)  # event ids remembered per report: far more than one report ever gets
 
 
 def entity_ref(industry: str, hidden_key: str) -> str:
@@ -37,12 +41,21 @@ def _ignore_duplicates(exc: BulkWriteError) -> None:
             raise exc
 
 
+def _report_document(saved: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "_id": saved["report_id"],
+        "state": saved["state"],
+        "applied": list(saved["applied"])[-APPLIED_KEPT:],
+    }
+
+
 class InsightStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.reports = db["insight_reports"]
         self.cells = db["insight_cells"]
         self.journal = db["insight_journal"]
         self.entities = db["insight_entities"]
+        self._finished: list[str] = []
         self.fingerprints = db["fingerprints"]  # the classifier's own linking index
         self.classifications = db["classifications"]  # and its results (links only are read)
 
@@ -62,14 +75,20 @@ class InsightStore:
         }
 
     async def save_states(self, saved: Iterable[Mapping[str, Any]]) -> None:
-        """Each {"report_id", "state", "applied"}: replaced whole, so a repeat is harmless."""
+        """Each {"report_id", "state", "applied", "new"}: a new report's is inserted (all in
+        one request), an earlier one's replaced whole; a repeat of either is harmless."""
+        saved = list(saved)
+        fresh = [s for s in saved if s.get("new")]
+        replaced = [s for s in saved if not s.get("new")]
+        if fresh:
+            try:
+                await self.reports.insert_many([_report_document(s) for s in fresh], ordered=False)
+            except BulkWriteError as exc:  # stored already: a batch finished a second time
+                _ignore_duplicates(exc)
+                errors = {e["index"] for e in exc.details.get("writeErrors", [])}
+                replaced += [fresh[i] for i in errors]
         ops = [
-            ReplaceOne(
-                {"_id": s["report_id"]},
-                {"state": s["state"], "applied": s["applied"][-APPLIED_KEPT:]},
-                upsert=True,
-            )
-            for s in saved
+            ReplaceOne({"_id": s["report_id"]}, _report_document(s), upsert=True) for s in replaced
         ]
         if ops:
             await self.reports.bulk_write(ops, ordered=False)
@@ -82,8 +101,15 @@ class InsightStore:
         return [doc async for doc in self.journal.find({"at": {"$lt": older_than}})]
 
     async def finish(self, batch: str) -> None:
-        await self.cells.update_many({"batches": batch}, {"$pull": {"batches": batch}})
+        """The journal entry goes; the batch ids left in the cells are cleared every
+        CLEAR_EVERY batches in one update (a finished batch's id there guards nothing)."""
         await self.journal.delete_one({"_id": batch})
+        self._finished.append(batch)
+        if len(self._finished) >= CLEAR_EVERY:
+            done, self._finished = self._finished, []
+            await self.cells.update_many(
+                {"batches": {"$in": done}}, {"$pull": {"batches": {"$in": done}}}
+            )
 
     # --- the cells -----------------------------------------------------------------------------
     async def add_to_cells(self, batch: str, increments: Mapping[str, Mapping[str, int]]) -> None:
@@ -110,12 +136,26 @@ class InsightStore:
             _ignore_duplicates(exc)
 
     async def read_cells(
-        self, family: str, first: str, last: str, **equal: str
+        self,
+        family: str,
+        first: str,
+        last: str,
+        *,
+        counts_only: bool = False,
+        industry: str | None = None,
     ) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"family": family, "month": {"$gte": first, "$lte": last}}
-        query.update(equal)
-        found = self.cells.find(query, {"batches": 0})
-        return [doc async for doc in found]
+        """A family's cells in a period (of one industry); `counts_only` leaves out outcomes
+        and the finer maps. Read by a range of the _id index where the ids lie together."""
+        shown = COUNT_FIELDS if counts_only else {"batches": 0}
+        if family == "i" or industry is not None:
+            prefix = f"{family}|" if family == "i" else f"{family}|{industry}|"
+            query: dict[str, Any] = {"_id": {"$gte": prefix + first, "$lt": prefix + last + "}"}}
+        else:
+            query = {"family": family, "month": {"$gte": first, "$lte": last}}
+        found = [doc async for doc in self.cells.find(query, shown)]
+        if industry is not None:
+            found = [doc for doc in found if doc.get("industry") == industry]
+        return found
 
     # --- recurring entities --------------------------------------------------------------------
     async def entity_keys(self, report_ids: Sequence[str]) -> dict[str, list[str]]:

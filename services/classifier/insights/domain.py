@@ -25,22 +25,19 @@ MAX_DAYS = 730  # days to a conclusion are kept per day up to this, then in one 
 MEASURES = ("reports", "incidents", "official_reports", "official_incidents")
 OUTCOMES = tuple(kind.value for kind in ConclusionKind)
 
-# Cell families: each answers one kind of question from few documents.
-#   i  month × industry                          the overview, one industry's trend
-#   p  month × industry × province               provinces, hotspots
-#   t  month × industry × province × city        cities, where the classifier named one
-#   c  month × industry × crime type             crime types
-#   cp month × industry × crime type × province  the full breakdown
+# Cell families: each answers its questions from few documents. Finer counts live inside them
+# as maps, so that one event changes two documents, not one per crime type and city:
+#   i  month × industry              the overview, one industry's trend; `crimes.<crime type>`
+#   p  month × industry × province   provinces, hotspots; `crimes.<crime type>` (month ×
+#                                    industry × crime type × province) and `cities.<city>`
+# A cell's id is its family and dimensions in this order, so the cells one question reads lie
+# side by side in the _id index: a period's industries, one industry's provinces over a period.
 FAMILY_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "i": ("month", "industry"),
-    "p": ("month", "industry", "province"),
-    "t": ("month", "industry", "province", "city"),
-    "c": ("month", "industry", "crime_type"),
-    "cp": ("month", "industry", "crime_type", "province"),
+    "p": ("industry", "month", "province"),
 }
-# Crime-type families count a report once per crime type it names (a report can name two), so
-# their sums can exceed the report total; outcomes are kept where totals are.
-WITH_OUTCOMES = frozenset({"i", "p"})
+# A report counts once per crime type it names (a report can name two), so crime-type counts
+# can add up to more than the report total.
 
 
 @dataclass(frozen=True)
@@ -156,16 +153,21 @@ def contributions(state: ReportState) -> dict[str, dict[str, int]]:
         outcome[f"concluded.{state.conclusion}"] = 1
         outcome[f"days.{state.days_to_conclusion}"] = 1
     m, ind, prov = state.month, state.industry, state.province
-    cells = {
-        cell_id("i", (m, ind)): {**counts, **outcome},
-        cell_id("p", (m, ind, prov)): {**counts, **outcome},
-    }
-    if state.city:
-        cells[cell_id("t", (m, ind, prov, state.city))] = dict(counts)
+    nested: dict[str, int] = {}
     for crime in state.crime_types:
-        cells[cell_id("c", (m, ind, crime))] = dict(counts)
-        cells[cell_id("cp", (m, ind, crime, prov))] = dict(counts)
-    return cells
+        nested.update({f"crimes.{_key(crime)}.{name}": v for name, v in counts.items()})
+    i_cell = {**counts, **outcome, **nested}
+    if state.city:
+        nested.update({f"cities.{_key(state.city)}.{name}": v for name, v in counts.items()})
+    return {
+        cell_id("i", (m, ind)): i_cell,
+        cell_id("p", (ind, m, prov)): {**counts, **outcome, **nested},
+    }
+
+
+def _key(label: str) -> str:
+    """A label as a field name: taxonomy and region ids never hold these, but be sure."""
+    return label.replace(".", "_").replace("$", "_")
 
 
 def difference(before: ReportState, after: ReportState) -> dict[str, dict[str, int]]:

@@ -44,6 +44,23 @@ def _monthly(
     return out
 
 
+def _nested(
+    docs: Iterable[Mapping[str, Any]], field: str, months: list[str]
+) -> dict[str, dict[str, list[int]]]:
+    """As `_monthly`, for the finer counts a cell holds in its map `field` (crimes, cities)."""
+    position = {m: i for i, m in enumerate(months)}
+    out: dict[str, dict[str, list[int]]] = {}
+    for doc in docs:
+        i = position.get(doc["month"])
+        if i is None:
+            continue
+        for key, counts in (doc.get(field) or {}).items():
+            by_measure = out.setdefault(key, {})
+            for measure in ("reports", "incidents", "official_reports", "official_incidents"):
+                by_measure.setdefault(measure, [0] * len(months))[i] += int(counts.get(measure, 0))
+    return out
+
+
 def _protected_rows(
     keyed: Mapping[str, Mapping[str, list[int]]],
     k: int,
@@ -97,7 +114,7 @@ def _add(series: Iterable[Mapping[str, list[int]]]) -> dict[str, list[int]]:
 async def industries(store: InsightStore, period: Period, k: int) -> Table:
     """Top industries by incidents, each with its change against the previous period."""
     previous = period.previous()
-    docs = await store.read_cells("i", previous.first, period.last)
+    docs = await store.read_cells("i", previous.first, period.last, counts_only=True)
     now = _monthly(docs, lambda d: d["industry"], period.months)
     before = _monthly(docs, lambda d: d["industry"], previous.months)
     rows, total = _protected_rows(now, k, _add(now.values()), "industry")
@@ -162,11 +179,10 @@ async def industry(store: InsightStore, name: str, period: Period, k: int) -> Ro
     totals = _monthly(overall, lambda d: d["industry"], months).get(name, {})
     provinces = await store.read_cells("p", period.first, period.last, industry=name)
     by_province, province_rows = _province_rows(provinces, totals, months, k)
-    crimes = await store.read_cells("c", period.first, period.last, industry=name)
-    by_crime = _monthly(crimes, lambda d: d["crime_type"], months)
+    by_crime = _nested(overall, "crimes", months)
     crime_rows, _ = _protected_rows(by_crime, k, totals, "crime_type")
     trend = _trend(totals, months, k)
-    cities = await _cities(store, name, period, k, by_province, province_rows)
+    cities = _cities(provinces, period, k, by_province, province_rows)
     for rows in (province_rows, crime_rows, trend, cities):
         _hide(rows, summary["suppressed"])
     return {
@@ -183,22 +199,20 @@ async def industry(store: InsightStore, name: str, period: Period, k: int) -> Ro
     }
 
 
-async def _cities(
-    store: InsightStore,
-    name: str,
+def _cities(
+    docs: list[dict[str, Any]],
     period: Period,
     k: int,
     by_province: Mapping[str, Mapping[str, list[int]]],
     province_rows: list[Row],
 ) -> list[Row]:
-    docs = await store.read_cells("t", period.first, period.last, industry=name)
     hidden = {r["province"]: r["suppressed"] for r in province_rows}
     rows: list[Row] = []
     for province, counts in sorted(by_province.items()):
         inside = [d for d in docs if d["province"] == province]
-        if not inside:
+        by_city = _nested(inside, "cities", period.months)
+        if not by_city:
             continue
-        by_city = _monthly(inside, lambda d: d["city"], period.months)
         found, _ = _protected_rows(by_city, k, counts, "city")
         _hide(found, hidden.get(province, []))
         rows += [{"province": province, **row} for row in found]
@@ -238,7 +252,7 @@ async def hotspots(
     months = period.months
     docs = [
         d
-        for d in await store.read_cells("p", period.first, period.last)
+        for d in await store.read_cells("p", period.first, period.last, counts_only=True)
         if d["province"] != UNKNOWN and d["industry"] != UNKNOWN
     ]
     cells = _monthly(docs, lambda d: f"{d['province']}|{d['industry']}", months)
@@ -277,8 +291,8 @@ async def _published_province_cells(
 ) -> dict[tuple[str, str], Row]:
     """Each industry's provinces table as its own page shows it."""
     overview = {r["industry"]: r for r in (await industries(store, period, k)).rows}
-    overall = await store.read_cells("i", period.first, period.last)
-    provinces = await store.read_cells("p", period.first, period.last)
+    overall = await store.read_cells("i", period.first, period.last, counts_only=True)
+    provinces = await store.read_cells("p", period.first, period.last, counts_only=True)
     totals = _monthly(overall, lambda d: d["industry"], period.months)
     out: dict[tuple[str, str], Row] = {}
     for name in names:
@@ -296,7 +310,7 @@ async def spikes(
     series that start early enough for the method's baseline. Only spikes that pass k."""
     span = period.extended_back(detection.baseline_length(method))
     family = "p" if by_province else "i"
-    docs = await store.read_cells(family, span.first, span.last)
+    docs = await store.read_cells(family, span.first, span.last, counts_only=True)
 
     def key(doc: Mapping[str, Any]) -> str:
         return f"{doc['industry']}|{doc['province']}" if by_province else doc["industry"]
@@ -336,7 +350,9 @@ async def _published_month(
     """(industry, province or "") -> the row that month's overview or provinces table shows."""
     alone = Period(month, month)
     if by_province:
-        names = sorted({d["industry"] for d in await store.read_cells("i", month, month)})
+        names = sorted(
+            {d["industry"] for d in await store.read_cells("i", month, month, counts_only=True)}
+        )
         return await _published_province_cells(store, alone, k, names)
     return {(r["industry"], ""): r for r in (await industries(store, alone, k)).rows}
 

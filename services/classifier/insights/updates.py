@@ -37,6 +37,7 @@ class _Report:
     applied: list[str]
     new_events: list[str] = field(default_factory=list)
     reclassified: bool = False
+    new: bool = False  # no state was stored for it before this batch
 
 
 def _stage_events(events: Sequence[Envelope]) -> list[tuple[int, Envelope, StageChanged]]:
@@ -73,7 +74,10 @@ async def apply_events(
     reports: dict[str, _Report] = {}
     for i, event, stage in chosen:
         before, applied = known.get(stage.report_id, (ReportState(), []))
-        report = reports.setdefault(stage.report_id, _Report(before, before, list(applied)))
+        report = reports.setdefault(
+            stage.report_id,
+            _Report(before, before, list(applied), new=stage.report_id not in known),
+        )
         if event.id in report.applied:
             outcomes[i] = Outcome.REPEAT
             continue
@@ -92,7 +96,7 @@ async def _write(store: InsightStore, changed: dict[str, _Report], now: datetime
     batch = str(uuid.uuid4())
     increments = domain.add_up(domain.difference(r.before, r.after) for r in changed.values())
     states: list[dict[str, Any]] = [
-        {"report_id": rid, "state": r.after.to_document(), "applied": r.applied}
+        {"report_id": rid, "state": r.after.to_document(), "applied": r.applied, "new": r.new}
         for rid, r in changed.items()
     ]
     placed = [rid for rid, r in changed.items() if r.reclassified]
