@@ -24,6 +24,8 @@ from services.classifier import model as model_module
 from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import IntakeContentClient
 from services.classifier.consumer import make_handler_factory
+from services.classifier.insights import api as insights_api
+from services.classifier.insights import consumer as insights_consumer
 from services.classifier.pipeline import Sifter
 from services.common import api_docs, topics
 from services.common.auth import StaffAuth, TokenRegister, load_public_key
@@ -45,6 +47,7 @@ AGENT_CONCURRENCY = 2
 CLASSIFIER_LINKS = {
     "classification": "/v1/staff/reports/{report_id}/classification",
     "cluster": "/v1/staff/clusters/{cluster_id}",
+    "industries": "/v1/insights/industries?from={YYYY-MM}&to={YYYY-MM}",
 }
 
 
@@ -106,6 +109,10 @@ def create_app(settings: ClassifierSettings) -> faust.App:
             handler_factory=make_handler_factory(intake, sifter),
         )
         state["runtime"], state["intake"] = runtime, intake
+        # The industry information's read model: its own consumer group on the stage topic.
+        insights = insights_consumer.runtime(settings)
+        state["insights"] = insights
+        insights.start_consuming()
         await runtime.connect_kafka()
         runtime.consuming = True
 
@@ -114,6 +121,8 @@ def create_app(settings: ClassifierSettings) -> faust.App:
         if "runtime" in state:
             await state["runtime"].close()
             await state["intake"].close()
+        if "insights" in state:
+            await state["insights"].close()
 
     @app.agent(submitted, concurrency=AGENT_CONCURRENCY)
     async def classify_reports(stream: faust.StreamT[bytes]) -> None:
@@ -148,6 +157,10 @@ def create_app(settings: ClassifierSettings) -> faust.App:
 
     api.register(
         app, settings, sifter.taxonomy, lambda: state.get("runtime"), sifter.keyring, staff_auth
+    )
+
+    insights_api.register(
+        app, sifter.taxonomy, lambda: state.get("insights"), staff_auth, settings.insights_min_cell
     )
 
     @app.page("/")

@@ -222,6 +222,8 @@ class ClassifierSettings(InternalApiSettings, KeyringSettings, StaffAuthSettings
     linking_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_ONLY_SECRET), alias="LINKING_SECRET"
     )
+    # The industry information section hides counts under this (docs/industry-insights.md).
+    insights_min_cell: int = Field(default=5, ge=2, le=100, alias="INSIGHTS_MIN_CELL")
 
     @model_validator(mode="after")
     def _refuse_placeholder_linking_secret(self) -> ClassifierSettings:
