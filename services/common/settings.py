@@ -209,6 +209,7 @@ class ConsoleSettings(CommonSettings):
     console_signing_key_file: Path | None = Field(default=None, alias="CONSOLE_SIGNING_KEY_FILE")
     classifier_url: str = Field(default="http://127.0.0.1:8081", alias="CLASSIFIER_URL")
     intake_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_URL")
+    audit_url: str = Field(default="http://127.0.0.1:8083", alias="AUDIT_URL")
 
 
 class TrackerSettings(

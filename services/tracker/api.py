@@ -72,6 +72,7 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
         app.state.office_apis = OfficeApis(
             settings.intake_url.rstrip("/"),
             settings.classifier_url.rstrip("/"),
+            settings.audit_url.rstrip("/"),
             httpx.AsyncClient(),
         )
         consumer = ConsumerThread(

@@ -29,6 +29,7 @@ def console_tracker(stack: Stack) -> Iterator[Stack]:
         "CONSOLE_SIGNING_KEY_FILE": str(signing),
         "CLASSIFIER_URL": stack.url("classifier"),
         "INTAKE_URL": stack.url("intake"),
+        "AUDIT_URL": stack.url("audit"),
     }
     with second_instance(stack, "tracker", settings, name="tracker-console") as own:
         yield own

@@ -21,6 +21,7 @@ from tests.integration.helpers import (
     submit,
     track,
     wait_for_stage,
+    wait_until,
 )
 from tests.integration.helpers_console import console_tracker, create_account, hidden, sign_in
 
@@ -166,3 +167,42 @@ def test_assigning_and_asking_a_question_the_reporter_sees(
     assert asked.status_code == 200 and 'id="notice"' in asked.text
     status: dict[str, Any] = track(console, cases["hunan_code"]).json()
     assert "Which street is the shop on?" in [m["text"] for m in status["messages"]]
+
+
+def test_the_load_page_links_each_figure_to_its_queue_and_is_for_supervisors_only(
+    cases: dict[str, str], supervisor: httpx.Client, hunan_investigator: httpx.Client
+) -> None:
+    page = supervisor.get("/console/load?lang=en")
+    assert page.status_code == 200
+    row = re.search(r'<tr data-province="sichuan" data-team="([^"]+)">(.*?)</tr>', page.text, re.S)
+    assert row, "no row for Sichuan"
+    link = re.search(r'href="([^"]+)" class="open-count">(\d+)<', row.group(2))
+    assert link and int(link.group(2)) >= 1
+    queue = supervisor.get(link.group(1).replace("&amp;", "&"))
+    assert cases["sichuan"] in shown_ids(queue.text)
+    assert hunan_investigator.get("/console/load").status_code == 403
+
+
+def test_an_auditor_finds_the_supervisors_read_in_the_access_log(
+    cases: dict[str, str], supervisor: httpx.Client, console: Stack
+) -> None:
+    url = f"/console/cases/{cases['sichuan']}"
+    csrf = hidden(supervisor.get(url).text, "csrf")
+    purpose = "Planning the visit to the casino named"
+    opened = supervisor.post(
+        f"{url}/open", data={"csrf": csrf, "part": "content", "purpose": purpose}
+    )
+    assert opened.status_code == 200
+    create_account(console, "aud-cases", "auditor")
+    auditor, _ = sign_in(console, "aud-cases")
+    with closing(auditor):
+        page = auditor.get("/console/audit?lang=en")
+        assert page.status_code == 200 and 'data-intact="yes"' in page.text
+
+        def read_is_logged() -> bool:
+            found = auditor.get(f"/console/audit?report={cases['sichuan']}&lang=en").text
+            return 'data-staff="sup-cases"' in found and purpose in found
+
+        wait_until(read_is_logged, 30, "the supervisor's read in the access log")
+        assert "赌场" not in auditor.get(f"/console/audit?report={cases['sichuan']}").text
+        assert auditor.get(url).status_code == 403  # auditors never open cases

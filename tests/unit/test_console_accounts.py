@@ -224,3 +224,5 @@ async def test_a_reset_ends_sessions_and_asks_for_a_new_enrolment(
 def test_every_console_text_exists_in_both_languages() -> None:
     assert set(CONSOLE_TEXTS["zh"]) == set(CONSOLE_TEXTS["en"])
     assert all(v.strip() for lang in CONSOLE_TEXTS.values() for v in lang.values())
+    # Templates read `c.key`: a key named like a dict method would show the method instead.
+    assert not [key for key in CONSOLE_TEXTS["en"] if hasattr(dict, key)]

@@ -99,6 +99,7 @@ def person(*roles: Role) -> Callable[[Current], Awaitable[Current]]:
 Worker = Annotated[Current, Depends(person(Role.INVESTIGATOR, Role.SUPERVISOR))]
 Supervisor = Annotated[Current, Depends(person(Role.SUPERVISOR))]
 Administrator = Annotated[Current, Depends(person(Role.ADMINISTRATOR))]
+Auditor = Annotated[Current, Depends(person(Role.AUDITOR))]
 
 
 MAX_FORM_BYTES = 64 * 1024

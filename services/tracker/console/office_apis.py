@@ -27,6 +27,7 @@ class ApiRefused(Exception):
 class OfficeApis:
     intake_url: str
     classifier_url: str
+    audit_url: str
     client: httpx.AsyncClient
 
     async def _get(
@@ -60,6 +61,12 @@ class OfficeApis:
 
     async def cluster(self, token: str | None, cluster_id: str) -> dict[str, Any]:
         return await self._get(f"{self.classifier_url}/v1/staff/clusters/{cluster_id}", token, None)
+
+    async def chain_check(self, token: str | None) -> dict[str, Any]:
+        return await self._get(f"{self.audit_url}/v1/audit/verify", token, None)
+
+    async def report_access(self, token: str | None, report_id: str) -> dict[str, Any]:
+        return await self._get(f"{self.audit_url}/v1/audit/reports/{report_id}/access", token, None)
 
 
 def _reason(answer: httpx.Response) -> str:

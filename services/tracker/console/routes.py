@@ -12,7 +12,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.common.auth import TokenRegister, issue, load_private_key
 from services.common.settings import TrackerSettings
 from services.common.throttle import FailureThrottle
-from services.tracker.console import admin, case_page, queue_page, sign_in
+from services.tracker.console import (
+    admin,
+    audit_page,
+    case_page,
+    load_page,
+    queue_page,
+    sign_in,
+)
 from services.tracker.console.accounts import Account
 from services.tracker.console.deps import ConsoleParts
 from services.tracker.console.pages import STATIC, install_console_answers
@@ -31,7 +38,7 @@ def console_router() -> APIRouter:
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
-    for module in (sign_in, admin, queue_page, case_page):
+    for module in (sign_in, admin, queue_page, case_page, load_page, audit_page):
         router.include_router(module.router)
     return router
 

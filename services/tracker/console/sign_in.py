@@ -167,4 +167,6 @@ async def home(request: Request, who: SignedIn) -> Response:
         return PAGES.redirect(f"/console/queue?lang={lang}")
     if who.account.role is Role.ADMINISTRATOR:
         return PAGES.redirect(f"/console/accounts?lang={lang}")
+    if who.account.role is Role.AUDITOR:
+        return PAGES.redirect(f"/console/audit?lang={lang}")
     return PAGES.render(request, "home.html", who=who)
