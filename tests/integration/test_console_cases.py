@@ -206,3 +206,35 @@ def test_an_auditor_finds_the_supervisors_read_in_the_access_log(
         wait_until(read_is_logged, 30, "the supervisor's read in the access log")
         assert "赌场" not in auditor.get(f"/console/audit?report={cases['sichuan']}").text
         assert auditor.get(url).status_code == 403  # auditors never open cases
+
+
+def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
+    cases: dict[str, str], supervisor: httpx.Client, hunan_investigator: httpx.Client
+) -> None:
+    page = supervisor.get("/console/queue?province=sichuan&lang=en").text
+    assert f'name="case" value="{cases["sichuan"]}" form="bulk"' in page
+    form = {
+        "csrf": hidden(page, "csrf"),
+        "team": "inspection-chongqing",
+        "reason": "Chongqing's team takes these",
+        "back": hidden(page, "back"),
+    }
+    answer = supervisor.post(
+        "/console/queue/assign",
+        data={**form, "case": [cases["sichuan"], cases["hunan"]]},  # hunan awaits the reporter
+    )
+    assert answer.status_code == 200
+    outcomes = dict(re.findall(r'data-report-id="([^"]+)" data-outcome="(\w+)"', answer.text))
+    assert outcomes == {cases["sichuan"]: "done", cases["hunan"]: "refused"}
+    assert "cannot move to assigned" in answer.text
+    assert 'href="/console/queue?province=sichuan' in answer.text  # back to the same view
+    case = supervisor.get(f"/console/cases/{cases['sichuan']}").text
+    assert 'id="case-team">inspection-chongqing<' in case
+    # Investigators have no bulk form, and a forged one is refused.
+    investigator_page = hunan_investigator.get("/console/queue").text
+    assert 'id="bulk"' not in investigator_page
+    forged = hunan_investigator.post(
+        "/console/queue/assign",
+        data={**form, "csrf": hidden(investigator_page, "csrf"), "case": cases["hunan"]},
+    )
+    assert forged.status_code == 403

@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.common.pages import choose_language
 from services.tracker import workflow
-from services.tracker.console.deps import Worker
+from services.tracker.console.deps import Supervisor, Worker, form_of, text_of, texts_of
 from services.tracker.console.pages import PAGES
 from services.tracker.deps import OfficeDep, StoreDep, TrackerDep
+from services.tracker.domain import IllegalTransition
 from services.tracker.queue import (
     PAGE_SIZES,
     PRIORITIES,
@@ -71,6 +72,7 @@ async def queue(
         f=f,
         href=href,
         csv_href=href(f, lang, "/console/queue.csv", page=1),
+        back=urlencode({**f.query_params(), "lang": lang}),
         stages=[s.value for s in WORK_STAGES],
         priorities=PRIORITIES,
         sorts=list(SORTS),
@@ -128,4 +130,40 @@ async def queue_csv(request: Request, who: Worker, tracker: TrackerDep) -> Respo
         csv_rows(cases),
         media_type="text/csv; charset=utf-8",
         headers={**PAGES.headers, "Content-Disposition": 'attachment; filename="queue.csv"'},
+    )
+
+
+MAX_BULK = 100
+
+
+@router.post("/console/queue/assign", response_class=HTMLResponse)
+async def bulk_assign(request: Request, who: Supervisor, tracker: TrackerDep) -> HTMLResponse:
+    """Several cases to one team, each through the same use case as one at a time; each
+    refusal is told with its reason, and the others are assigned all the same."""
+    form = await form_of(request, who)
+    ids = list(dict.fromkeys(texts_of(form, "case")))[:MAX_BULK]
+    team, reason = text_of(form, "team", 100), text_of(form, "reason", 2000).strip()
+    back = text_of(form, "back", 2000)
+    results: list[dict[str, str]] = []
+    for report_id in ids:
+        try:
+            await workflow.assign(tracker, report_id, who.principal, team, reason)
+            results.append({"report_id": report_id, "outcome": "done"})
+        except (workflow.CaseNotFound, workflow.OutOfScope):
+            results.append({"report_id": report_id, "outcome": "refused", "reason": "api_403"})
+        except workflow.InvalidField as exc:
+            results.append({"report_id": report_id, "outcome": "refused", "reason": exc.reason})
+        except (IllegalTransition, workflow.ChangedMeanwhile) as exc:
+            results.append({"report_id": report_id, "outcome": "refused", "reason": str(exc)})
+    if not ids:
+        results = []
+    back_href = f"/console/queue?{back}" if back and not back.startswith(("/", "http")) else ""
+    return PAGES.render(
+        request,
+        "bulk.html",
+        who=who,
+        status_code=200 if ids else 422,
+        results=results,
+        team=team,
+        back_href=back_href or "/console/queue",
     )
