@@ -549,6 +549,14 @@ def main() -> int:
             f"{sys.executable} -m services.common.tokens issue --subject me --role supervisor",
             flush=True,
         )
+        print(f"console: {stack.url('tracker')}/console/", flush=True)
+        print(
+            "The first administrator: "
+            f"MONGODB_URI={stack.mongodb_uri} {sys.executable} -m "
+            "services.tracker.console.commands create --account admin --name Administrator "
+            "--role administrator",
+            flush=True,
+        )
         print(f"Logs: {log_dir}/. Press Ctrl-C to stop everything.", flush=True)
         # A process that dies is started again (logged as a JSON line), not the end of all.
         supervisor = Supervisor(stack, stack.starters())

@@ -44,6 +44,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # sees and steers every case
     AUDITOR = "auditor"  # reads the audit log, never report content
     ANALYST = "analyst"  # aggregates only, never report content
+    ADMINISTRATOR = "administrator"  # manages the console's staff accounts, never cases
 
 
 # Who may read a report's decrypted content (and its files); investigators within scope only.

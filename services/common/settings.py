@@ -231,8 +231,26 @@ class ClassifierSettings(InternalApiSettings, KeyringSettings, StaffAuthSettings
         return self
 
 
+class ConsoleSettings(CommonSettings):
+    """The office's console, served by the tracker (docs/console.md)."""
+
+    console_idle_minutes: float = Field(default=30, gt=0, alias="CONSOLE_IDLE_MINUTES")
+    console_session_hours: float = Field(default=12, gt=0, le=24, alias="CONSOLE_SESSION_HOURS")
+    console_lockout_failures: int = Field(default=5, ge=1, alias="CONSOLE_LOCKOUT_FAILURES")
+    # The token signing key, so the console can give each signed-in person their own staff
+    # token for intake's and the classifier's APIs. Unset: those reads are not offered.
+    console_signing_key_file: Path | None = Field(default=None, alias="CONSOLE_SIGNING_KEY_FILE")
+    classifier_url: str = Field(default="http://127.0.0.1:8081", alias="CLASSIFIER_URL")
+    intake_url: str = Field(default="http://127.0.0.1:8080", alias="INTAKE_URL")
+    audit_url: str = Field(default="http://127.0.0.1:8083", alias="AUDIT_URL")
+
+
 class TrackerSettings(
-    TrackingCodeSettings, LookupThrottleSettings, KeyringSettings, StaffAuthSettings
+    TrackingCodeSettings,
+    LookupThrottleSettings,
+    KeyringSettings,
+    StaffAuthSettings,
+    ConsoleSettings,
 ):
     http_port: int = Field(default=8082, alias="TRACKER_PORT")
     # The status page links back to the reporting form.

@@ -45,6 +45,11 @@ STAFF_SUMMARY = {
     "due": 1,
     "acknowledged_at": 1,
     "last_feedback_at": 1,
+    "crime_types": 1,
+    "industry": 1,
+    "priority": 1,
+    "official_involvement": 1,
+    "cluster_id": 1,
 }
 
 
@@ -251,6 +256,28 @@ class CaseStore:
         return await (
             self.cases.find(query, STAFF_SUMMARY).sort("opened_at", ASCENDING).to_list(limit)
         )
+
+    async def queue(
+        self, query: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: int
+    ) -> list[dict[str, Any]]:
+        cursor = self.cases.find(query, STAFF_SUMMARY).sort(sort).skip(skip).limit(limit)
+        return await cursor.to_list(limit)
+
+    async def count_by_stage(self, query: dict[str, Any]) -> dict[str, int]:
+        cursor = await self.cases.aggregate(
+            [{"$match": query}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+        )
+        return {str(row["_id"]): int(row["n"]) async for row in cursor}
+
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.cases.count_documents(query)
+
+    async def labels(self) -> dict[str, list[str]]:
+        """The crime types and industries cases carry, for the queue's filter choices."""
+        return {
+            "crime_types": sorted(str(v) for v in await self.cases.distinct("crime_types") if v),
+            "industries": sorted(str(v) for v in await self.cases.distinct("industry") if v),
+        }
 
     async def load(self, now: datetime) -> list[dict[str, Any]]:
         cursor = await self.cases.aggregate(load_pipeline(now, now - timedelta(days=7)))

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from services.common import mongo
@@ -23,6 +24,8 @@ from services.common.runtime import ConsumerRuntime, ConsumerThread
 from services.common.settings import TrackerSettings
 from services.common.throttle import FailureThrottle
 from services.tracker.adapters import CaseStore, RecentStatuses
+from services.tracker.console.office_apis import OfficeApis
+from services.tracker.console.routes import console_parts, install_console
 from services.tracker.consumer import TOPICS, make_handler_factory
 from services.tracker.deps import Office, get_clock
 from services.tracker.domain import DeadlinePolicy, RoutingTable
@@ -71,6 +74,14 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
         statuses = RecentStatuses(store)
         publisher = OutboxPublisher(relay_for(store.cases, settings))
         auth.register = TokenRegister(readers[settings.staff_database])
+        app.state.console = console_parts(settings, readers[settings.staff_database], auth.register)
+        await app.state.console.sessions.create_indexes()
+        app.state.office_apis = OfficeApis(
+            settings.intake_url.rstrip("/"),
+            settings.classifier_url.rstrip("/"),
+            settings.audit_url.rstrip("/"),
+            httpx.AsyncClient(),
+        )
         consumer = ConsumerThread(
             lambda: ConsumerRuntime(
                 settings,
@@ -96,6 +107,7 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             await publisher.stop()
             await asyncio.to_thread(consumer.stop)
+            await app.state.office_apis.client.aclose()
             await readers.close()
 
     app = FastAPI(
@@ -128,4 +140,5 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(tracking.router)
     app.include_router(cases.router)
     app.include_router(status_router(settings))
+    install_console(app)
     return app

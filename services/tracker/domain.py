@@ -355,6 +355,10 @@ def case_summary(case: dict[str, Any], now: datetime) -> dict[str, Any]:
         "opened_at": as_utc(case["opened_at"]),
         "due": case_due(case),
         "overdue": [k.value for k in overdue_kinds(case, now)],
+        "crime_types": case.get("crime_types") or [],
+        "industry": case.get("industry"),
+        "priority": case.get("priority"),
+        "official_involvement": bool(case.get("official_involvement")),
     }
 
 

@@ -53,6 +53,7 @@ from services.tracker.domain import (
     stage_event,
     timeline_entry,
 )
+from services.tracker.queue import PRIORITY_RANK, SORTS, QueueFilter, queue_query
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,14 @@ class Cases(Protocol):
     async def load(self, now: datetime) -> list[dict[str, Any]]: ...
 
     async def idle_clusters(self, min_reports: int) -> list[dict[str, Any]]: ...
+
+    async def queue(
+        self, query: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def count(self, query: dict[str, Any]) -> int: ...
+
+    async def count_by_stage(self, query: dict[str, Any]) -> dict[str, int]: ...
 
 
 class StatusCache(Protocol):
@@ -324,6 +333,35 @@ async def case_listing(
     now = t.clock()
     found = await t.cases.listing(query, limit)
     return {"cases": [case_summary(c, now) for c in found]}
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: its cases, how many match, and how many in each stage."""
+
+    cases: list[dict[str, Any]]
+    total: int
+    by_stage: dict[str, int]
+    filter: QueueFilter
+    as_of: datetime
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.filter.size))
+
+
+async def case_queue(t: Tracker, staff: Principal, f: QueueFilter) -> QueuePage:
+    """The cases the person may see that match the filter, sorted and one page of them."""
+    now = t.clock()
+    query = queue_query(staff, f, now)
+    found = await t.cases.queue(query, SORTS[f.sort], (f.page - 1) * f.size, f.size)
+    return QueuePage(
+        cases=[case_summary(c, now) for c in found],
+        total=await t.cases.count(query),
+        by_stage=await t.cases.count_by_stage(queue_query(staff, f, now, without_stage=True)),
+        filter=f,
+        as_of=now,
+    )
 
 
 async def regional_load(t: Tracker, as_of: datetime | None, min_reports: int) -> dict[str, Any]:
@@ -630,6 +668,11 @@ async def route_classified_case(t: Tracker, event: Envelope, change: StageChange
             "city": classification.city,
             "official_involvement": classification.official_involvement,
             "cluster_id": cluster_of(classification, event.data.get("classification") or {}),
+            # Labels only (never text), for the console's filters and sorts.
+            "crime_types": list(classification.crime_types),
+            "industry": classification.industry,
+            "priority": classification.priority,
+            "priority_rank": PRIORITY_RANK.get(classification.priority or "", len(PRIORITY_RANK)),
         },
     )
     check_transition(ROUTED_FROM, Stage.ASSIGNED)

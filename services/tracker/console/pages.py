@@ -1,0 +1,79 @@
+"""How every console page is rendered and answered: the reporting site's templates and
+stylesheet with the console's own, its texts in both languages, the headers every page gets
+(strict CSP, no-store), and the answers to a missing session, a refused role and an expired
+form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import segno
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.common.pages import Pages, choose_language
+from services.tracker.console.accounts import Current
+from services.tracker.console.deps import FormExpired, NotAllowed, SignInNeeded
+from services.tracker.console.texts import CONSOLE_TEXTS
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+class ConsolePages:
+    def __init__(self) -> None:
+        self.pages = Pages(Path(__file__).parent / "web" / "templates")
+        self.headers = self.pages.headers
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        *,
+        who: Current | None = None,
+        status_code: int = 200,
+        lang: str | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        lang = lang or choose_language(request)
+        return self.pages.render(
+            request,
+            template,
+            lang=lang,
+            status_code=status_code,
+            c=CONSOLE_TEXTS[lang],
+            who=who,
+            csrf=who.session.csrf if who else "",
+            **context,
+        )
+
+    def redirect(self, url: str) -> RedirectResponse:
+        """After a form: see the result with GET (a reload does not post again)."""
+        return RedirectResponse(url, status_code=303, headers=self.headers)
+
+
+PAGES = ConsolePages()
+
+
+def qr_svg_data_uri(uri: str) -> str:
+    """The enrolment QR code as an inline image (the CSP allows data: images only)."""
+    return segno.make(uri, error="m", micro=False).svg_data_uri(scale=5)
+
+
+def install_console_answers(app: FastAPI) -> None:
+    async def sign_in_needed(request: Request, exc: Exception) -> Response:
+        if request.method == "GET":
+            lang = choose_language(request)
+            return PAGES.redirect(f"/console/sign-in?lang={lang}")
+        return PAGES.render(request, "sign_in.html", status_code=401, ended=True, pre="")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        who = getattr(request.state, "console_person", None)
+        return PAGES.render(request, "forbidden.html", who=who, status_code=403)
+
+    async def form_expired(request: Request, exc: Exception) -> Response:
+        return PAGES.render(request, "forbidden.html", status_code=403, expired=True)
+
+    app.add_exception_handler(SignInNeeded, sign_in_needed)
+    app.add_exception_handler(NotAllowed, not_allowed)
+    app.add_exception_handler(FormExpired, form_expired)

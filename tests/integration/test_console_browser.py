@@ -1,0 +1,129 @@
+"""The console in a real browser (Debian's Chromium, headless, through Debian's chromedriver):
+a supervisor's morning from sign-in with password and TOTP to a question the reporter sees, and
+an investigator refused a case of another province. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pyotp
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+from deploy.local.stack import Stack
+from tests.integration.helpers import REPORT, report_id_of, submit, wait_for_stage
+from tests.integration.helpers_console import PASSWORD, console_tracker, create_account
+from tests.integration.test_channels_browser import (
+    ARTIFACTS,
+    browser,  # noqa: F401  (the fixture)
+    check_status,
+    click_and_wait_for_the_next_page,
+    wait_for,
+)
+
+WIDTH = 1280
+QUESTION = "Which street is the shop on, and since when?"
+PURPOSE = "Checking the street named before a visit"
+
+
+@pytest.fixture(scope="module")
+def console(stack: Stack) -> Iterator[Stack]:
+    with console_tracker(stack) as own:
+        yield own
+
+
+def shot(driver: WebDriver, name: str) -> None:
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(WIDTH, max(800, int(height) + 120))
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    driver.set_window_size(WIDTH, 900)
+
+
+def click(driver: WebDriver, css: str) -> None:
+    click_and_wait_for_the_next_page(driver, driver.find_element(By.CSS_SELECTOR, css))
+
+
+def sign_in(driver: WebDriver, console: Stack, account: str, screenshot: str | None = None) -> None:
+    """Password first; at the first sign-in the enrolment page, its key into an authenticator
+    (pyotp here), and the app's code."""
+    driver.get(f"{console.url('tracker')}/console/sign-in?lang=en")
+    wait_for(driver, "#account").send_keys(account)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    if screenshot:
+        shot(driver, screenshot)
+    click(driver, "#sign-in")
+    secret = wait_for(driver, "#totp-secret").text.strip()
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "img.qr")
+        .get_attribute(
+            "src",
+        )
+        .startswith("data:image/svg+xml")
+    )
+    driver.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
+    click(driver, "#enrol")
+    wait_for(driver, "#sign-out")
+
+
+def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack) -> None:  # noqa: F811
+    browser.set_window_size(WIDTH, 900)
+    code = submit(console, REPORT).json()["tracking_code"]
+    wait_for_stage(console, code, "assigned")
+    report_id = report_id_of(console, code, held_by="tracker")
+    create_account(console, "sup-morning", "supervisor")
+
+    sign_in(browser, console, "sup-morning", screenshot="console-sign-in")
+    assert "/console/queue" in browser.current_url
+
+    # The queue, filtered to Hunan's assigned cases; the filter is in the address.
+    Select(browser.find_element(By.ID, "f-province")).select_by_value("hunan")
+    Select(browser.find_element(By.ID, "f-stage")).select_by_value("assigned")
+    click(browser, "#apply-filters")
+    assert "province=hunan" in browser.current_url and "stage=assigned" in browser.current_url
+    row = wait_for(browser, f'tr[data-report-id="{report_id}"]')
+    shot(browser, "console-queue")
+    click_and_wait_for_the_next_page(browser, row.find_element(By.CSS_SELECTOR, "a.case-link"))
+
+    # The case: state a purpose and read the narrative.
+    assert wait_for(browser, "#report-id").text == report_id
+    browser.find_element(By.ID, "purpose").send_keys(PURPOSE)
+    click(browser, "#open-button")
+    assert "村霸强收保护费" in wait_for(browser, "#narrative").text
+
+    # Assign it to another team, start the investigation, ask the reporter.
+    Select(browser.find_element(By.ID, "assign-team")).select_by_value("inspection-hubei")
+    browser.find_element(By.ID, "assign-reason").send_keys("Hubei's team has room this week")
+    click(browser, "#assign-button")
+    assert wait_for(browser, "#case-team").text == "inspection-hubei"
+    click(browser, "#investigate-button")
+    browser.find_element(By.ID, "question-text").send_keys(QUESTION)
+    click(browser, "#question-button")
+    assert wait_for(browser, "#case-stage").get_attribute("data-stage") == "awaiting_reporter"
+    shot(browser, "console-case")
+
+    # Chinese, on the same page.
+    click(browser, "#switch-language")
+    assert wait_for(browser, "#report-id").text == report_id
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+
+    # The reporter sees the question on the status page.
+    browser.get(f"{console.url('tracker')}/status?lang=en")
+    check_status(browser, code)
+    assert QUESTION in wait_for(browser, "#messages").text
+
+    # An investigator of another province is refused the case, as if it did not exist.
+    browser.delete_all_cookies()
+    create_account(console, "inv-sichuan", "investigator", "--province", "sichuan")
+    sign_in(browser, console, "inv-sichuan")
+    assert report_id not in browser.page_source  # not in their queue
+    browser.get(f"{console.url('tracker')}/console/cases/{report_id}?lang=en")
+    assert wait_for(browser, "#forbidden").is_displayed()
+    assert "村霸" not in browser.page_source
+    session = {"tipline_console": browser.get_cookie("tipline_console")["value"]}
+    answer = httpx.get(
+        f"{console.url('tracker')}/console/cases/{report_id}", cookies=session, timeout=10
+    )
+    assert answer.status_code == 403

@@ -1,0 +1,57 @@
+"""The queue's filters as an address and as a query, and the moves a case page offers: pure
+logic. The pages themselves run in tests/integration/test_console_cases.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.common.auth import Principal, Role
+from services.common.events import Stage
+from services.tracker.console.case_page import move_options
+from services.tracker.queue import QueueFilter, QueueProblem, parse_filter, queue_query
+
+NOW = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def person(role: Role, provinces: tuple[str, ...] = ()) -> Principal:
+    return Principal("p", role, "t", NOW + timedelta(hours=1), provinces=frozenset(provinces))
+
+
+def test_a_filter_survives_the_round_trip_through_its_address() -> None:
+    f = parse_filter(
+        {"stage": "assigned", "province": "hunan", "overdue": "1", "received_from": "2026-02-01"}
+    )
+    assert f.received_from == date(2026, 2, 1) and f.overdue
+    assert parse_filter(f.query_params()) == f
+    assert f.query_params(page=2)["page"] == "2"
+    assert "sort" not in f.query_params()  # defaults stay out of the address
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("stage", "lost"), ("priority", "urgent"), ("sort", "name"), ("size", "7"), ("page", "0")],
+)
+def test_a_value_the_queue_cannot_mean_is_refused_naming_its_field(field: str, value: str) -> None:
+    with pytest.raises(QueueProblem) as refused:
+        parse_filter({field: value})
+    assert refused.value.field == field
+
+
+def test_an_investigators_query_always_carries_their_scope() -> None:
+    query = queue_query(person(Role.INVESTIGATOR, ("hunan",)), QueueFilter(province="sichuan"), NOW)
+    scope = {"$or": [{"scope.province": {"$in": ["hunan"]}}, {"scope.team": {"$in": []}}]}
+    assert query == {"$and": [scope, {"province": "sichuan"}]}
+    assert queue_query(person(Role.SUPERVISOR), QueueFilter(), NOW) == {}
+    assert queue_query(person(Role.AUDITOR), QueueFilter(), NOW) == {"_id": {"$in": []}}
+
+
+def test_the_case_page_says_why_a_move_is_not_open() -> None:
+    investigator = {m.name: m for m in move_options(Role.INVESTIGATOR, Stage.ASSIGNED)}
+    assert investigator["assign"].refusal == "refused_role"
+    assert investigator["investigate"].allowed
+    assert investigator["question"].refusal == "refused_stage"
+    supervisor = {m.name: m for m in move_options(Role.SUPERVISOR, Stage.INVESTIGATING)}
+    assert supervisor["assign"].allowed and supervisor["question"].allowed
+    assert supervisor["close"].refusal_args == ("investigating", "closed")
