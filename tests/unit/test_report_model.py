@@ -70,3 +70,13 @@ def test_an_incident_time_in_iso_8601_is_taken() -> None:
         )
     )
     assert report.incident_time is not None and report.incident_time.year == 2026
+
+
+def test_an_incident_time_at_the_far_end_of_the_calendar_is_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        ReportIn.model_validate_json(
+            json.dumps(
+                {"channel": "web", "narrative": "x" * 20, "incident_time": "0001-01-01T05:00:03Z"}
+            )
+        )
+    assert "between the years 1900 and 8999" in refused.value.errors()[0]["msg"]
