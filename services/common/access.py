@@ -16,6 +16,7 @@ from fastapi import Header, HTTPException
 
 from services.common import topics
 from services.common.auth import Principal
+from services.common.error_docs import REQUIRED_MARK
 from services.common.events import ACCESS_RECORDED_V1, AccessRecorded, new_event, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,14 @@ def stated_purpose(
         Header(
             alias=PURPOSE_HEADER,
             description="Why you need to read this report's private data; kept in the audit log.",
+            # Checked below, so a missing or short purpose gets its own reason; documented as
+            # required (services/common/error_docs.py reads the mark).
+            json_schema_extra={
+                "minLength": PURPOSE_MIN,
+                "maxLength": PURPOSE_MAX,
+                "pattern": r"^\S(.*\S)?$",
+                REQUIRED_MARK: True,
+            },
         ),
     ] = None,
 ) -> str:

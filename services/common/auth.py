@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common.events import utcnow
@@ -250,12 +251,22 @@ class StaffAuth:
         return principal
 
     def require(self, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:
-        async def dependency(request: Request) -> Principal:
+        async def dependency(request: Request, _token: StaffToken = None) -> Principal:
             principal = self.check(request.headers.get("authorization"), roles)
             request.state.principal = principal
             return principal
 
         return dependency
+
+
+# Only documents the staff token in the OpenAPI (a bearer scheme on every staff route, which
+# services/common/error_docs.py also gives 401 and 403); `StaffAuth.check` reads the header.
+STAFF_TOKEN_SCHEME = HTTPBearer(
+    auto_error=False,
+    scheme_name="staffToken",
+    description="A staff token (`python -m services.common.tokens issue`)",
+)
+StaffToken = Annotated[HTTPAuthorizationCredentials | None, Depends(STAFF_TOKEN_SCHEME)]
 
 
 def _unauthorized(reason: str) -> HTTPException:

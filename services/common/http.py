@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.api_docs import install_api_docs
+from services.common.error_docs import document_errors
 from services.common.limits import limited_protocol
 from services.common.logs import configure_logging
 from services.common.settings import CommonSettings
@@ -59,6 +64,45 @@ def _json_problem(error: Any, body: Any) -> str:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(status_code=422, content={"detail": field_errors(exc)})
+
+
+# FastAPI's answer when the JSON parser raised something other than a decode error.
+UNPARSED_BODY = "There was an error parsing the body"
+
+
+def unreadable_body(cause: BaseException | None) -> str:
+    """Why a body that is not a JSON decode error could not be read (never the body)."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not valid UTF-8 (at byte {cause.start})"
+    if isinstance(cause, RecursionError):
+        return "the body nests arrays or objects too deeply"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return f"a number in the body has too many digits (at most {sys.get_int_max_str_digits()})"
+    return "the body could not be read as JSON"
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """The 422 naming the body for what the JSON parser could not read (invalid UTF-8, deep
+    nesting, a huge number), instead of FastAPI's bare 400; every other HTTPException as is."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSED_BODY:
+        problem = {"field": "body", "reason": unreadable_body(exc.__cause__)}
+        return JSONResponse(status_code=422, content={"detail": [problem]})
+    response = await http_exception_handler(request, exc)
+    if exc.status_code == 405:
+        # Every method the path takes, not only those of the first route that matched it.
+        response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI documents for the paths matching `path`."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 class RequestMetrics:
@@ -109,6 +153,8 @@ def install_common(
     """
 
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    document_errors(app)  # the OpenAPI's error answers are the ones sent
     install_api_docs(app)  # /docs from the service itself: FastAPI's loads from a CDN
 
     app.add_middleware(RequestMetrics)
@@ -122,7 +168,13 @@ def install_common(
         status, body = readiness_answer(await readiness(), required)
         return JSONResponse(status_code=status, content=body)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -173,7 +173,12 @@ class _Guarded:
         self.refused = False
 
     async def run(self) -> None:
-        await self.limits.app(self.scope, self.receive, self.send)
+        try:
+            await self.limits.app(self.scope, self.receive, self.send)
+        except Exception:
+            if not self.refused:
+                raise
+            # The client already has its answer; the application saw it leave.
 
     async def receive(self) -> Message:
         if self.refused:

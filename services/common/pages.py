@@ -143,6 +143,9 @@ REFUSAL_TEXTS = {
 }
 
 
+REFUSAL_TITLES = {"outage": "outage_title", "too_large": "form_too_large_title"}
+
+
 def refusal_page(
     pages: Pages, link: str, link_key: str
 ) -> Callable[[Request, int, str, Mapping[str, int]], Response]:
@@ -158,7 +161,7 @@ def refusal_page(
             "refusal.html",
             lang=lang,
             status_code=status,
-            heading=text["outage_title" if problem == "outage" else "refused_title"],
+            heading=text[REFUSAL_TITLES.get(problem, "refused_title")],
             body=text[REFUSAL_TEXTS[problem]].format(**figures),
             link=f"{link}?lang={lang}",
             link_label=text[link_key],

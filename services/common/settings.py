@@ -54,7 +54,9 @@ class CommonSettings(BaseSettings):
     outage_retry_after_seconds: int = Field(default=5, ge=1, alias="OUTAGE_RETRY_AFTER_SECONDS")
     # What one request may make a server hold, checked before the body is read (docs/limits.md).
     http_max_json_bytes: int = Field(default=256 * 1024, ge=1024, alias="HTTP_MAX_JSON_BYTES")
-    http_max_form_bytes: int = Field(default=64 * 1024, ge=1024, alias="HTTP_MAX_FORM_BYTES")
+    # The reporting form takes up to 512 KB (a long narrative, urlencoded); pages that take
+    # less (the status page) check their own smaller limit as they read.
+    http_max_form_bytes: int = Field(default=512 * 1024, ge=1024, alias="HTTP_MAX_FORM_BYTES")
     http_max_header_bytes: int = Field(default=16 * 1024, ge=1024, alias="HTTP_MAX_HEADER_BYTES")
     http_header_timeout_seconds: float = Field(
         default=10, gt=0, alias="HTTP_HEADER_TIMEOUT_SECONDS"

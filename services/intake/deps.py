@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Request
 
 from services.common.access import record_access
-from services.common.auth import CONTENT_READERS, Principal, StaffAuth
+from services.common.auth import CONTENT_READERS, Principal, StaffAuth, StaffToken
 from services.common.settings import IntakeSettings
 from services.intake.channels.adapters import ConversationStore
 from services.intake.evidence.adapters import EvidenceStore
@@ -61,7 +61,9 @@ StaffAuthDep = Annotated[StaffAuth, Depends(_staff_auth)]
 Producer = Annotated[AIOKafkaProducer | None, Depends(_producer)]
 
 
-async def _content_reader(request: Request, auth: StaffAuthDep) -> Principal:
+async def _content_reader(
+    request: Request, auth: StaffAuthDep, _token: StaffToken = None
+) -> Principal:
     return await auth.require(*CONTENT_READERS)(request)
 
 

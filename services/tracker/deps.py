@@ -13,7 +13,7 @@ from typing import Annotated
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Request
 
-from services.common.auth import Principal, Role, StaffAuth
+from services.common.auth import Principal, Role, StaffAuth, StaffToken
 from services.common.crypto import Keyring
 from services.common.events import utcnow
 from services.common.throttle import FailureThrottle
@@ -107,7 +107,7 @@ AccessProducerDep = Annotated[AIOKafkaProducer | None, Depends(get_access_produc
 def staff(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     """The signed-in member of staff, if their role is one of `roles` (else 401 or 403)."""
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(request: Request, _token: StaffToken = None) -> Principal:
         auth: StaffAuth = request.app.state.auth
         principal = auth.check(request.headers.get("authorization"), roles)
         request.state.principal = principal

@@ -92,7 +92,7 @@ def test_an_oversized_web_form_gets_the_reporters_page_not_json(limited: Stack):
     status, headers, body = answer_of(raw(port_of(limited, "intake"), head))
     assert status == 413
     assert headers["content-type"].startswith("text/html")
-    assert "over the 64 KB limit" in body.decode()
+    assert "over the 512 KB limit" in body.decode()
 
 
 def test_a_body_that_stops_arriving_is_answered_408_and_nothing_is_kept(limited: Stack):

@@ -53,3 +53,47 @@ async def test_a_wrong_field_is_still_named_by_its_field(client: httpx.AsyncClie
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["field"] == "count"
     assert "many" not in answer.text
+
+
+async def test_a_body_that_is_not_utf8_is_a_422_naming_the_body(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/payload", content=b'{"count": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {"field": "body", "reason": "the body is not valid UTF-8 (at byte 11)"}
+    ]
+
+
+async def test_nesting_ten_thousand_deep_is_a_422_naming_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await _post(client, "[" * 10_000 + "]" * 10_000)
+    assert answer.status_code == 422
+    (problem,) = answer.json()["detail"]
+    assert problem == {"field": "body", "reason": "the body nests arrays or objects too deeply"}
+
+
+async def test_a_number_of_100_000_digits_is_a_422_naming_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await _post(client, '{"count": ' + "9" * 100_000 + "}")
+    assert answer.status_code == 422
+    (problem,) = answer.json()["detail"]
+    assert problem["field"] == "body" and "too many digits" in problem["reason"]
+    assert "9999" not in answer.text
+
+
+async def test_the_openapi_documents_the_field_reason_shape_not_fastapis(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert "HTTPValidationError" not in str(schema)
+    responses = schema["paths"]["/payload"]["post"]["responses"]
+    assert responses["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/FieldProblems"
+    }
+    for status in ("400", "408", "413", "429", "431", "503"):
+        assert status in responses
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "Retry-After" in responses["503"]["headers"]

@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -49,3 +50,33 @@ def test_missing_required_fields_are_named():
 def test_surrounding_whitespace_is_trimmed():
     report = ReportIn.model_validate({**VALID, "narrative": "  " + VALID["narrative"] + "\n"})
     assert report.narrative == VALID["narrative"]
+
+
+@pytest.mark.parametrize("number", [0, 1700000000, 0.5, "0", "1700000000.5"])
+def test_an_incident_time_given_as_a_number_is_refused_with_the_form_expected(number: object):
+    with pytest.raises(ValidationError) as refused:
+        ReportIn.model_validate_json(
+            json.dumps({"channel": "web", "narrative": "x" * 20, "incident_time": number})
+        )
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("incident_time",)
+    assert "ISO 8601" in error["msg"]
+
+
+def test_an_incident_time_in_iso_8601_is_taken() -> None:
+    report = ReportIn.model_validate_json(
+        json.dumps(
+            {"channel": "web", "narrative": "x" * 20, "incident_time": "2026-03-01T14:30:00+08:00"}
+        )
+    )
+    assert report.incident_time is not None and report.incident_time.year == 2026
+
+
+def test_an_incident_time_at_the_far_end_of_the_calendar_is_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        ReportIn.model_validate_json(
+            json.dumps(
+                {"channel": "web", "narrative": "x" * 20, "incident_time": "0001-01-01T05:00:03Z"}
+            )
+        )
+    assert "between the years 1900 and 8999" in refused.value.errors()[0]["msg"]

@@ -73,7 +73,7 @@ router = APIRouter()
     summary="Attach a file to a report",
     description="The body is the file itself. Send the tracking code in `X-Tracking-Code` "
     "(never in the address) and, if you wish, the file's name in `X-Filename` "
-    "(percent-encoded UTF-8; it is stored encrypted).",
+    "(percent-encoded UTF-8; it is stored encrypted; past 255 characters only the end is kept).",
     responses={
         404: {"description": "No report matches this tracking code"},
         413: {"description": "The file, or the report's files together, are too large"},
@@ -97,8 +97,9 @@ async def upload_evidence(
         name = unquote(filename, errors="strict") if filename else None
     except UnicodeDecodeError:
         return problem(422, "X-Filename", "must be percent-encoded UTF-8")
-    if name is not None and not 0 < len(name) <= MAX_FILENAME_CHARS:
-        return problem(422, "X-Filename", f"1 to {MAX_FILENAME_CHARS} characters")
+    # As the web form does: a longer name keeps its end (the extension); an empty one is none.
+    if name is not None:
+        name = name[-MAX_FILENAME_CHARS:] or None
     try:
         report_id = await uploads.report_for(request.client.host if request.client else None, code)
     except TooManyGuesses as exc:

@@ -23,6 +23,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=8,
         max_length=200,
+        # Header values lose surrounding spaces in transit: a key must not rely on them.
+        pattern=r"^\S(.*\S)?$",
         description="A unique value per report, so that a channel's retry returns the first "
         "answer instead of making a second report.",
     ),

@@ -27,6 +27,7 @@ from services.common.events import (
     new_event,
     utcnow,
 )
+from services.common.times import IsoDatetime
 
 SOURCE = "tipline/intake"
 CAMPAIGN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
@@ -65,8 +66,9 @@ class ReportIn(BaseModel):
         description="What happened, in the reporter's own words (Chinese, English or both).",
     )
     location: Location | None = None
-    incident_time: datetime | None = Field(
-        default=None, description="When it happened, as closely as the reporter knows"
+    incident_time: IsoDatetime | None = Field(
+        default=None,
+        description="When it happened, as closely as the reporter knows (ISO 8601 text)",
     )
     people_involved: list[str] = Field(default_factory=list, max_length=20)
     organisations_involved: list[str] = Field(default_factory=list, max_length=20)

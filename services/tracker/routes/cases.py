@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.common.access import record_access, stated_purpose
 from services.common.events import ConclusionKind, Stage
+from services.common.times import IsoAwareDatetime
 from services.tracker import workflow
 from services.tracker.deps import (
     AccessProducerDep,
@@ -115,8 +116,8 @@ async def overdue(
     staff: Supervisor,
     tracker: TrackerDep,
     as_of: Annotated[
-        AwareDatetime | None,
-        Query(description="Judge deadlines at this time instead of now, to plan ahead."),
+        IsoAwareDatetime | None,
+        Query(description="Judge deadlines at this time (ISO 8601) instead of now, to plan ahead."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
@@ -142,7 +143,9 @@ async def load(
     staff: LoadReader,
     tracker: TrackerDep,
     office: OfficeDep,
-    as_of: Annotated[AwareDatetime | None, Query()] = None,
+    as_of: Annotated[
+        IsoAwareDatetime | None, Query(description="Count ages at this time (ISO 8601).")
+    ] = None,
 ) -> dict[str, Any]:
     return await workflow.regional_load(tracker, as_of, office.idle_cluster_min_reports)
 

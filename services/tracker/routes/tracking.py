@@ -34,23 +34,7 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-@router.get(
-    # `path`, so a code with a slash or a trailing slash still gets the same 404 below.
-    "/v1/track/{code:path}",
-    response_model=PublicStatus,
-    responses={404: {"model": NotFound, "description": "Unknown or mistyped code"}},
-    summary="Every stage of a report so far, the questions asked and the answers given",
-)
-async def track(
-    code: str, request: Request, response: Response, tracker: TrackerDep, lookup: CodeLookupDep
-) -> Any:
-    case = await lookup.find(code, client_address(request))
-    if case is None:
-        return unknown_code()
-    response.headers.update(PRIVATE_HEADERS)
-    return await workflow.reporter_status(tracker, case)
-
-
+# Before the `{code:path}` route, so a 405 on this path names POST.
 @router.post(
     "/v1/track/{code}/messages",
     status_code=201,
@@ -75,3 +59,20 @@ async def reporter_message(
         tracker, found["_id"], body.text, body.in_reply_to
     )
     return MessageAccepted(id=accepted.id, at=accepted.at)
+
+
+@router.get(
+    # `path`, so a code with a slash or a trailing slash still gets the same 404 below.
+    "/v1/track/{code:path}",
+    response_model=PublicStatus,
+    responses={404: {"model": NotFound, "description": "Unknown or mistyped code"}},
+    summary="Every stage of a report so far, the questions asked and the answers given",
+)
+async def track(
+    code: str, request: Request, response: Response, tracker: TrackerDep, lookup: CodeLookupDep
+) -> Any:
+    case = await lookup.find(code, client_address(request))
+    if case is None:
+        return unknown_code()
+    response.headers.update(PRIVATE_HEADERS)
+    return await workflow.reporter_status(tracker, case)
