@@ -62,9 +62,9 @@ COMMON_WORDS = frozenset(
 # Full names of districts that are also the everyday words for a part of any town ("老城区改造",
 # "the new district"): like short names, they count only with support.
 GENERIC_FULL_NAMES = frozenset(
-    """老城区 新城区 城区 郊区 矿区 新区 城中区 城东区 城西区 城南区 城北区 市中区 市南区 市北区 河东区
-    河西区 江北区 江南区 开发区 高新区 城关区 东区 西区 南区 北区 中区 港口区 铁西区 铁东区 新华区
-    和平区 长安区 白云区 朝阳区""".split()
+    """老城区 新城区 城区 郊区 矿区 新区 城中区 城东区 城西区 城南区 城北区 市中区 市南区
+    市北区 河东区 河西区 江北区 江南区 开发区 高新区 城关区 东区 西区 南区 北区 中区 港口区
+    铁西区 铁东区 新华区 和平区 长安区 白云区 朝阳区""".split()
 )
 # Phrases that contain a place's name and are something else: matched first and skipped.
 NOT_PLACES_ZH = frozenset(
