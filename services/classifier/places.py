@@ -32,6 +32,7 @@ from typing import Any
 PLACES_EN_FILE = Path(__file__).with_name("data") / "places_en.tsv"
 
 PROVINCE, PREFECTURE, COUNTY = "province", "prefecture", "county"
+PLATE_CONFIDENCE = 0.6  # a province read from car plates alone
 
 # The suffixes a name is written with (as training/places_en.py strips them).
 _SUFFIXES = re.compile(
@@ -57,6 +58,13 @@ COMMON_WORDS = frozenset(
     海西 山南 河源 大理 和平 新华 长安 城关 平安 白云 江南 宝山 永和 清河 新城 西湖 东湖 南山
     青山 红山 城中 城东 城西 城南 城北 河口 河东 河西 江北 江东 太平 红旗 向阳 光明 金山 龙华
     建华 建平 平山 福山 高新 市中 市南 市北 铁西 铁东""".split()
+)
+# Full names of districts that are also the everyday words for a part of any town ("老城区改造",
+# "the new district"): like short names, they count only with support.
+GENERIC_FULL_NAMES = frozenset(
+    """老城区 新城区 城区 郊区 矿区 新区 城中区 城东区 城西区 城南区 城北区 市中区 市南区
+    市北区 河东区 河西区 江北区 江南区 开发区 高新区 城关区 东区 西区 南区 北区 中区 港口区
+    铁西区 铁东区 新华区 和平区 长安区 白云区 朝阳区""".split()
 )
 # Phrases that contain a place's name and are something else: matched first and skipped.
 NOT_PLACES_ZH = frozenset(
@@ -88,9 +96,7 @@ _DESTINATION_BEFORE_EN = re.compile(
 )
 # A place word after a county's short name: "北仑港", "安化那边".
 _PLACE_WORD_AFTER_ZH = re.compile(r"^(?:港|镇|乡|村|一带|附近|那边|这边|境内|地界|城里|县城|市区)")
-_PLACE_WORD_BEFORE_EN = re.compile(
-    r"\b(?:in|near|outside|around|at|to|of)\s+(?:the\s+)?$", re.IGNORECASE
-)
+_PLACE_WORD_BEFORE_EN = re.compile(r"\b(?:in|near|outside|around|at)\s+(?:the\s+)?$", re.IGNORECASE)
 # A capitalised pinyin surname right before a name: the name is a person's ("Wang Jian").
 _SURNAME_BEFORE_EN = re.compile(
     r"\b(?:Wang|Li|Zhang|Liu|Chen|Yang|Huang|Zhao|Wu|Zhou|Xu|Sun|Ma|Zhu|Hu|Guo|He|Lin|Gao|Luo|"
@@ -158,7 +164,7 @@ class Gazetteer:
         everyday = short in COMMON_WORDS and not main
         supported = unit.level != COUNTY or unit.county_city or main
         if not (len(unit.zh) <= 2 and unit.zh.endswith("区")):  # "城区", "东区": generic
-            self._add(self.zh, unit.zh, unit, needs_support=False)
+            self._add(self.zh, unit.zh, unit, needs_support=unit.zh in GENERIC_FULL_NAMES)
         if short != unit.zh:
             self._add(self.zh, short, unit, needs_support=everyday or not supported)
         english = fold(unit.en)
@@ -290,13 +296,15 @@ class Gazetteer:
         for province in plates if not votes else ():
             votes[province] = votes.get(province, 0.0) + 1.0
             first.setdefault(province, len(text))
+        # A plate is a guess at where the gang lives: never as sure as a place named.
+        ceiling = PLATE_CONFIDENCE if plates and not kept else 0.9
         places = tuple(sorted((m.start, u) for m, u in kept))
         if not votes:
             return Resolution(None, None, 0.0, places)
         best = max(votes, key=lambda p: (votes[p], -first[p]))
         share = votes[best] / sum(votes.values())
         city = self._city(best, [(m, u) for m, u in kept if u.province == best])
-        return Resolution(best, city, round(0.9 * share, 3), places)
+        return Resolution(best, city, round(ceiling * share, 3), places)
 
     def _choose(
         self, mention: Mention, named: set[str], prefectures: set[str | None]

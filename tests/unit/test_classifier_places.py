@@ -98,12 +98,18 @@ def test_everyday_words_and_given_names_are_not_places():
     assert where("同仁们都知道这件事") == (None, None)
     assert where("The boss is called Wang Jian and he lends money") == (None, None)
     assert where("他们用大理石装修赌场") == (None, None)
+    # A district's full name that is also the word for part of any town.
+    assert where("老城区改造的时候，我家的门面房被强拆了") == (None, None)
     # With support the same short name is a place: 东方 next to its province.
     assert where("海南东方有人收保护费") == ("Hainan", None)
 
 
 def test_a_plate_names_the_province_only_when_no_place_is_named():
     assert where("那辆车牌是湘A·12345的车每天停在门口") == ("Hunan", None)
+    # ...and as a guess: less sure than a place named.
+    assert (
+        region({}, "那辆车牌是湘A·12345的车", TAXONOMY)[2] < region({}, "长沙的赌场", TAXONOMY)[2]
+    )
     assert where("在深圳，那辆车牌是湘A·12345的车每天停在门口") == ("Guangdong", "Shenzhen")
 
 
