@@ -145,6 +145,8 @@ def test_opening_the_report_needs_a_purpose_and_shows_the_narrative(
     )
     assert opened.status_code == 200, opened.text
     assert "村霸强收保护费" in opened.text
+    # Its language switch shows the case page again (nothing opened travels in an address).
+    assert f'href="{url}?lang=zh" id="switch-language"' in opened.text
 
 
 def test_assigning_and_asking_a_question_the_reporter_sees(
