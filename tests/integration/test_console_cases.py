@@ -24,6 +24,7 @@ from tests.integration.helpers import (
     wait_until,
 )
 from tests.integration.helpers_console import console_tracker, create_account, hidden, sign_in
+from tests.integration.test_sifting import FIRST, PARAPHRASE
 
 SICHUAN_REPORT = {
     "channel": "web",
@@ -240,3 +241,30 @@ def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
         data={**form, "csrf": hidden(investigator_page, "csrf"), "case": cases["hunan"]},
     )
     assert forged.status_code == 403
+
+
+def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
+    console: Stack, supervisor: httpx.Client
+) -> None:
+    ids = []
+    for report in (FIRST, PARAPHRASE):
+        code = submit(console, report).json()["tracking_code"]
+        wait_for_stage(console, code, "assigned", timeout=60)
+        ids.append(report_id_of(console, code, held_by="tracker"))
+    first, again = ids
+    url = f"/console/cases/{again}"
+    page = supervisor.get(f"{url}?lang=en").text
+    assert f'data-member="{first}"' in page and 'id="cluster"' in page
+    assert "13807315566" not in page  # shared entities by kind only
+    assert f'<option value="{first}">' in page  # the surviving case, offered
+    done = supervisor.post(
+        f"{url}/conclude",
+        data={
+            "csrf": hidden(page, "csrf"),
+            "outcome": "duplicate",
+            "duplicate_of": first,
+            "reason": "The same sand-mining gang, told again",
+        },
+    )
+    assert done.status_code == 200 and 'data-stage="concluded"' in done.text
+    assert f'href="/console/cases/{first}?lang=' in done.text
