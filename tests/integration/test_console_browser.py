@@ -4,6 +4,7 @@ an investigator refused a case of another province. Screenshots go to test-artif
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -145,3 +146,22 @@ def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack
         f"{console.url('tracker')}/console/cases/{report_id}", cookies=session, timeout=10
     )
     assert answer.status_code == 403
+
+    # An auditor finds the supervisor's read, with its purpose, in the report's access log.
+    browser.delete_all_cookies()
+    create_account(console, "aud-morning", "auditor")
+    sign_in(browser, console, "aud-morning")
+    assert wait_for(browser, "#chain").get_attribute("data-intact") == "yes"
+    deadline = time.monotonic() + 30
+    while True:
+        field = wait_for(browser, "#report")
+        field.clear()
+        field.send_keys(report_id)
+        click(browser, "#show-access")
+        rows = browser.find_elements(By.CSS_SELECTOR, '#access tr[data-staff="sup-morning"]')
+        if any(PURPOSE in r.text for r in rows) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert any(PURPOSE in r.text for r in rows), "the supervisor's read is not in the log"
+    assert "村霸" not in browser.page_source
+    shot(browser, "console-audit")
