@@ -268,3 +268,16 @@ def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
     )
     assert done.status_code == 200 and 'data-stage="concluded"' in done.text
     assert f'href="/console/cases/{first}?lang=' in done.text
+    # From the surviving case, the rest of the cluster at once: each told apart.
+    code = submit(console, {**PARAPHRASE, "channel": "web"}).json()["tracking_code"]
+    wait_for_stage(console, code, "assigned", timeout=60)
+    third = report_id_of(console, code, held_by="tracker")
+    page = supervisor.get(f"/console/cases/{first}?lang=en").text
+    assert f'name="case" value="{third}" form="duplicates-form"' in page
+    answer = supervisor.post(
+        f"/console/cases/{first}/duplicates",
+        data={"csrf": hidden(page, "csrf"), "case": [third, again], "reason": "One gang"},
+    )
+    outcomes = dict(re.findall(r'data-report-id="([^"]+)" data-outcome="(\w+)"', answer.text))
+    assert outcomes == {third: "done", again: "refused"}  # `again` was concluded already
+    assert 'data-stage="concluded"' in supervisor.get(f"/console/cases/{third}").text

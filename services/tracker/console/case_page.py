@@ -220,6 +220,39 @@ async def open_parts(
     )
 
 
+@router.post("/console/cases/{report_id}/duplicates", response_class=HTMLResponse)
+async def conclude_duplicates(
+    request: Request, report_id: str, who: Worker, tracker: TrackerDep, office: OfficeDep
+) -> HTMLResponse:
+    """The ticked linked reports concluded as duplicates of this case, each through the
+    conclude use case (which checks each one's scope and stage); each refusal says why."""
+    form = await form_of(request, who)
+    case = await _case(tracker, report_id, who)
+    reason = text_of(form, "reason", 2000).strip()
+    results: list[dict[str, str]] = []
+    for member in list(dict.fromkeys(texts_of(form, "case")))[:100]:
+        try:
+            await workflow.conclude(
+                tracker, member, who.principal, ConclusionKind.DUPLICATE, reason, report_id
+            )
+            results.append({"report_id": member, "outcome": "done"})
+        except (workflow.CaseNotFound, workflow.OutOfScope):
+            results.append({"report_id": member, "outcome": "refused", "reason": "api_403"})
+        except workflow.InvalidField as exc:
+            results.append({"report_id": member, "outcome": "refused", "reason": exc.reason})
+        except (IllegalTransition, workflow.ChangedMeanwhile) as exc:
+            results.append({"report_id": member, "outcome": "refused", "reason": str(exc)})
+    return await render_case(
+        request,
+        tracker,
+        office,
+        who,
+        case,
+        status_code=200 if results else 422,
+        duplicates=results,
+    )
+
+
 @router.post("/console/cases/{report_id}/{move}", response_model=None)
 async def move_case(
     request: Request,
