@@ -24,12 +24,31 @@ from tests.integration.helpers import (
     wait_until,
 )
 from tests.integration.helpers_console import console_tracker, create_account, hidden, sign_in
-from tests.integration.test_sifting import FIRST, PARAPHRASE
 
 SICHUAN_REPORT = {
     "channel": "web",
     "narrative": "成都某区有人开设赌场，每晚聚赌，涉案金额很大。A casino runs every night.",
     "location": {"province": "四川", "city": "成都"},
+}
+
+
+# A story of this module's own (the sifting tests' reports must not find a cluster here first).
+FIRST = {
+    "channel": "web",
+    "narrative": (
+        "我要举报株洲荷塘区的地下赌场。每天晚上九点以后，一栋旧仓库里就开始聚赌，"
+        "一晚输赢几十万。老板叫韦大勇，外号“胖虎”，放贷的电话是139 0733 2468。"
+        "有人还不上钱，就被关在仓库里打。"
+    ),
+    "location": {"province": "湖南", "city": "株洲"},
+}
+PARAPHRASE = {
+    "channel": "wechat",
+    "narrative": (
+        "我要举报株洲荷塘区的地下赌场。每天晚上九点以后，旧仓库里就开始聚赌，"
+        "一晚上输赢几十万。老板叫韦大勇，外号“胖虎”，放贷电话是13907332468。"
+        "还不上钱的人，就被关在仓库里打。"
+    ),
 }
 
 
