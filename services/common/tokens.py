@@ -85,11 +85,16 @@ def routing_table() -> RoutingTable:
     return RoutingTable.from_toml(Path(path).read_text())
 
 
+def scope_ids(table: RoutingTable) -> tuple[list[str], list[str]]:
+    """The provinces and teams a scope may name: the routing table's."""
+    provinces = sorted({j.province for j in table.jurisdictions.values() if j.province})
+    return provinces, sorted(table.teams())
+
+
 def scope_problem(table: RoutingTable, provinces: list[str], teams: list[str]) -> str | None:
     """What is wrong with an investigator's scope, naming the valid ids; None when it is right.
     Ids are compared exactly: a token's scope is matched exactly against each case's."""
-    known_provinces = sorted({j.province for j in table.jurisdictions.values() if j.province})
-    known_teams = sorted(table.teams())
+    known_provinces, known_teams = scope_ids(table)
     problems = []
     unknown = [p for p in provinces if p not in known_provinces]
     if unknown:

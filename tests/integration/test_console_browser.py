@@ -4,20 +4,24 @@ an investigator refused a case of another province. Screenshots go to test-artif
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
 import pyotp
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from deploy.local.stack import Stack
 from tests.integration.helpers import REPORT, report_id_of, submit, wait_for_stage
 from tests.integration.helpers_console import PASSWORD, console_tracker, create_account
 from tests.integration.test_channels_browser import (
     ARTIFACTS,
+    _is_gone,
     browser,  # noqa: F401  (the fixture)
     check_status,
     click_and_wait_for_the_next_page,
@@ -81,11 +85,26 @@ def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack
     # The queue, filtered to Hunan's assigned cases; the filter is in the address.
     Select(browser.find_element(By.ID, "f-province")).select_by_value("hunan")
     Select(browser.find_element(By.ID, "f-stage")).select_by_value("assigned")
+    Select(browser.find_element(By.ID, "f-sort")).select_by_value("newest")
     click(browser, "#apply-filters")
-    assert "province=hunan" in browser.current_url and "stage=assigned" in browser.current_url
-    row = wait_for(browser, f'tr[data-report-id="{report_id}"]')
+    for part in ("province=hunan", "stage=assigned", "sort=newest"):
+        assert part in browser.current_url
+    wait_for(browser, f'tr[data-report-id="{report_id}"]')
     shot(browser, "console-queue")
-    click_and_wait_for_the_next_page(browser, row.find_element(By.CSS_SELECTOR, "a.case-link"))
+    # The keyboard: ? shows the help, j moves to the first case, Enter opens it.
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("?")
+    assert browser.find_element(By.ID, "keys-help").is_displayed()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr[data-report-id]")
+    ours = [r.get_attribute("data-report-id") for r in rows].index(report_id)
+    for _ in range(ours + 1):  # to whatever has focus, as a person's keyboard does
+        ActionChains(browser).send_keys("j").perform()
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("class") == "case-link"
+    assert focused.get_attribute("href").split("?")[0].endswith(report_id)
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    focused.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 20).until(lambda _: _is_gone(old_page))
 
     # The case: state a purpose and read the narrative.
     assert wait_for(browser, "#report-id").text == report_id
@@ -127,3 +146,22 @@ def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack
         f"{console.url('tracker')}/console/cases/{report_id}", cookies=session, timeout=10
     )
     assert answer.status_code == 403
+
+    # An auditor finds the supervisor's read, with its purpose, in the report's access log.
+    browser.delete_all_cookies()
+    create_account(console, "aud-morning", "auditor")
+    sign_in(browser, console, "aud-morning")
+    assert wait_for(browser, "#chain").get_attribute("data-intact") == "yes"
+    deadline = time.monotonic() + 30
+    while True:
+        field = wait_for(browser, "#report")
+        field.clear()
+        field.send_keys(report_id)
+        click(browser, "#show-access")
+        rows = browser.find_elements(By.CSS_SELECTOR, '#access tr[data-staff="sup-morning"]')
+        if any(PURPOSE in r.text for r in rows) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert any(PURPOSE in r.text for r in rows), "the supervisor's read is not in the log"
+    assert "村霸" not in browser.page_source
+    shot(browser, "console-audit")

@@ -32,6 +32,26 @@ SICHUAN_REPORT = {
 }
 
 
+# A story of this module's own (the sifting tests' reports must not find a cluster here first).
+FIRST = {
+    "channel": "web",
+    "narrative": (
+        "我要举报株洲荷塘区的地下赌场。每天晚上九点以后，一栋旧仓库里就开始聚赌，"
+        "一晚输赢几十万。老板叫韦大勇，外号“胖虎”，放贷的电话是139 0733 2468。"
+        "有人还不上钱，就被关在仓库里打。"
+    ),
+    "location": {"province": "湖南", "city": "株洲"},
+}
+PARAPHRASE = {
+    "channel": "wechat",
+    "narrative": (
+        "我要举报株洲荷塘区的地下赌场。每天晚上九点以后，旧仓库里就开始聚赌，"
+        "一晚上输赢几十万。老板叫韦大勇，外号“胖虎”，放贷电话是13907332468。"
+        "还不上钱的人，就被关在仓库里打。"
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def console(stack: Stack) -> Iterator[Stack]:
     with console_tracker(stack) as own:
@@ -145,6 +165,8 @@ def test_opening_the_report_needs_a_purpose_and_shows_the_narrative(
     )
     assert opened.status_code == 200, opened.text
     assert "村霸强收保护费" in opened.text
+    # Its language switch shows the case page again (nothing opened travels in an address).
+    assert f'href="{url}?lang=zh" id="switch-language"' in opened.text
 
 
 def test_assigning_and_asking_a_question_the_reporter_sees(
@@ -238,3 +260,43 @@ def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
         data={**form, "csrf": hidden(investigator_page, "csrf"), "case": cases["hunan"]},
     )
     assert forged.status_code == 403
+
+
+def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
+    console: Stack, supervisor: httpx.Client
+) -> None:
+    ids = []
+    for report in (FIRST, PARAPHRASE):
+        code = submit(console, report).json()["tracking_code"]
+        wait_for_stage(console, code, "assigned", timeout=60)
+        ids.append(report_id_of(console, code, held_by="tracker"))
+    first, again = ids
+    url = f"/console/cases/{again}"
+    page = supervisor.get(f"{url}?lang=en").text
+    assert f'data-member="{first}"' in page and 'id="cluster"' in page
+    assert "13807315566" not in page  # shared entities by kind only
+    assert f'<option value="{first}">' in page  # the surviving case, offered
+    done = supervisor.post(
+        f"{url}/conclude",
+        data={
+            "csrf": hidden(page, "csrf"),
+            "outcome": "duplicate",
+            "duplicate_of": first,
+            "reason": "The same sand-mining gang, told again",
+        },
+    )
+    assert done.status_code == 200 and 'data-stage="concluded"' in done.text
+    assert f'href="/console/cases/{first}?lang=' in done.text
+    # From the surviving case, the rest of the cluster at once: each told apart.
+    code = submit(console, {**PARAPHRASE, "channel": "web"}).json()["tracking_code"]
+    wait_for_stage(console, code, "assigned", timeout=60)
+    third = report_id_of(console, code, held_by="tracker")
+    page = supervisor.get(f"/console/cases/{first}?lang=en").text
+    assert f'name="case" value="{third}" form="duplicates-form"' in page
+    answer = supervisor.post(
+        f"/console/cases/{first}/duplicates",
+        data={"csrf": hidden(page, "csrf"), "case": [third, again], "reason": "One gang"},
+    )
+    outcomes = dict(re.findall(r'data-report-id="([^"]+)" data-outcome="(\w+)"', answer.text))
+    assert outcomes == {third: "done", again: "refused"}  # `again` was concluded already
+    assert 'data-stage="concluded"' in supervisor.get(f"/console/cases/{third}").text

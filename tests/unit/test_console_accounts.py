@@ -226,3 +226,14 @@ def test_every_console_text_exists_in_both_languages() -> None:
     assert all(v.strip() for lang in CONSOLE_TEXTS.values() for v in lang.values())
     # Templates read `c.key`: a key named like a dict method would show the method instead.
     assert not [key for key in CONSOLE_TEXTS["en"] if hasattr(dict, key)]
+
+
+async def test_codes_posted_to_an_enrolled_accounts_enrolment_do_not_lock_it(
+    console: accounts.Console,
+) -> None:
+    await enrolled(console)
+    for _ in range(console.lockout_after + 1):
+        with pytest.raises(accounts.SignInRefused):
+            await accounts.confirm_enrolment(console, "sup-wang", "000000", "10.0.0.66")
+    account = await console.accounts.get("sup-wang")
+    assert account is not None and not account.locked and account.failures == 0

@@ -10,6 +10,7 @@ import pytest
 from services.common.auth import Principal, Role
 from services.common.events import Stage
 from services.tracker.console.case_page import move_options
+from services.tracker.console.pages import page_of_form
 from services.tracker.queue import QueueFilter, QueueProblem, parse_filter, queue_query
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
@@ -55,3 +56,19 @@ def test_the_case_page_says_why_a_move_is_not_open() -> None:
     supervisor = {m.name: m for m in move_options(Role.SUPERVISOR, Stage.INVESTIGATING)}
     assert supervisor["assign"].allowed and supervisor["question"].allowed
     assert supervisor["close"].refusal_args == ("investigating", "closed")
+
+
+@pytest.mark.parametrize(
+    ("posted_to", "page"),
+    [
+        ("/console/cases/abc/open", "/console/cases/abc"),
+        ("/console/cases/abc/assign", "/console/cases/abc"),
+        ("/console/accounts/inv-1/disable", "/console/accounts"),
+        ("/console/queue/assign", "/console/queue"),
+        ("/console/enrol", "/console/sign-in"),
+    ],
+)
+def test_the_language_switch_of_a_forms_answer_shows_the_page_of_the_form(
+    posted_to: str, page: str
+) -> None:
+    assert page_of_form(posted_to) == page

@@ -29,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.common.auth import Principal, Role
 from services.common.throttle import FailureThrottle
+from services.common.tokens import scope_ids
 from services.tracker.domain import RoutingTable, as_utc
 
 ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -202,8 +203,7 @@ def scope_problems(
 ) -> list[AccountProblem]:
     """What is wrong with a role's scope, naming the routing table's valid ids."""
     provinces, teams = sorted(set(provinces)), sorted(set(teams))
-    known_provinces = sorted({j.province for j in table.jurisdictions.values() if j.province})
-    known_teams = sorted(table.teams())
+    known_provinces, known_teams = scope_ids(table)
     problems = []
     unknown = [p for p in provinces if p not in known_provinces]
     if unknown:
@@ -429,8 +429,11 @@ async def confirm_enrolment(
     """The first code from the person's app confirms the second factor and signs them in."""
     client = c.throttle.client(client_address)
     account = await c.accounts.get(account_id)
-    if account is None or account.totp_confirmed or account.disabled or account.locked:
-        raise await _refuse(c, client, account, "no enrolment pending")
+    if account is None or account.totp_confirmed or account.totp_secret is None:
+        # Not counted against the account: anyone may post an account id here.
+        raise await _refuse(c, client, None, "no enrolment pending")
+    if account.disabled or account.locked:
+        raise await _refuse(c, client, account, account.state)
     step = _code_step(account, code, c.clock())
     if step is None:
         raise await _refuse(c, client, account, "wrong code")

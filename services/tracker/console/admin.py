@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.common.auth import Role
 from services.common.pages import choose_language
+from services.common.tokens import scope_ids
 from services.tracker.console import accounts
 from services.tracker.console.deps import Administrator, ConsoleDep, form_of, text_of, texts_of
 from services.tracker.console.pages import PAGES
@@ -35,8 +36,8 @@ async def _page(
         status_code=status_code,
         accounts=await console.accounts.all(),
         roles=[r.value for r in Role],
-        provinces=sorted({j.province for j in table.jurisdictions.values() if j.province}),
-        teams=sorted(table.teams()),
+        provinces=scope_ids(table)[0],
+        teams=scope_ids(table)[1],
         **context,
     )
 

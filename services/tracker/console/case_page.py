@@ -105,6 +105,7 @@ async def render_case(
 ) -> HTMLResponse:
     now = tracker.clock()
     view = case_view(case, now)
+    cluster = await cluster_of(request, who, case)
     return PAGES.render(
         request,
         "case.html",
@@ -119,8 +120,36 @@ async def render_case(
         teams=sorted(office.routing.teams()),
         outcomes=[k.value for k in ConclusionKind],
         parts=PARTS,
+        cluster=cluster,
         **context,
     )
+
+
+async def cluster_of(request: Request, who: Current, case: dict[str, Any]) -> dict[str, Any]:
+    """The linked reports the person may see, from the classifier with their own token: each
+    with its labels and how it is tied to the others (similarity, shared entities by kind)."""
+    cluster_id = case.get("cluster_id")
+    if not cluster_id:
+        return {}
+    apis: OfficeApis = request.app.state.office_apis
+    try:
+        found = await apis.cluster(who.session.token, cluster_id)
+    except ApiRefused as exc:
+        return {"refused": str(exc.status)}
+    others = [m for m in found.get("members", []) if m["report_id"] != case["_id"]]
+    for member in others:
+        member["ties"] = [
+            link
+            for m in found.get("members", [])
+            for link in m.get("links", [])
+            if {m["report_id"], link["report_id"]} == {member["report_id"], case["_id"]}
+        ]
+    return {
+        "id": cluster_id,
+        "size": found.get("size", len(others) + 1),
+        "members": others,
+        "outside": found.get("members_outside_your_scope", 0),
+    }
 
 
 @router.get("/console/cases/{report_id}", response_class=HTMLResponse)
@@ -188,6 +217,39 @@ async def open_parts(
         opened=opened,
         refused=refused,
         purpose=purpose,
+    )
+
+
+@router.post("/console/cases/{report_id}/duplicates", response_class=HTMLResponse)
+async def conclude_duplicates(
+    request: Request, report_id: str, who: Worker, tracker: TrackerDep, office: OfficeDep
+) -> HTMLResponse:
+    """The ticked linked reports concluded as duplicates of this case, each through the
+    conclude use case (which checks each one's scope and stage); each refusal says why."""
+    form = await form_of(request, who)
+    case = await _case(tracker, report_id, who)
+    reason = text_of(form, "reason", 2000).strip()
+    results: list[dict[str, str]] = []
+    for member in list(dict.fromkeys(texts_of(form, "case")))[:100]:
+        try:
+            await workflow.conclude(
+                tracker, member, who.principal, ConclusionKind.DUPLICATE, reason, report_id
+            )
+            results.append({"report_id": member, "outcome": "done"})
+        except (workflow.CaseNotFound, workflow.OutOfScope):
+            results.append({"report_id": member, "outcome": "refused", "reason": "api_403"})
+        except workflow.InvalidField as exc:
+            results.append({"report_id": member, "outcome": "refused", "reason": exc.reason})
+        except (IllegalTransition, workflow.ChangedMeanwhile) as exc:
+            results.append({"report_id": member, "outcome": "refused", "reason": str(exc)})
+    return await render_case(
+        request,
+        tracker,
+        office,
+        who,
+        case,
+        status_code=200 if results else 422,
+        duplicates=results,
     )
 
 

@@ -36,6 +36,10 @@ class ConsolePages:
         **context: Any,
     ) -> HTMLResponse:
         lang = lang or choose_language(request)
+        if request.method != "GET":
+            # The switch of a page that answers a form shows the page the form was on.
+            other = "en" if lang == "zh" else "zh"
+            context["console_switch"] = f"{page_of_form(request.url.path)}?lang={other}"
         return self.pages.render(
             request,
             template,
@@ -55,6 +59,18 @@ class ConsolePages:
 PAGES = ConsolePages()
 
 
+def page_of_form(path: str) -> str:
+    """The page (a GET address) whose form posted to `path`."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["console", "cases"] and len(parts) >= 3:
+        return f"/console/cases/{parts[2]}"
+    if parts[:2] in (["console", "accounts"], ["console", "queue"]):
+        return f"/{parts[0]}/{parts[1]}"
+    if parts[:2] in (["console", "sign-in"], ["console", "enrol"], ["console", "sign-out"]):
+        return "/console/sign-in"
+    return "/console/"
+
+
 def qr_svg_data_uri(uri: str) -> str:
     """The enrolment QR code as an inline image (the CSP allows data: images only)."""
     return segno.make(uri, error="m", micro=False).svg_data_uri(scale=5)
@@ -62,10 +78,8 @@ def qr_svg_data_uri(uri: str) -> str:
 
 def install_console_answers(app: FastAPI) -> None:
     async def sign_in_needed(request: Request, exc: Exception) -> Response:
-        if request.method == "GET":
-            lang = choose_language(request)
-            return PAGES.redirect(f"/console/sign-in?lang={lang}")
-        return PAGES.render(request, "sign_in.html", status_code=401, ended=True, pre="")
+        # A form posted after the session ended: the sign-in page, by GET, with a fresh form.
+        return PAGES.redirect(f"/console/sign-in?lang={choose_language(request)}")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
         who = getattr(request.state, "console_person", None)

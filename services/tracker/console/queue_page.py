@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.common.pages import choose_language
+from services.common.tokens import scope_ids
 from services.tracker import workflow
 from services.tracker.console.deps import Supervisor, Worker, form_of, text_of, texts_of
 from services.tracker.console.pages import PAGES
@@ -77,8 +78,8 @@ async def queue(
         priorities=PRIORITIES,
         sorts=list(SORTS),
         sizes=PAGE_SIZES,
-        provinces=sorted({j.province for j in table.jurisdictions.values() if j.province}),
-        teams=sorted(table.teams()),
+        provinces=scope_ids(table)[0],
+        teams=scope_ids(table)[1],
         crime_types=labels["crime_types"],
         industries=labels["industries"],
     )

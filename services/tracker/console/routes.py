@@ -28,13 +28,19 @@ from services.tracker.console.stores import AccountStore, SessionStore
 
 def console_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    stylesheet = (STATIC / "console.css").read_bytes()
+    files = {
+        "console.css": ((STATIC / "console.css").read_bytes(), "text/css"),
+        "console.js": ((STATIC / "console.js").read_bytes(), "text/javascript"),
+    }
 
-    @router.get("/console/static/console.css")
-    async def console_css() -> Response:
+    @router.get("/console/static/{name}")
+    async def console_static(name: str) -> Response:
+        if name not in files:
+            return Response("no such file\n", status_code=404, media_type="text/plain")
+        body, media_type = files[name]
         return Response(
-            stylesheet,
-            media_type="text/css",
+            body,
+            media_type=media_type,
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
