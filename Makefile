@@ -12,7 +12,7 @@ MODEL_INPUTS := $(wildcard $(CLASSIFIER)/data/sentences/*.json) $(CLASSIFIER)/da
 	$(addprefix $(CLASSIFIER)/training/,corpus.py train.py build.py evaluate.py) \
 	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py)
 
-.PHONY: run test unit integration lint bench install clean train eval corpus heldout model
+.PHONY: run test unit integration lint bench bench-insights install clean train eval corpus heldout model
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ test: lint $(MODEL)
 bench: $(STAMP) $(MODEL)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
+	$(MAKE) bench-insights
+
+# The industry information's read model: 1,000,000 classified reports loaded on an embedded
+# SecantusDB, then the overview's p99 and the update cost per event (INSIGHTS_REPORTS to change).
+INSIGHTS_REPORTS ?= 1000000
+bench-insights: $(STAMP)
+	$(BIN)/python -m bench.insights --reports $(INSIGHTS_REPORTS)
 
 # The classifier's model is built, not committed: generated from the committed sentences
 # (services/classifier/data/sentences, corpus.json), trained, evaluated and checked against
