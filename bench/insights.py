@@ -155,7 +155,8 @@ async def preload(store: InsightStore, stream: Stream, total: int, chunk: int) -
                 }
             )
         batch = f"preload-{applied}"
-        await store.add_to_cells(batch, domain.add_up(changes))
+        increments = domain.add_up(changes)
+        await store.add_to_cells(batch, increments)
         await store.save_states(states)
         await store.finish(batch)
         applied += len(events)
