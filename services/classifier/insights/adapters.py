@@ -64,6 +64,9 @@ class InsightStore:
 
     async def create_indexes(self) -> None:
         await self.cells.create_index([("family", ASCENDING), ("month", ASCENDING)])
+        await self.cells.create_index(
+            [("family", ASCENDING), ("industry", ASCENDING), ("month", ASCENDING)]
+        )
         await self.journal.create_index([("at", ASCENDING)])
         await self.entities.create_index([("industry", ASCENDING), ("size", DESCENDING)])
         await self.entities.create_index([("members.r", ASCENDING)])
@@ -139,17 +142,14 @@ class InsightStore:
         industry: str | None = None,
     ) -> list[dict[str, Any]]:
         """A family's cells in a period (of one industry); `counts_only` leaves out outcomes
-        and the finer maps. Read by a range of the _id index where the ids lie together."""
+        and the finer maps. Answered from the (family, month) and (family, industry, month)
+        indexes: SecantusDB scans for a range of _id."""
         shown = COUNT_FIELDS if counts_only else {"batches": 0}
-        if family == "i" or industry is not None:
-            prefix = f"{family}|" if family == "i" else f"{family}|{industry}|"
-            query: dict[str, Any] = {"_id": {"$gte": prefix + first, "$lt": prefix + last + "}"}}
-        else:
-            query = {"family": family, "month": {"$gte": first, "$lte": last}}
-        found = [doc async for doc in self.cells.find(query, shown)]
+        query: dict[str, Any] = {"family": family}
         if industry is not None:
-            found = [doc for doc in found if doc.get("industry") == industry]
-        return found
+            query["industry"] = industry
+        query["month"] = {"$gte": first, "$lte": last}
+        return [doc async for doc in self.cells.find(query, shown)]
 
     # --- recurring entities --------------------------------------------------------------------
     async def entity_keys(self, report_ids: Sequence[str]) -> dict[str, list[str]]:
