@@ -26,6 +26,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,52 +131,42 @@ class Stream:
         return out
 
 
-async def preload(store: InsightStore, stream: Stream, total: int, chunk: int) -> dict[str, float]:
-    """The bulk load: into an empty read model every report is new, so each chunk's states
-    come from the domain's own functions in this process (`domain.classified`), their cell
-    increments are added up (`domain.difference`, `domain.add_up`) and written with the
-    store's own writes: the states in one insert, each cell once per chunk."""
+Apply = Callable[[InsightStore, list[Envelope], int], Awaitable[None]]
+
+
+async def _pre_aggregated(store: InsightStore, events: list[Envelope], done: int) -> None:
+    """Into an empty read model every report is new, so a chunk's states come from the
+    domain's own functions in this process (`updates.step`), their cell increments are added
+    up (`domain.difference`, `domain.add_up`) and written with the store's own writes: the
+    states in one insert, each cell once per chunk."""
+    states, changes = [], []
+    for event in events:
+        stage = StageChanged.model_validate(event.data)
+        after = step(ReportState(), stage)
+        changes.append(domain.difference(ReportState(), after))
+        states.append(
+            {"report_id": stage.report_id, "state": after.to_document(), "applied": [event.id]}
+        )
+    batch = f"preload-{done}"
+    await store.add_to_cells(batch, domain.add_up(changes))
+    await store.save_states([{**state, "new": True} for state in states])
+    await store.finish(batch)
+
+
+async def _through_consumer(store: InsightStore, events: list[Envelope], done: int) -> None:
+    await apply_events(store, events, datetime.now(UTC))
+
+
+async def load(
+    store: InsightStore, stream: Stream, total: int, chunk: int, apply: Apply
+) -> dict[str, float]:
     applied, generating, started = 0, 0.0, time.perf_counter()
     last_print = started
     while applied < total:
         t = time.perf_counter()
         events = stream.events(min(chunk, total - applied))
         generating += time.perf_counter() - t
-        states, changes = [], []
-        for event in events:
-            stage = StageChanged.model_validate(event.data)
-            after = step(ReportState(), stage)
-            changes.append(domain.difference(ReportState(), after))
-            states.append(
-                {
-                    "report_id": stage.report_id,
-                    "state": after.to_document(),
-                    "applied": [event.id],
-                    "new": True,
-                }
-            )
-        batch = f"preload-{applied}"
-        increments = domain.add_up(changes)
-        await store.add_to_cells(batch, increments)
-        await store.save_states(states)
-        await store.finish(batch)
-        applied += len(events)
-        if time.perf_counter() - last_print > 15:
-            last_print = time.perf_counter()
-            rate = applied / (last_print - started - generating)
-            print(f"  loaded {applied:,} of {total:,} ({rate:,.0f} events/s)", flush=True)
-    elapsed = time.perf_counter() - started - generating
-    return {"events": total, "seconds": round(elapsed, 1), "ms_per_event": 1000 * elapsed / total}
-
-
-async def load(store: InsightStore, stream: Stream, total: int, batch: int) -> dict[str, float]:
-    applied, generating, started = 0, 0.0, time.perf_counter()
-    last_print = started
-    while applied < total:
-        t = time.perf_counter()
-        events = stream.events(min(batch, total - applied))
-        generating += time.perf_counter() - t
-        await apply_events(store, events, datetime.now(UTC))
+        await apply(store, events, applied)
         applied += len(events)
         if time.perf_counter() - last_print > 15:
             last_print = time.perf_counter()
@@ -210,10 +201,8 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, Any]:
         await store.create_indexes()
         stream = Stream(args.reports)
         print(f"loading {args.reports:,} classified reports in chunks of {args.batch:,} …")
-        if args.through_consumer:
-            loaded = await load(store, stream, args.reports, args.batch)
-        else:
-            loaded = await preload(store, stream, args.reports, args.batch)
+        apply = _through_consumer if args.through_consumer else _pre_aggregated
+        loaded = await load(store, stream, args.reports, args.batch, apply)
         cells = await client["bench"]["insight_cells"].count_documents({})
         last = START + timedelta(days=MONTHS * 30 - 1)
         period = Period.parse(
