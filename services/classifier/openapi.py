@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.classifier.api import Reclassification
+from services.classifier.insights import api as insights_api
 from services.common.access import PURPOSE_HEADER, PURPOSE_MAX, PURPOSE_MIN
 
 TITLE = "Tipline classifier"
@@ -92,6 +93,7 @@ def openapi_document() -> dict[str, Any]:
                     ],
                 )
             },
+            **insights_api.openapi_paths(),
             "/healthz": {
                 "get": {
                     **operations,

@@ -22,7 +22,11 @@ from services.classifier.insights.domain import MEASURES, ReportState, cell_dime
 
 DUPLICATE_KEY = 11000
 APPLIED_KEPT = 64
-CLEAR_EVERY = 20
+# A cell keeps the ids of the last BATCHES_KEPT batches that changed it: a batch's id is needed
+# there only until its journal entry is finished, which its own replica does before its next
+# batch, and any other after STALE_AFTER (updates.py). Clearing them with an update of their
+# own cost SecantusDB more than the increments.
+BATCHES_KEPT = 50
 COUNT_FIELDS = dict.fromkeys(
     ("family", "month", "industry", "province", *MEASURES), 1
 )  # event ids remembered per report: far more than one report ever gets
@@ -55,13 +59,14 @@ class InsightStore:
         self.cells = db["insight_cells"]
         self.journal = db["insight_journal"]
         self.entities = db["insight_entities"]
-        self._finished: list[str] = []
         self.fingerprints = db["fingerprints"]  # the classifier's own linking index
         self.classifications = db["classifications"]  # and its results (links only are read)
 
     async def create_indexes(self) -> None:
         await self.cells.create_index([("family", ASCENDING), ("month", ASCENDING)])
-        await self.cells.create_index([("batches", ASCENDING)])
+        await self.cells.create_index(
+            [("family", ASCENDING), ("industry", ASCENDING), ("month", ASCENDING)]
+        )
         await self.journal.create_index([("at", ASCENDING)])
         await self.entities.create_index([("industry", ASCENDING), ("size", DESCENDING)])
         await self.entities.create_index([("members.r", ASCENDING)])
@@ -101,15 +106,7 @@ class InsightStore:
         return [doc async for doc in self.journal.find({"at": {"$lt": older_than}})]
 
     async def finish(self, batch: str) -> None:
-        """The journal entry goes; the batch ids left in the cells are cleared every
-        CLEAR_EVERY batches in one update (a finished batch's id there guards nothing)."""
         await self.journal.delete_one({"_id": batch})
-        self._finished.append(batch)
-        if len(self._finished) >= CLEAR_EVERY:
-            done, self._finished = self._finished, []
-            await self.cells.update_many(
-                {"batches": {"$in": done}}, {"$pull": {"batches": {"$in": done}}}
-            )
 
     # --- the cells -----------------------------------------------------------------------------
     async def add_to_cells(self, batch: str, increments: Mapping[str, Mapping[str, int]]) -> None:
@@ -121,7 +118,7 @@ class InsightStore:
                 {"_id": cell, "batches": {"$ne": batch}},
                 {
                     "$inc": dict(fields),
-                    "$push": {"batches": batch},
+                    "$push": {"batches": {"$each": [batch], "$slice": -BATCHES_KEPT}},
                     "$setOnInsert": cell_dimensions(cell),
                 },
                 upsert=True,
@@ -145,17 +142,14 @@ class InsightStore:
         industry: str | None = None,
     ) -> list[dict[str, Any]]:
         """A family's cells in a period (of one industry); `counts_only` leaves out outcomes
-        and the finer maps. Read by a range of the _id index where the ids lie together."""
+        and the finer maps. Answered from the (family, month) and (family, industry, month)
+        indexes: SecantusDB scans for a range of _id."""
         shown = COUNT_FIELDS if counts_only else {"batches": 0}
-        if family == "i" or industry is not None:
-            prefix = f"{family}|" if family == "i" else f"{family}|{industry}|"
-            query: dict[str, Any] = {"_id": {"$gte": prefix + first, "$lt": prefix + last + "}"}}
-        else:
-            query = {"family": family, "month": {"$gte": first, "$lte": last}}
-        found = [doc async for doc in self.cells.find(query, shown)]
+        query: dict[str, Any] = {"family": family}
         if industry is not None:
-            found = [doc for doc in found if doc.get("industry") == industry]
-        return found
+            query["industry"] = industry
+        query["month"] = {"$gte": first, "$lte": last}
+        return [doc async for doc in self.cells.find(query, shown)]
 
     # --- recurring entities --------------------------------------------------------------------
     async def entity_keys(self, report_ids: Sequence[str]) -> dict[str, list[str]]:

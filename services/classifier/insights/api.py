@@ -189,3 +189,67 @@ def _page(app: faust.App, path: str, answer: Callable[..., Awaitable[Response]],
 
     Page.__name__ = Page.__qualname__ = name
     app.page(path)(Page)
+
+
+def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+_PERIOD = [
+    _query("from", "First month, YYYY-MM", required=True),
+    _query("to", "Last month, YYYY-MM", required=True),
+    _query("format", "json (default) or csv (a header row, then one line per row)"),
+]
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The routes above as the classifier's OpenAPI document lists them."""
+    errors = {
+        "401": {"description": "No bearer token, or expired, not valid, revoked"},
+        "403": {"description": "The role may not (aggregates: analyst, supervisor, investigator)"},
+        "404": {"description": "Unknown industry or entity"},
+        "422": {"description": "A bad month, period or choice, naming the field"},
+        "503": {"description": "The read model is not reachable yet; try again shortly"},
+    }
+
+    def get(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "get": {
+                "tags": ["industry information"],
+                "summary": summary,
+                "security": [{"staffToken": []}],
+                "parameters": parameters,
+                "responses": {"200": {"description": "Counts only; hidden ones null"}, **errors},
+            }
+        }
+
+    return {
+        "/v1/insights/industries": get("Top industries by incidents, with change", _PERIOD),
+        "/v1/insights/industries/{name}": get("One industry's breakdown", [_NAME, *_PERIOD]),
+        "/v1/insights/industries/{name}/entities": get(
+            "Recurring entities of an industry, as counts", [_NAME, _query("format", "json or csv")]
+        ),
+        "/v1/insights/hotspots": get(
+            "Province × industry far above its expected share",
+            [*_PERIOD, _query("measure", "incidents (default) or reports")],
+        ),
+        "/v1/insights/spikes": get(
+            "Months where incidents jump",
+            [
+                *_PERIOD,
+                _query("method", "cusum (default), c1, c2 or c3"),
+                _query("by", "industry (default) or province"),
+            ],
+        ),
+        "/v1/insights/entities/{ref}": get(
+            "An entity's incidents in your scope (investigators, supervisors)",
+            [{"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}],
+        ),
+    }

@@ -30,8 +30,7 @@ OUTCOMES = tuple(kind.value for kind in ConclusionKind)
 #   i  month × industry              the overview, one industry's trend; `crimes.<crime type>`
 #   p  month × industry × province   provinces, hotspots; `crimes.<crime type>` (month ×
 #                                    industry × crime type × province) and `cities.<city>`
-# A cell's id is its family and dimensions in this order, so the cells one question reads lie
-# side by side in the _id index: a period's industries, one industry's provinces over a period.
+# A cell's id is its family and dimensions in this order.
 FAMILY_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "i": ("month", "industry"),
     "p": ("industry", "month", "province"),

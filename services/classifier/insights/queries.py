@@ -14,7 +14,7 @@ from typing import Any
 from services.classifier.insights import detection, disclosure
 from services.classifier.insights.adapters import InsightStore
 from services.classifier.insights.disclosure import Count, protect, share, shown
-from services.classifier.insights.domain import OUTCOMES, UNKNOWN, median_days
+from services.classifier.insights.domain import MEASURES, OUTCOMES, UNKNOWN, median_days
 from services.classifier.insights.periods import Period
 
 Row = dict[str, Any]
@@ -28,37 +28,38 @@ class Table:
     total: Row | None = None
 
 
-def _monthly(
-    docs: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str], months: list[str]
-) -> dict[str, dict[str, list[int]]]:
-    """key -> measure -> counts per month of the period (0 where no cell)."""
+Series = dict[str, dict[str, list[int]]]  # key -> measure -> counts per month of the period
+
+
+def _by_month(
+    docs: Iterable[Mapping[str, Any]],
+    months: list[str],
+    parts: Callable[[Mapping[str, Any]], Iterable[tuple[str, Mapping[str, Any]]]],
+) -> Series:
+    """Adds up each cell's `parts` (key, counts) into series over the months (0 where none)."""
     position = {m: i for i, m in enumerate(months)}
-    out: dict[str, dict[str, list[int]]] = {}
+    out: Series = {}
     for doc in docs:
         i = position.get(doc["month"])
         if i is None:
             continue
-        by_measure = out.setdefault(key(doc), {})
-        for measure in ("reports", "incidents", "official_reports", "official_incidents"):
-            by_measure.setdefault(measure, [0] * len(months))[i] += int(doc.get(measure, 0))
-    return out
-
-
-def _nested(
-    docs: Iterable[Mapping[str, Any]], field: str, months: list[str]
-) -> dict[str, dict[str, list[int]]]:
-    """As `_monthly`, for the finer counts a cell holds in its map `field` (crimes, cities)."""
-    position = {m: i for i, m in enumerate(months)}
-    out: dict[str, dict[str, list[int]]] = {}
-    for doc in docs:
-        i = position.get(doc["month"])
-        if i is None:
-            continue
-        for key, counts in (doc.get(field) or {}).items():
+        for key, counts in parts(doc):
             by_measure = out.setdefault(key, {})
-            for measure in ("reports", "incidents", "official_reports", "official_incidents"):
+            for measure in MEASURES:
                 by_measure.setdefault(measure, [0] * len(months))[i] += int(counts.get(measure, 0))
     return out
+
+
+def _monthly(
+    docs: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str], months: list[str]
+) -> Series:
+    """A cell's own counts, by `key` of the cell."""
+    return _by_month(docs, months, lambda doc: [(key(doc), doc)])
+
+
+def _nested(docs: Iterable[Mapping[str, Any]], field: str, months: list[str]) -> Series:
+    """The finer counts a cell holds in its map `field` (crimes, cities), by their key."""
+    return _by_month(docs, months, lambda doc: (doc.get(field) or {}).items())
 
 
 def _protected_rows(

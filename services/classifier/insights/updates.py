@@ -7,7 +7,7 @@ Exactly once on an at-least-once bus, in four writes per batch:
    changed already is not changed again;
 3. the report states are stored with the event ids applied (a redelivered event is then
    recognised and changes nothing);
-4. the journal entry and the batch ids in the cells are removed.
+4. the journal entry is removed (a cell keeps the ids of its last 50 batches, adapters.py).
 A batch cut short anywhere is finished from its journal entry before the next batch runs: steps
 2 to 4 are safe to repeat. Entries of another replica are finished only once they are older than
 STALE_AFTER, so a batch still running elsewhere is not doubled.
