@@ -42,6 +42,7 @@ test: lint $(MODEL)
 bench: $(STAMP) $(MODEL)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.faults
 
 # The classifier's model is built, not committed: generated from the committed sentences
 # (services/classifier/data/sentences, corpus.json), trained, evaluated and checked against
