@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -147,6 +148,34 @@ async def cluster_id(producer: AIOKafkaProducer) -> str:
         raise KafkaConnectionError("no broker known")
     response = await client.send(node, MetadataRequest([]))
     return str(response.to_object()["cluster_id"])
+
+
+class NewBroker(Exception):
+    """The broker is another one than the consumer started on: its positions mean nothing."""
+
+
+class BrokerWatch:
+    """Notices, at most every `every_seconds`, that the broker has another cluster id than the
+    first one seen: a broker restarted empty, whose topics start again at offset 0, where a
+    consumer's positions from before would skip every new event below them."""
+
+    def __init__(self, producer: AIOKafkaProducer, every_seconds: float = 5.0) -> None:
+        self.producer = producer
+        self.every = every_seconds
+        self.seen: str | None = None
+        self._next = 0.0
+
+    async def changed(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.every
+        try:
+            current = await cluster_id(self.producer)
+        except Exception:
+            return False  # away: the consumer's own errors say so
+        first, self.seen = self.seen, current
+        return first is not None and first != current
 
 
 async def kafka_reachable(producer: AIOKafkaProducer) -> bool:
@@ -365,6 +394,7 @@ async def consume_forever(
     """Consume with manual commits: offsets move only after their events are applied."""
     names = list(topic_names)
     delay, failures = DEFAULT_BACKOFF.delays(), 0
+    watch = BrokerWatch(processor.producer)
     while True:
         if failures:
             # A broker restarted empty has no topics: make them again before subscribing.
@@ -394,6 +424,8 @@ async def consume_forever(
                 )
                 if batches:
                     await consumer.commit()
+                if await watch.changed():
+                    raise NewBroker("a new broker: consuming it from its start")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
