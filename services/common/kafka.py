@@ -18,6 +18,7 @@ from aiokafka.errors import (
     KafkaError,
     KafkaTimeoutError,
     TopicAlreadyExistsError,
+    UnknownError,
 )
 from aiokafka.protocol.metadata import MetadataRequest
 from prometheus_client import Counter, Histogram
@@ -58,8 +59,11 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     """Errors that say the infrastructure is away, not that the event is bad: the consumer
     waits and retries the same event rather than dead-lettering every event while MongoDB or
     Kafka is down. A Kafka error counts only if Kafka says a retry can succeed."""
-    if isinstance(exc, KafkaTimeoutError):
-        return True  # aiokafka marks it not retriable, yet it is what an absent broker gives
+    if isinstance(exc, KafkaTimeoutError | UnknownError):
+        # aiokafka marks these not retriable, yet they are what an absent broker gives, and
+        # what Tansu answers while a broker restarted empty lacks the topic (the server's
+        # fault, never the event's)
+        return True
     if isinstance(exc, KafkaError):
         return bool(exc.retriable)
     return isinstance(
