@@ -154,6 +154,10 @@ async def cluster_id(producer: AIOKafkaProducer) -> str:
     return str(response.to_object()["cluster_id"])
 
 
+# Longest a consumer may take to start (join its group) or to stop before it is tried again.
+CONSUMER_START_SECONDS = 30.0
+
+
 class NewBroker(Exception):
     """The broker is another one than the consumer started on: its positions mean nothing."""
 
@@ -415,7 +419,8 @@ async def consume_forever(
             heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 500),
         )
         try:
-            await consumer.start()
+            async with asyncio.timeout(CONSUMER_START_SECONDS):  # a group join can hang
+                await consumer.start()
             on_ready(True)
             failures = 0
             while True:
@@ -441,4 +446,6 @@ async def consume_forever(
             )
             await asyncio.sleep(delay(failures))
         finally:
-            await consumer.stop()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CONSUMER_START_SECONDS):
+                    await consumer.stop()
