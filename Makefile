@@ -44,6 +44,7 @@ bench: $(STAMP) $(MODEL)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.limits
+	$(BIN)/python -m bench.faults
 	$(MAKE) bench-insights
 
 # The industry information's read model: 1,000,000 classified reports loaded on an embedded

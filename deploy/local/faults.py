@@ -58,8 +58,12 @@ class Tally:
 def supervised_stack(
     log_dir: Path, tuning: Mapping[str, str] = TUNING, log: Callable[[str], None] | None = None
 ) -> Iterator[tuple[Stack, Supervisor]]:
-    """The whole system with its database on disk, supervised; all of it stopped afterwards."""
-    with running_stack(log_dir, storage=log_dir / "mongodb", tuning=tuning) as stack:
+    """The whole system with its database on disk, supervised; all of it stopped afterwards.
+    The database acknowledges a write once its log is on disk, so a `kill -9` of it loses
+    nothing it acknowledged (without that, it can: docs/recovery.md)."""
+    with running_stack(
+        log_dir, storage=log_dir / "mongodb", tuning=tuning, sync_on_commit=True
+    ) as stack:
         supervisor = Supervisor(
             stack,
             stack.starters(),

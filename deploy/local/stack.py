@@ -216,7 +216,12 @@ def start_kafka(
     return _when_listening(process, port, 15)
 
 
-def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") -> Process:
+def start_mongodb(
+    port: int, log_dir: Path, storage: str | Path = ":memory:", sync_on_commit: bool = False
+) -> Process:
+    """SecantusDB. With `sync_on_commit` a write is acknowledged only once its log is on disk
+    (as MongoDB's journaled write concern): slower, but a `kill -9` loses nothing acknowledged.
+    """
     if storage != ":memory:":
         Path(storage).mkdir(parents=True, exist_ok=True)
     process = spawn(
@@ -231,6 +236,7 @@ def start_mongodb(port: int, log_dir: Path, storage: str | Path = ":memory:") ->
             str(storage),
             "--log-level",
             "WARNING",
+            *(["--sync-on-commit"] if sync_on_commit else []),
         ],
         log_dir,
         death_signal=signal.SIGTERM,
@@ -258,6 +264,7 @@ class Stack:
     processes: dict[str, Process] = field(default_factory=dict)
     tuning: dict[str, str] = field(default_factory=dict)  # extra settings for every service
     storage: str | Path = ":memory:"  # the database's
+    sync_on_commit: bool = False  # the database's, see start_mongodb
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -388,7 +395,7 @@ class Stack:
             found["kafka"] = lambda: start_kafka(self.ports["kafka"], self.log_dir)
         if "mongodb" in self.processes:
             found["mongodb"] = lambda: start_mongodb(
-                self.ports["mongodb"], self.log_dir, self.storage
+                self.ports["mongodb"], self.log_dir, self.storage, self.sync_on_commit
             )
         for name in SERVICES:
             if name in self.processes:
@@ -452,6 +459,7 @@ def running_stack(
     services: bool = True,
     external: tuple[str, str] | None = None,
     tuning: Mapping[str, str] | None = None,
+    sync_on_commit: bool = False,
 ) -> Iterator[Stack]:
     """Start infrastructure (and by default the services); stop all of it on the way out.
 
@@ -465,6 +473,7 @@ def running_stack(
         secrets=new_secrets(log_dir / "keys"),
         tuning=dict(POLLING_CLIENT if tuning is None else tuning),
         storage=storage,
+        sync_on_commit=sync_on_commit,
     )
     try:
         if external is not None:
@@ -482,7 +491,9 @@ def running_stack(
         else:
             stack.processes["kafka"] = start_kafka(chosen["kafka"], log_dir)
         if external is None:
-            stack.processes["mongodb"] = start_mongodb(chosen["mongodb"], log_dir, storage)
+            stack.processes["mongodb"] = start_mongodb(
+                chosen["mongodb"], log_dir, storage, sync_on_commit
+            )
         if services:
             stack.start_services()
         yield stack

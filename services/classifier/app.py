@@ -10,6 +10,8 @@ own. What /readyz answers is decided by the same function as everywhere (`readin
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,12 +32,14 @@ from services.classifier.pipeline import Sifter
 from services.common import api_docs, topics
 from services.common.auth import StaffAuth, TokenRegister, load_public_key
 from services.common.http import readiness_answer
-from services.common.kafka import RawMessage
+from services.common.kafka import BrokerWatch, RawMessage
 from services.common.runtime import ConsumerRuntime
 from services.common.service_index import service_index
 from services.common.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
+
+EXIT_NEW_BROKER = 75  # EX_TEMPFAIL: start me again
 
 # Reports are sifted in batches: each step in the database is then one request for the batch
 # instead of one per report. A batch is what arrived within BATCH_WAIT_S, at most BATCH_SIZE.
@@ -145,6 +149,20 @@ def create_app(settings: ClassifierSettings) -> faust.App:
             )
 
     staff_auth = StaffAuth(load_public_key(settings.public_key_pem()), register=None)
+
+    @app.timer(5.0)
+    async def notice_a_new_broker() -> None:
+        """faust keeps its positions across a broker restarted empty, and would skip every new
+        event below them (and commit them on a clean stop): the worker exits at once instead,
+        unacknowledged events and all, and its supervisor starts it afresh."""
+        runtime: ConsumerRuntime | None = state.get("runtime")
+        if runtime is None or runtime.producer is None:
+            return
+        watch = state.setdefault("broker_watch", BrokerWatch(runtime.producer, every_seconds=0))
+        if await watch.changed():
+            log.error("a new broker: the worker exits to start again on it")
+            sys.stdout.flush()
+            os._exit(EXIT_NEW_BROKER)
 
     @app.timer(settings.token_revocation_refresh_seconds)
     async def refresh_revocations() -> None:

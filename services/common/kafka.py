@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +18,7 @@ from aiokafka.errors import (
     KafkaError,
     KafkaTimeoutError,
     TopicAlreadyExistsError,
+    UnknownError,
 )
 from aiokafka.protocol.metadata import MetadataRequest
 from prometheus_client import Counter, Histogram
@@ -57,8 +59,11 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     """Errors that say the infrastructure is away, not that the event is bad: the consumer
     waits and retries the same event rather than dead-lettering every event while MongoDB or
     Kafka is down. A Kafka error counts only if Kafka says a retry can succeed."""
-    if isinstance(exc, KafkaTimeoutError):
-        return True  # aiokafka marks it not retriable, yet it is what an absent broker gives
+    if isinstance(exc, KafkaTimeoutError | UnknownError):
+        # aiokafka marks these not retriable, yet they are what an absent broker gives, and
+        # what Tansu answers while a broker restarted empty lacks the topic (the server's
+        # fault, never the event's)
+        return True
     if isinstance(exc, KafkaError):
         return bool(exc.retriable)
     return isinstance(
@@ -147,6 +152,38 @@ async def cluster_id(producer: AIOKafkaProducer) -> str:
         raise KafkaConnectionError("no broker known")
     response = await client.send(node, MetadataRequest([]))
     return str(response.to_object()["cluster_id"])
+
+
+# Longest a consumer may take to start (join its group) or to stop before it is tried again.
+CONSUMER_START_SECONDS = 30.0
+
+
+class NewBroker(Exception):
+    """The broker is another one than the consumer started on: its positions mean nothing."""
+
+
+class BrokerWatch:
+    """Notices, at most every `every_seconds`, that the broker has another cluster id than the
+    first one seen: a broker restarted empty, whose topics start again at offset 0, where a
+    consumer's positions from before would skip every new event below them."""
+
+    def __init__(self, producer: AIOKafkaProducer, every_seconds: float = 5.0) -> None:
+        self.producer = producer
+        self.every = every_seconds
+        self.seen: str | None = None
+        self._next = 0.0
+
+    async def changed(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.every
+        try:
+            current = await cluster_id(self.producer)
+        except Exception:
+            return False  # away: the consumer's own errors say so
+        first, self.seen = self.seen, current
+        return first is not None and first != current
 
 
 async def kafka_reachable(producer: AIOKafkaProducer) -> bool:
@@ -365,6 +402,7 @@ async def consume_forever(
     """Consume with manual commits: offsets move only after their events are applied."""
     names = list(topic_names)
     delay, failures = DEFAULT_BACKOFF.delays(), 0
+    watch = BrokerWatch(processor.producer)
     while True:
         if failures:
             # A broker restarted empty has no topics: make them again before subscribing.
@@ -381,7 +419,8 @@ async def consume_forever(
             heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 500),
         )
         try:
-            await consumer.start()
+            async with asyncio.timeout(CONSUMER_START_SECONDS):  # a group join can hang
+                await consumer.start()
             on_ready(True)
             failures = 0
             while True:
@@ -394,6 +433,8 @@ async def consume_forever(
                 )
                 if batches:
                     await consumer.commit()
+                if await watch.changed():
+                    raise NewBroker("a new broker: consuming it from its start")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -405,4 +446,6 @@ async def consume_forever(
             )
             await asyncio.sleep(delay(failures))
         finally:
-            await consumer.stop()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CONSUMER_START_SECONDS):
+                    await consumer.stop()

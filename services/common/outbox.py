@@ -249,10 +249,13 @@ class OutboxRelay:
             try:
                 await self.check_broker()
                 await self.sweep_once()
-                if self.on_sweep is not None:
-                    await self.on_sweep()
             except Exception as exc:
                 log.warning("outbox sweep failed", extra={"error": type(exc).__name__})
+            if self.on_sweep is not None:
+                try:
+                    await self.on_sweep()
+                except Exception as exc:
+                    log.warning("after-sweep task failed", extra={"error": type(exc).__name__})
 
     async def check_broker(self) -> None:
         """Asks the broker who it is. A new one (or the first one this relay sees) may lack

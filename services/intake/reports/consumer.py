@@ -20,7 +20,7 @@ from services.common.events import STAGE_CHANGED_V1, Envelope
 from services.common.kafka import Handlers, Outcome
 from services.intake.reports.adapters import ReportStore
 from services.intake.reports.domain import scope_change
-from services.intake.reports.reconcile import HEARD
+from services.intake.reports.reconcile import HEARD, TRACKER
 
 TOPICS = (topics.REPORT_STAGE,)
 
@@ -32,7 +32,7 @@ async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProd
 async def handle(store: ReportStore, event: Envelope, topic: str) -> Outcome:
     if event.type != STAGE_CHANGED_V1:
         return Outcome.IGNORED
-    heard = HEARD.get(str(event.data.get("stage")))
+    heard = HEARD.get(str(event.data.get("stage"))) if event.source == TRACKER else None
     if heard is not None:
         await store.mark_heard(event.subject, heard, event.time)
     change = scope_change(event.data)

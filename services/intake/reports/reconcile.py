@@ -3,13 +3,14 @@ is found and its submission published again.
 
 The outbox (services/common/outbox.py) already publishes every report's event at least once,
 and again to a broker that lost it. This is the last line: whatever else went wrong (an event
-dropped by a consumer's broker before it was read, a classification event lost with the
-broker that held it), intake hears from the tracker ("received") and the classifier
-("classified") for each report (`consumer.py` marks them), and a report that has not heard
-both within `after` has its submission published again. Every consumer recognises a repeat by
-event id, so a second publication cannot open a second case or classify a report twice; the
-classifier and the tracker answer a repeat by publishing their own event again, which is what
-was missing.
+lost with the broker that held it, a write the database lost when it was killed), intake
+hears from the tracker when it opened the report's case ("received") and when it routed the
+classified case ("assigned", written after the classification): `consumer.py` marks both. The
+tracker's own word, not the classifier's, since it is the case that must reach `classified`.
+A report that has not heard both within `after` has its submission published again. Every
+consumer recognises a repeat by event id, so a second publication cannot open a second case or
+classify a report twice; the classifier and the tracker answer a repeat by publishing their own
+event again, which is what was missing.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ REPUBLISHED = Counter(
     "classified in time",
 )
 
-# What intake hears back for each report, and the stage each comes with.
+# What intake hears back from the tracker for each report, and the stage each comes with.
 OPENED, CLASSIFIED = "opened_at", "classified_at"
-HEARD = {"received": OPENED, "classified": CLASSIFIED}
+TRACKER = "tipline/tracker"
+HEARD = {"received": OPENED, "assigned": CLASSIFIED}
 
 
 class UnfinishedReports(Protocol):
