@@ -290,9 +290,8 @@ class Stack:
         """A signed token from this stack's throw-away signing key (tests and local use).
 
         Not entered in the token register: it is for a stack that lives minutes."""
-        signing_path = Path(self.secrets["TIPLINE_KEYRING_FILE"]).parent / "token-signing.pem"
         token, _ = issue(
-            load_private_key(signing_path.read_bytes()),
+            load_private_key(self._signing_path().read_bytes()),
             subject=subject,
             role=Role(role),
             lifetime=timedelta(hours=hours),
@@ -300,6 +299,9 @@ class Stack:
             teams=teams,
         )
         return token
+
+    def _signing_path(self) -> Path:
+        return Path(self.secrets["TIPLINE_KEYRING_FILE"]).parent / "token-signing.pem"
 
     def service_env(self) -> dict[str, str]:
         return {
@@ -310,6 +312,8 @@ class Stack:
             "TRACKER_PORT": str(self.ports["tracker"]),
             "AUDIT_PORT": str(self.ports["audit"]),
             "INTAKE_URL": self.url("intake"),
+            "CLASSIFIER_URL": self.url("classifier"),
+            "AUDIT_URL": self.url("audit"),
             "TRACKER_PUBLIC_URL": self.url("tracker"),
             "INTAKE_PUBLIC_URL": self.url("intake"),
             "KAFKA_SESSION_TIMEOUT_MS": "6000",
@@ -326,11 +330,16 @@ class Stack:
         cwd: Path = REPO,
     ) -> Process:
         """`python` and `cwd` run the service from another installation (e.g. a wheel's)."""
+        # The console signs each person's own token at sign-in, so only the tracker is given
+        # the throw-away signing key (docs/console.md says what that costs in production).
+        console = (
+            {"CONSOLE_SIGNING_KEY_FILE": str(self._signing_path())} if name == "tracker" else {}
+        )
         process = spawn(
             name,
             [python, "-m", f"services.{name}"],
             self.log_dir,
-            {**self.service_env(), **(extra_env or {})},
+            {**self.service_env(), **console, **(extra_env or {})},
             cwd=cwd,
         )
         self.processes[name] = process
