@@ -268,8 +268,12 @@ class EvidenceStore:
 
     async def remove(self, report_id: str, file_id: str) -> bool:
         """Removes an incomplete file and gives its place back to the report's quota."""
-        deleted = await self.files.delete_one({"_id": file_id, "complete": False})
+        if await self.files.count_documents({"_id": file_id, "complete": False}) == 0:
+            return False
+        # Chunks first: a crash in between leaves the incomplete file for the sweep to find,
+        # never chunks that no file names.
         await self.chunks.delete_many({"file_id": file_id})
+        deleted = await self.files.delete_one({"_id": file_id, "complete": False})
         if deleted.deleted_count:
             await self._release(report_id, files=1)
         return bool(deleted.deleted_count)
