@@ -5,10 +5,13 @@ reporter a question, and the 403 for a case outside the person's scope."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import re
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -128,6 +131,37 @@ def test_the_csv_export_follows_the_filter_and_has_no_report_text(
     assert cases["hunan"] in {r["report_id"] for r in rows}
     assert cases["sichuan"] not in {r["report_id"] for r in rows}
     assert "村霸" not in answer.text and "bully" not in answer.text
+
+
+TAXONOMY = json.loads(Path("services/classifier/data/taxonomy.json").read_text(encoding="utf-8"))
+
+
+def taxonomy_name(kind: str, code: str, lang: str) -> str:
+    return next(e[lang] for e in TAXONOMY[kind] if e["id"] == code)
+
+
+def test_the_queue_and_the_case_page_name_the_labels_in_both_languages(
+    cases: dict[str, str], supervisor: httpx.Client
+) -> None:
+    rows = list(csv.DictReader(io.StringIO(supervisor.get("/console/queue.csv").text)))
+    row = next(r for r in rows if r["report_id"] == cases["hunan"])
+    crime_types = row["crime_types"].split(";")
+    assert crime_types[0] and row["priority"]  # the CSV keeps the codes
+    for lang in ("zh", "en"):
+        queue = supervisor.get(f"/console/queue?size=100&lang={lang}").text
+        case = supervisor.get(f"/console/cases/{cases['hunan']}?lang={lang}").text
+        for code in crime_types:
+            name = html.escape(taxonomy_name("crime_types", code, lang), quote=False)
+            assert name in queue and name in case
+            # The filter's option: the code in the address, the name on screen.
+            assert re.search(
+                rf'<option value="{code}"( selected)?>{re.escape(name)}</option>', queue
+            )
+        priority = taxonomy_name("priorities", row["priority"], lang)
+        assert f"<dd>{priority}</dd>" in case
+        if row["industry"]:
+            industry = html.escape(taxonomy_name("industries", row["industry"], lang), quote=False)
+            assert f"<dd>{industry}</dd>" in case
 
 
 def test_a_case_outside_the_scope_gets_the_same_403_as_no_case(

@@ -4,14 +4,27 @@ logic. The pages themselves run in tests/integration/test_console_cases.py."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from starlette.requests import Request
 
 from services.common.auth import Principal, Role
 from services.common.events import Stage
 from services.tracker.console.case_page import move_options
-from services.tracker.console.pages import page_of_form
-from services.tracker.queue import QueueFilter, QueueProblem, parse_filter, queue_query
+from services.tracker.console.pages import PAGES, page_of_form
+from services.tracker.console.queue_page import href
+from services.tracker.console.texts import CONSOLE_TEXTS, label_namer
+from services.tracker.queue import (
+    PAGE_SIZES,
+    PRIORITIES,
+    SORTS,
+    QueueFilter,
+    QueueProblem,
+    parse_filter,
+    queue_query,
+)
+from services.tracker.workflow import QueuePage
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -72,3 +85,86 @@ def test_the_language_switch_of_a_forms_answer_shows_the_page_of_the_form(
     posted_to: str, page: str
 ) -> None:
     assert page_of_form(posted_to) == page
+
+
+def render_queue(lang: str) -> str:
+    """The queue page as the route renders it, for one classified case."""
+    scope = {"type": "http", "method": "GET", "path": "/console/queue", "headers": []}
+    scope["query_string"] = f"lang={lang}".encode()
+    f = QueueFilter(crime_type="illegal_gambling")
+    case = {
+        "report_id": "r-1",
+        "stage": "assigned",
+        "priority": "high",
+        "crime_types": ["extortion_protection", "violent_intimidation"],
+        "industry": "other",
+        "province": "hunan",
+        "scope": {"team": "hunan"},
+        "opened_at": NOW,
+        "due": {},
+        "overdue": [],
+    }
+    page = QueuePage(cases=[case], total=1, by_stage={"assigned": 1}, filter=f, as_of=NOW)
+    who = SimpleNamespace(
+        account=SimpleNamespace(name="Wang", role=Role.INVESTIGATOR), session=None
+    )
+    response = PAGES.pages.render(
+        Request(scope),
+        "queue.html",
+        lang=lang,
+        c=CONSOLE_TEXTS[lang],
+        label=label_namer(lang),
+        who=who,
+        csrf="",
+        problem=None,
+        page=page,
+        f=f,
+        href=href,
+        csv_href="/console/queue.csv",
+        back="",
+        stages=["assigned"],
+        priorities=PRIORITIES,
+        sorts=list(SORTS),
+        sizes=PAGE_SIZES,
+        provinces=["hunan"],
+        teams=["hunan"],
+        crime_types=["illegal_gambling", "extortion_protection"],
+        industries=["other", "construction"],
+    )
+    return bytes(response.body).decode()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ["敲诈勒索与收取保护费、暴力恐吓与伤害", "非法赌博", "建筑工程", ">高<", ">紧急<"]),
+        (
+            "en",
+            [
+                "Extortion and protection rackets, Violent intimidation and assault",
+                "Illegal gambling",
+                "Construction",
+                ">High<",
+                ">Critical<",
+            ],
+        ),
+    ],
+)
+def test_the_queue_names_crime_types_industries_and_priorities_in_the_pages_language(
+    lang: str, words: list[str]
+) -> None:
+    html = render_queue(lang)
+    for word in words:
+        assert word in html
+    # What a person reads is a name; the filter's values (the address) stay the codes.
+    assert "extortion_protection, violent_intimidation" not in html
+    assert '<option value="illegal_gambling" selected>' in html
+    assert '<option value="construction">' in html and '<option value="high">' in html
+
+
+def test_a_code_the_taxonomy_does_not_know_is_shown_as_it_is() -> None:
+    label = label_namer("en")
+    assert label("crime_types", ["illegal_gambling", "retired_label"]) == (
+        "Illegal gambling, retired_label"
+    )
+    assert label("industries", None) == "" and label("priorities", "low") == "Low"

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.common.pages import Pages, choose_language
 from services.tracker.console.accounts import Current
 from services.tracker.console.deps import FormExpired, NotAllowed, SignInNeeded
-from services.tracker.console.texts import CONSOLE_TEXTS
+from services.tracker.console.texts import CONSOLE_TEXTS, label_namer
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -46,6 +46,7 @@ class ConsolePages:
             lang=lang,
             status_code=status_code,
             c=CONSOLE_TEXTS[lang],
+            label=label_namer(lang),
             who=who,
             csrf=who.session.csrf if who else "",
             **context,
