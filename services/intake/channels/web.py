@@ -81,7 +81,7 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
             lang = choose_language(request)
             return site.pages.render(
                 request,
-                "message.html",
+                "refusal.html",
                 lang=lang,
                 status_code=413,
                 heading=TEXTS[lang]["form_too_large_title"],
@@ -99,7 +99,7 @@ def channels_router(settings: IntakeSettings) -> APIRouter:
         if not limiter.allow(client, proven=proven, now=time.monotonic()):
             return site.pages.render(
                 request,
-                "message.html",
+                "refusal.html",
                 lang=lang,
                 status_code=429,
                 heading=text["too_many_title"],
