@@ -185,4 +185,19 @@ def run_fault(
     fault = FAULTS[name]
     accepted = stream(stack, count, per_second, lambda: fault(stack, supervisor), count // 3)
     classified, doubled = follow(stack, accepted, timeout)
+    wait_for_everything_running(stack)
     return Tally(name, count, len(accepted), classified, len(accepted) - classified, doubled)
+
+
+def down(stack: Stack) -> list[str]:
+    """The names of the stack's processes that are not running now."""
+    processes = list(stack.processes.items())  # the supervisor's thread may replace one
+    return [name for name, process in processes if process.popen.poll() is not None]
+
+
+def wait_for_everything_running(stack: Stack, timeout: float = 60.0) -> None:
+    """A process may exit on purpose after a fault (the classifier exits 75 when it sees a new
+    broker) and be started again by the supervisor only after its back-off: wait for that,
+    so that what is still down at the end is a process that did not come back."""
+    with contextlib.suppress(TimeoutError):
+        wait_until(lambda: not down(stack), timeout, "every process running", interval=0.25)

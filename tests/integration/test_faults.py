@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.faults import FAULTS, run_fault, supervised_stack
+from deploy.local.faults import FAULTS, down, run_fault, supervised_stack
 from deploy.local.stack import Stack
 from deploy.local.supervisor import Supervisor
 from tests.integration.helpers import close_mongo_client
@@ -41,5 +41,4 @@ def test_every_accepted_report_ends_classified_exactly_once(
     assert tally.accepted > 0, "no report was accepted at all"
     assert (tally.lost, tally.doubled) == (0, 0), tally
     assert tally.classified == tally.accepted
-    for name, process in stack.processes.items():  # everything came back
-        assert process.popen.poll() is None, f"{name} is still down"
+    assert down(stack) == [], "these did not come back within a minute of the fault"
