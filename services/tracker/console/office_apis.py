@@ -68,6 +68,31 @@ class OfficeApis:
     async def report_access(self, token: str | None, report_id: str) -> dict[str, Any]:
         return await self._get(f"{self.audit_url}/v1/audit/reports/{report_id}/access", token, None)
 
+    async def insights(
+        self, token: str | None, path: str, params: dict[str, str]
+    ) -> dict[str, Any]:
+        """One of the classifier's `/v1/insights/...` answers (counts only, hidden ones null)."""
+        return await self._get(f"{self.classifier_url}/v1/insights/{path}", token, None, params)
+
+    async def insights_csv(self, token: str | None, path: str, params: dict[str, str]) -> str:
+        """The same answer as the classifier's CSV (`?format=csv`), for a download."""
+        if token is None:
+            raise ApiRefused(503, "no_token")
+        url = f"{self.classifier_url}/v1/insights/{path}"
+        try:
+            answer = await self.client.get(
+                url,
+                headers={"Authorization": f"Bearer {token}"},
+                params={**params, "format": "csv"},
+                timeout=15,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("staff api unreachable", extra={"error": type(exc).__name__})
+            raise ApiRefused(503, "unreachable") from exc
+        if answer.status_code != 200:
+            raise ApiRefused(answer.status_code, _reason(answer))
+        return answer.text
+
 
 def _reason(answer: httpx.Response) -> str:
     try:

@@ -16,6 +16,7 @@ from services.tracker.console import (
     admin,
     audit_page,
     case_page,
+    insights_page,
     load_page,
     queue_page,
     sign_in,
@@ -44,7 +45,7 @@ def console_router() -> APIRouter:
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
-    for module in (sign_in, admin, queue_page, case_page, load_page, audit_page):
+    for module in (sign_in, admin, queue_page, case_page, load_page, audit_page, insights_page):
         router.include_router(module.router)
     return router
 

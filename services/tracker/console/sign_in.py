@@ -169,4 +169,6 @@ async def home(request: Request, who: SignedIn) -> Response:
         return PAGES.redirect(f"/console/accounts?lang={lang}")
     if who.account.role is Role.AUDITOR:
         return PAGES.redirect(f"/console/audit?lang={lang}")
+    if who.account.role is Role.ANALYST:
+        return PAGES.redirect(f"/console/insights?lang={lang}")
     return PAGES.render(request, "home.html", who=who)
