@@ -39,6 +39,7 @@ from tests.integration.test_console_browser import sign_in as browser_sign_in
 from tests.integration.test_insights import (
     CONSTRUCTION,
     JAN,
+    SHARED_PHONE,
     classified,
     concluded,
     publish,
@@ -48,6 +49,7 @@ from tests.integration.test_insights import (
 
 K = 3
 JANUARY = {"from": "2025-01", "to": "2025-01"}
+LIVE = len(CONSTRUCTION) + len(SHARED_PHONE)
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
@@ -60,10 +62,11 @@ def stack(start_stack) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def data(stack: Stack) -> dict[str, list[str]]:
-    """Live: four construction reports through intake and the classifier. Seeded, January
+    """Live: four construction reports and three naming one phone, through intake and the
+    classifier. Seeded, January
     2025: construction 25 (shanxi 20, six with officials; hunan 1; hebei 4), healthcare 15,
     transport 12, mining 2; ten of shanxi's concluded (six substantiated after 30 days)."""
-    for narrative in CONSTRUCTION:
+    for narrative in CONSTRUCTION + SHARED_PHONE:
         assert submit(stack, {"channel": "web", "narrative": narrative}).status_code == 201
     shanxi = [classified(JAN, "construction", "shanxi", official=i < 6) for i in range(20)]
     events = [
@@ -92,9 +95,9 @@ def data(stack: Stack) -> dict[str, list[str]]:
     )
     wait_until(
         lambda: (
-            db["classifications"].count_documents({}) == len(CONSTRUCTION)
+            db["classifications"].count_documents({}) == LIVE
             and db["insight_reports"].count_documents({"_id": {"$not": re.compile("^seed-")}})
-            == len(CONSTRUCTION)
+            == LIVE
         ),
         90,
         "the live reports classified and in the read model",
@@ -219,6 +222,40 @@ def test_a_bad_month_is_named_and_an_analyst_opens_no_case(
         assert phrase not in industry
 
 
+def test_a_recurring_entity_is_a_count_for_analysts_and_opens_for_a_supervisor(
+    stack: Stack, analyst: httpx.Client, data: dict[str, list[str]]
+) -> None:
+    industry = _phone_industry(stack)
+    page = analyst.get(f"/console/insights/industries/{industry}", params={"lang": "en"}).text
+    assert re.search(r"One phone number appears in 3 separate reports in 2 province", page)
+    assert 'class="entity-link"' not in page and "13912345678" not in page
+    create_account(stack, "sup-pages", "supervisor")
+    client, _ = sign_in(stack, "sup-pages")
+    with closing(client):
+        page = client.get(f"/console/insights/industries/{industry}", params={"lang": "en"}).text
+        link = re.search(
+            r'<a href="(/console/insights/entities/[^"?]+)[^"]*" class="entity-link"', page
+        )
+        assert link, "no link for a supervisor"
+        opened = client.get(link.group(1), params={"lang": "en"})
+        assert opened.status_code == 200
+        cases = re.findall(r'<a href="/console/cases/([^"?]+)', opened.text)
+        assert cases and set(cases) <= set(data["live"])
+        assert analyst.get(link.group(1)).status_code == 403
+
+
+def _phone_industry(stack: Stack) -> str:
+    docs = mongo_client(stack)["classifier"]["classifications"].find({})
+    keyed = {
+        str(d["_id"])
+        for d in mongo_client(stack)["classifier"]["fingerprints"].find(
+            {"keys": {"$regex": "^phone:"}}, {"_id": 1}
+        )
+    }
+    (industry,) = {d["industry"] for d in docs if str(d["_id"]) in keyed}
+    return str(industry)
+
+
 def test_roles_without_the_aggregates_get_the_usual_403(
     stack: Stack, data: dict[str, list[str]]
 ) -> None:
@@ -273,5 +310,6 @@ def test_an_analyst_in_chromium_opens_the_overview_an_industry_and_downloads_csv
 def shot(driver: WebDriver, name: str) -> None:
     height = driver.execute_script("return document.body.scrollHeight")
     driver.set_window_size(1280, max(800, int(height) + 120))
+    time.sleep(0.5)  # the page laid out again at the new height
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
     driver.set_window_size(1280, 900)
