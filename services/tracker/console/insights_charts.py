@@ -54,15 +54,25 @@ def _as_image(chart: pygal.graph.graph.Graph) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
+def _wide_extra(label: str) -> float:
+    """pygal sizes a label as 0.6 em a character; a Chinese character is a whole em, so the
+    room a label lacks is added to the margin (else a Chinese name is cut at the left edge)."""
+    wide = sum(1 for ch in label[:28] if ord(ch) > 0x2E80)
+    return wide * 0.45 * STYLE.label_font_size
+
+
 def bars(title: str, labels: Sequence[str], values: Sequence[int | None]) -> str | None:
     """Horizontal bars of the shown counts (a hidden count is left out, never drawn as 0);
     None when nothing is shown."""
     shown = [(label, v) for label, v in zip(labels, values, strict=True) if v is not None]
     if not shown:
         return None
-    chart = pygal.HorizontalBar(
-        title=title, **{**_config(), "height": 70 + 34 * max(3, len(shown))}
-    )
+    config = {
+        **_config(),
+        "height": 70 + 34 * max(3, len(shown)),
+        "margin_left": 12 + max(_wide_extra(label) for label, _ in shown),
+    }
+    chart = pygal.HorizontalBar(title=title, **config)
     chart.x_labels = [label for label, _ in reversed(shown)]
     chart.add(title, [v for _, v in reversed(shown)])
     return _as_image(chart)
