@@ -62,12 +62,6 @@ class OfficeApis:
     async def cluster(self, token: str | None, cluster_id: str) -> dict[str, Any]:
         return await self._get(f"{self.classifier_url}/v1/staff/clusters/{cluster_id}", token, None)
 
-    async def chain_check(self, token: str | None) -> dict[str, Any]:
-        return await self._get(f"{self.audit_url}/v1/audit/verify", token, None)
-
-    async def report_access(self, token: str | None, report_id: str) -> dict[str, Any]:
-        return await self._get(f"{self.audit_url}/v1/audit/reports/{report_id}/access", token, None)
-
     async def insights(
         self, token: str | None, path: str, params: dict[str, str]
     ) -> dict[str, Any]:
@@ -92,6 +86,12 @@ class OfficeApis:
         if answer.status_code != 200:
             raise ApiRefused(answer.status_code, _reason(answer))
         return answer.text
+
+    async def chain_check(self, token: str | None) -> dict[str, Any]:
+        return await self._get(f"{self.audit_url}/v1/audit/verify", token, None)
+
+    async def report_access(self, token: str | None, report_id: str) -> dict[str, Any]:
+        return await self._get(f"{self.audit_url}/v1/audit/reports/{report_id}/access", token, None)
 
 
 def _reason(answer: httpx.Response) -> str:
