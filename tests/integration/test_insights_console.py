@@ -242,6 +242,7 @@ def test_a_recurring_entity_is_a_count_for_analysts_and_opens_for_a_supervisor(
         cases = re.findall(r'<a href="/console/cases/([^"?]+)', opened.text)
         assert cases and set(cases) <= set(data["live"])
         assert analyst.get(link.group(1)).status_code == 403
+        assert client.get("/console/insights/entities/not-a-ref").status_code == 404
 
 
 def _phone_industry(stack: Stack) -> str:

@@ -8,6 +8,7 @@ open only for investigators in scope and supervisors."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Current, Depends(person(Role.ANALYST, Role.SUPERVISOR, Role.INVESTIGATOR))]
 CSV_TABLES = {"industries": "industries", "hotspots": "hotspots", "spikes": "spikes"}
 HEAT_LEVELS = 5
+ENTITY_REF = re.compile(r"^[0-9a-f]{1,64}$")  # the classifier's opaque hex reference
 
 
 @dataclass(frozen=True)
@@ -281,9 +283,11 @@ async def industry_page(
 @router.get("/console/insights/entities/{ref}", response_class=HTMLResponse)
 async def entity_page(request: Request, ref: str, who: Worker) -> HTMLResponse:
     """An entity's incidents in the person's scope, each a link to its case; the rest counted."""
+    if not ENTITY_REF.match(ref):
+        return _page(request, "insight_entity.html", who, None, 404, refused=404)
     apis: OfficeApis = request.app.state.office_apis
     try:
-        found = await apis.insights(who.session.token, f"entities/{ref[:128]}", {})
+        found = await apis.insights(who.session.token, f"entities/{ref}", {})
     except ApiRefused as exc:
         return _page(
             request, "insight_entity.html", who, None, _refusal_status(exc), refused=exc.status
