@@ -257,7 +257,12 @@ def test_an_auditor_finds_the_supervisors_read_in_the_access_log(
 
         def read_is_logged() -> bool:
             found = auditor.get(f"/console/audit?report={cases['sichuan']}&lang=en").text
-            return 'data-staff="sup-cases"' in found and purpose in found
+            # The content from intake, and its entities from the classifier: two reads.
+            return (
+                'data-staff="sup-cases"' in found
+                and purpose in found
+                and "classification-details" in found
+            )
 
         wait_until(read_is_logged, 30, "the supervisor's read in the access log")
         assert "赌场" not in auditor.get(f"/console/audit?report={cases['sichuan']}").text
@@ -297,7 +302,7 @@ def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
 
 
 def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
-    console: Stack, supervisor: httpx.Client
+    console: Stack, supervisor: httpx.Client, cases: dict[str, str]
 ) -> None:
     ids = []
     for report in (FIRST, PARAPHRASE):
@@ -310,6 +315,17 @@ def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
     assert f'data-member="{first}"' in page and 'id="cluster"' in page
     assert "13807315566" not in page  # shared entities by kind only
     assert f'<option value="{first}">' in page  # the surviving case, offered
+    # Its entities by kind, masked, until the content is opened with a purpose.
+    masked = re.search(r'id="entities-masked">(.*?)</ul>', page, re.S)
+    assert masked and 'data-kind="phone" data-count="1"' in masked.group(1)
+    assert "2468" not in page and "韦大勇" not in page
+    opened = supervisor.post(
+        f"{url}/open",
+        data={"csrf": hidden(page, "csrf"), "part": "content", "purpose": "Who runs the casino"},
+    )
+    assert opened.status_code == 200
+    shown = re.search(r'id="entities-opened">(.*?)</table>', opened.text, re.S)
+    assert shown and "+8613907332468" in shown.group(1)
     done = supervisor.post(
         f"{url}/conclude",
         data={
@@ -325,6 +341,13 @@ def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
     code = submit(console, {**PARAPHRASE, "channel": "web"}).json()["tracking_code"]
     wait_for_stage(console, code, "assigned", timeout=60)
     third = report_id_of(console, code, held_by="tracker")
+    # The queue's cluster-size filter finds the three, and nothing that stands alone.
+    linked = supervisor.get("/console/queue?cluster=3&size=100&lang=en")
+    assert linked.status_code == 200
+    assert {first, again, third} <= shown_ids(linked.text)
+    assert cases["hunan"] not in shown_ids(linked.text)
+    count = re.search(r'<option value="3" data-count="(\d+)" selected>', linked.text)
+    assert count and int(count.group(1)) >= 3
     page = supervisor.get(f"/console/cases/{first}?lang=en").text
     assert f'name="case" value="{third}" form="duplicates-form"' in page
     answer = supervisor.post(

@@ -53,6 +53,21 @@ def test_a_value_the_queue_cannot_mean_is_refused_naming_its_field(field: str, v
     assert refused.value.field == field
 
 
+def test_the_cluster_size_filter_lives_in_the_address_and_narrows_to_large_clusters() -> None:
+    f = parse_filter({"cluster": "3", "stage": "assigned"})
+    assert f.cluster == 3 and f.query_params()["cluster"] == "3"
+    assert parse_filter(f.query_params()) == f
+    query = queue_query(person(Role.SUPERVISOR), f, NOW, clusters=["c2", "c1"])
+    assert query == {"$and": [{"state": "assigned"}, {"cluster_id": {"$in": ["c1", "c2"]}}]}
+    # No cluster large enough: the filter finds nothing rather than everything.
+    nothing = queue_query(person(Role.SUPERVISOR), QueueFilter(cluster=3), NOW, clusters=[])
+    assert nothing == {"cluster_id": {"$in": []}}
+    for bad in ("1", "many", "-2"):
+        with pytest.raises(QueueProblem) as refused:
+            parse_filter({"cluster": bad})
+        assert refused.value.field == "cluster"
+
+
 def test_an_investigators_query_always_carries_their_scope() -> None:
     query = queue_query(person(Role.INVESTIGATOR, ("hunan",)), QueueFilter(province="sichuan"), NOW)
     scope = {"$or": [{"scope.province": {"$in": ["hunan"]}}, {"scope.team": {"$in": []}}]}

@@ -136,6 +136,9 @@ async def cluster_of(request: Request, who: Current, case: dict[str, Any]) -> di
         found = await apis.cluster(who.session.token, cluster_id)
     except ApiRefused as exc:
         return {"refused": str(exc.status)}
+    own: dict[str, Any] = next(
+        (m for m in found.get("members", []) if m["report_id"] == case["_id"]), {}
+    )
     others = [m for m in found.get("members", []) if m["report_id"] != case["_id"]]
     for member in others:
         member["ties"] = [
@@ -149,6 +152,8 @@ async def cluster_of(request: Request, who: Current, case: dict[str, Any]) -> di
         "size": found.get("size", len(others) + 1),
         "members": others,
         "outside": found.get("members_outside_your_scope", 0),
+        # The case's own entities by kind and count, shown masked until opened.
+        "entity_kinds": own.get("entity_kinds"),
     }
 
 
@@ -196,6 +201,10 @@ async def open_parts(
             opened["classification"] = await apis.classification(token, report_id, purpose)
     except ApiRefused as exc:
         refused["status"], refused["reason"] = str(exc.status), exc.reason
+    if "content" in parts and "classification" not in parts and not refused:
+        opened["entities"] = await _entities(apis, token, report_id, purpose)
+    elif "classification" in opened:
+        opened["entities"] = (opened["classification"].get("details") or {}).get("entities")
     if "messages" in parts and not refused:
         await record_access(
             producer,
@@ -218,6 +227,20 @@ async def open_parts(
         refused=refused,
         purpose=purpose,
     )
+
+
+async def _entities(
+    apis: OfficeApis, token: str | None, report_id: str, purpose: str
+) -> list[dict[str, str]] | None:
+    """The entities found in the report, opened with the content: through the classifier's
+    audited read, with the same purpose (so the log shows both reads). None when that read is
+    not available; the content is shown all the same."""
+    try:
+        found = await apis.classification(token, report_id, purpose)
+    except ApiRefused:
+        return None
+    entities: list[dict[str, str]] = (found.get("details") or {}).get("entities") or []
+    return entities
 
 
 @router.post("/console/cases/{report_id}/duplicates", response_class=HTMLResponse)

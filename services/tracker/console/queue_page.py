@@ -20,6 +20,7 @@ from services.tracker.console.pages import PAGES
 from services.tracker.deps import OfficeDep, StoreDep, TrackerDep
 from services.tracker.domain import IllegalTransition
 from services.tracker.queue import (
+    CLUSTER_SIZES,
     PAGE_SIZES,
     PRIORITIES,
     SORTS,
@@ -78,6 +79,7 @@ async def queue(
         priorities=PRIORITIES,
         sorts=list(SORTS),
         sizes=PAGE_SIZES,
+        cluster_sizes=CLUSTER_SIZES,
         provinces=scope_ids(table)[0],
         teams=scope_ids(table)[1],
         crime_types=labels["crime_types"],
