@@ -265,6 +265,14 @@ def test_an_auditor_finds_the_supervisors_read_in_the_access_log(
             )
 
         wait_until(read_is_logged, 30, "the supervisor's read in the access log")
+        # Everything the supervisor has read, each read linking to that report's access log.
+        theirs = auditor.get("/console/audit?staff=sup-cases&lang=en")
+        assert theirs.status_code == 200
+        row = re.search(rf'<tr data-read-report="{cases["sichuan"]}">(.*?)</tr>', theirs.text, re.S)
+        assert row and purpose in row.group(1)
+        assert f'href="/console/audit?report={cases["sichuan"]}&amp;lang=en"' in row.group(1)
+        assert "赌场" not in theirs.text
+        assert auditor.get("/console/audit?staff=a%20b").status_code == 422
         assert "赌场" not in auditor.get(f"/console/audit?report={cases['sichuan']}").text
         assert auditor.get(url).status_code == 403  # auditors never open cases
 
