@@ -162,6 +162,13 @@ def test_the_queue_and_the_case_page_name_the_labels_in_both_languages(
         if row["industry"]:
             industry = html.escape(taxonomy_name("industries", row["industry"], lang), quote=False)
             assert f"<dd>{industry}</dd>" in case
+        # Provinces and teams by name too (the routing table's team for Hunan, as routed).
+        province = {"zh": "湖南", "en": "Hunan"}[lang]
+        team = {"zh": "湖南巡查组", "en": "Hunan inspection team"}[lang]
+        assert f"<dd>{province}</dd>" in case and f">{team}</dd>" in case
+        assert f'<option value="hunan">{province}</option>' in queue
+        assert f'<option value="inspection-hunan">{team}</option>' in queue
+        assert f"<td>{team}</td>" in queue and "<td>inspection-hunan</td>" not in queue
 
 
 def test_a_case_outside_the_scope_gets_the_same_403_as_no_case(
@@ -212,7 +219,7 @@ def test_assigning_and_asking_a_question_the_reporter_sees(
         f"{url}/assign",
         data={"csrf": csrf, "team": "inspection-hubei", "reason": "Hubei team has capacity"},
     )
-    assert moved.status_code == 200 and 'id="case-team">inspection-hubei<' in moved.text
+    assert moved.status_code == 200 and 'data-team="inspection-hubei">' in moved.text
     # Not investigating yet: asking is refused with the reason.
     refused = supervisor.post(f"{url}/question", data={"csrf": csrf, "text": "Which street?"})
     assert refused.status_code == 409 and 'id="refusal"' in refused.text
@@ -298,7 +305,7 @@ def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
     assert "cannot move to assigned" in answer.text
     assert 'href="/console/queue?province=sichuan' in answer.text  # back to the same view
     case = supervisor.get(f"/console/cases/{cases['sichuan']}").text
-    assert 'id="case-team">inspection-chongqing<' in case
+    assert 'id="case-team" data-team="inspection-chongqing">' in case
     # Investigators have no bulk form, and a forged one is refused.
     investigator_page = hunan_investigator.get("/console/queue").text
     assert 'id="bulk"' not in investigator_page

@@ -4,6 +4,7 @@ logic. The pages themselves run in tests/integration/test_console_cases.py."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +16,7 @@ from services.tracker.console.case_page import move_options
 from services.tracker.console.pages import PAGES, page_of_form
 from services.tracker.console.queue_page import href
 from services.tracker.console.texts import CONSOLE_TEXTS, label_namer
+from services.tracker.domain import RoutingTable
 from services.tracker.queue import (
     PAGE_SIZES,
     PRIORITIES,
@@ -183,3 +185,16 @@ def test_a_code_the_taxonomy_does_not_know_is_shown_as_it_is() -> None:
         "Illegal gambling, retired_label"
     )
     assert label("industries", None) == "" and label("priorities", "low") == "Low"
+
+
+def test_every_province_and_team_of_the_routing_table_has_a_name_in_both_languages() -> None:
+    table = RoutingTable.from_toml(Path("services/tracker/routing.toml").read_text("utf-8"))
+    for lang in ("zh", "en"):
+        label = label_namer(lang, table)
+        for jurisdiction in table.jurisdictions.values():
+            assert label("regions", jurisdiction.id) != jurisdiction.id
+            if jurisdiction.team:
+                assert label("teams", jurisdiction.team) != jurisdiction.team
+    assert label_namer("zh", table)("teams", "inspection-dalian") == "大连巡查组"
+    assert label_namer("en", table)("regions", "liaoning/dalian") == "Dalian, Liaoning"
+    assert label_namer("en", table)("teams", "a-team-of-another-table") == "a-team-of-another-table"
