@@ -223,6 +223,14 @@ def test_assigning_and_asking_a_question_the_reporter_sees(
     # Not investigating yet: asking is refused with the reason.
     refused = supervisor.post(f"{url}/question", data={"csrf": csrf, "text": "Which street?"})
     assert refused.status_code == 409 and 'id="refusal"' in refused.text
+    # Why, in the page's language (the form says which).
+    for lang, says in (("zh", "不能转到"), ("en", "cannot move to")):
+        again = {"csrf": csrf, "text": "Which street?", "lang": lang}
+        refusal = supervisor.post(f"{url}/question", data=again).text
+        assert says in re.search(r'id="refusal"[^>]*>(.*?)</p>', refusal, re.S).group(1)
+    wrong_team = {"csrf": csrf, "team": "no-such-team", "reason": "testing", "lang": "zh"}
+    unknown = supervisor.post(f"{url}/assign", data=wrong_team)
+    assert unknown.status_code == 422 and "路由表中没有这个组" in unknown.text
     supervisor.post(f"{url}/investigate", data={"csrf": csrf})
     asked = supervisor.post(
         f"{url}/question", data={"csrf": csrf, "text": "Which street is the shop on?"}

@@ -3,6 +3,7 @@ logic. The pages themselves run in tests/integration/test_console_cases.py."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,8 +16,9 @@ from services.common.events import Stage
 from services.tracker.console.case_page import move_options
 from services.tracker.console.pages import PAGES, page_of_form
 from services.tracker.console.queue_page import href
+from services.tracker.console.refusals import reason_words, refusal_words
 from services.tracker.console.texts import CONSOLE_TEXTS, label_namer
-from services.tracker.domain import RoutingTable
+from services.tracker.domain import IllegalTransition, RoutingTable
 from services.tracker.queue import (
     PAGE_SIZES,
     PRIORITIES,
@@ -198,3 +200,29 @@ def test_every_province_and_team_of_the_routing_table_has_a_name_in_both_languag
     assert label_namer("zh", table)("teams", "inspection-dalian") == "大连巡查组"
     assert label_namer("en", table)("regions", "liaoning/dalian") == "Dalian, Liaoning"
     assert label_namer("en", table)("teams", "a-team-of-another-table") == "a-team-of-another-table"
+
+
+def raised_reasons(path: str, exception: str) -> list[str]:
+    """The literal reasons a module gives `exception(field, reason)`, values filled in."""
+    source = Path(path).read_text("utf-8")
+    calls = re.findall(rf'{exception}\(\s*"\w+",\s*((?:f?"[^"]*"\s*)+),?\s*\)', source)
+    return [re.sub(r"\{[^}]*\}", "3f9c", "".join(re.findall(r'"([^"]*)"', call))) for call in calls]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    raised_reasons("services/tracker/workflow.py", "InvalidField")
+    + raised_reasons("services/tracker/console/case_page.py", "InvalidField")
+    + raised_reasons("services/tracker/queue.py", "QueueProblem")
+    + ["one of critical, high, normal, low"],  # built with join: not found literally
+)
+def test_every_reason_a_move_or_filter_is_refused_for_reads_in_chinese(reason: str) -> None:
+    chinese = reason_words(reason, "zh")
+    assert re.search(r"[\u4e00-\u9fff]", chinese), f"no Chinese for {reason!r}"
+    assert reason[:12].lower() in reason_words(reason, "en").lower()  # the same reason
+
+
+def test_a_refused_stage_is_told_with_the_stages_names() -> None:
+    refused = IllegalTransition(Stage.RECEIVED, Stage.CONCLUDED)
+    assert refusal_words(refused, "zh") == "处于“已受理”阶段的案件不能转到“已办结”。"
+    assert refusal_words(refused, "en") == "A case that is received cannot move to concluded."

@@ -23,7 +23,7 @@ from services.tracker.console.accounts import Current
 from services.tracker.console.deps import NotAllowed, Worker, form_of, text_of, texts_of
 from services.tracker.console.office_apis import ApiRefused, OfficeApis
 from services.tracker.console.pages import PAGES
-from services.tracker.console.texts import CONSOLE_TEXTS
+from services.tracker.console.refusals import refusal_words
 from services.tracker.deps import AccessProducerDep, OfficeDep, TrackerDep
 from services.tracker.domain import IllegalTransition, allowed_next, ordered_timeline
 from services.tracker.routes.cases import CaseView, case_view
@@ -252,6 +252,7 @@ async def conclude_duplicates(
     form = await form_of(request, who)
     case = await _case(tracker, report_id, who)
     reason = text_of(form, "reason", 2000).strip()
+    lang = choose_language(request, text_of(form, "lang", 2) or None)
     results: list[dict[str, str]] = []
     for member in list(dict.fromkeys(texts_of(form, "case")))[:100]:
         try:
@@ -259,12 +260,15 @@ async def conclude_duplicates(
                 tracker, member, who.principal, ConclusionKind.DUPLICATE, reason, report_id
             )
             results.append({"report_id": member, "outcome": "done"})
-        except (workflow.CaseNotFound, workflow.OutOfScope):
-            results.append({"report_id": member, "outcome": "refused", "reason": "api_403"})
-        except workflow.InvalidField as exc:
-            results.append({"report_id": member, "outcome": "refused", "reason": exc.reason})
-        except (IllegalTransition, workflow.ChangedMeanwhile) as exc:
-            results.append({"report_id": member, "outcome": "refused", "reason": str(exc)})
+        except (
+            workflow.CaseNotFound,
+            workflow.OutOfScope,
+            workflow.InvalidField,
+            IllegalTransition,
+            workflow.ChangedMeanwhile,
+        ) as exc:
+            why = refusal_words(exc, lang)
+            results.append({"report_id": member, "outcome": "refused", "reason": why})
     return await render_case(
         request,
         tracker,
@@ -273,6 +277,7 @@ async def conclude_duplicates(
         case,
         status_code=200 if results else 422,
         duplicates=results,
+        lang=lang,
     )
 
 
@@ -310,7 +315,8 @@ async def move_case(
         else:
             await workflow.close(tracker, report_id, principal, reason)
     except (workflow.InvalidField, IllegalTransition, workflow.ChangedMeanwhile, ValueError) as exc:
-        return await _refused(request, tracker, office, who, report_id, move, exc)
+        lang = choose_language(request, text_of(form, "lang", 2) or None)
+        return await _refused(request, tracker, office, who, report_id, move, exc, lang)
     lang = choose_language(request, text_of(form, "lang", 2) or None)
     return PAGES.redirect(f"/console/cases/{report_id}?lang={lang}&done={move}")
 
@@ -330,19 +336,26 @@ async def _refused(
     report_id: str,
     move: str,
     exc: Exception,
+    lang: str,
 ) -> HTMLResponse:
-    """The case again with why the move was refused: 422 for a field, 409 for the stage."""
+    """The case again with why the move was refused, in the page's language: 422 for a field,
+    409 for the stage."""
     case = await _case(tracker, report_id, who)
     if isinstance(exc, workflow.InvalidField):
-        status, refusal = 422, {"field": exc.field, "reason": exc.reason}
-    elif isinstance(exc, IllegalTransition):
-        text = CONSOLE_TEXTS[choose_language(request)]
-        stage = [text.get(f"stage_{s.value}", s.value) for s in (exc.current, exc.target)]
-        status, refusal = 409, {"field": "stage", "reason": text["refused_stage"].format(*stage)}
-    elif isinstance(exc, workflow.ChangedMeanwhile):
-        status, refusal = 409, {"field": "stage", "reason": "changed_meanwhile"}
+        status, field = 422, exc.field
+    elif isinstance(exc, (IllegalTransition, workflow.ChangedMeanwhile)):
+        status, field = 409, "stage"
     else:
-        status, refusal = 422, {"field": "outcome", "reason": str(exc)}
+        status, field = 422, "outcome"
+    refusal = {"field": field, "reason": refusal_words(exc, lang)}
     return await render_case(
-        request, tracker, office, who, case, status_code=status, refusal=refusal, refused_move=move
+        request,
+        tracker,
+        office,
+        who,
+        case,
+        status_code=status,
+        refusal=refusal,
+        refused_move=move,
+        lang=lang,
     )
