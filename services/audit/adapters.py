@@ -28,6 +28,7 @@ class AuditLog:
     async def create_indexes(self) -> None:
         await self.entries.create_index([("event_id", ASCENDING)], unique=True)
         await self.entries.create_index([("record.event.subject", ASCENDING)])
+        await self.entries.create_index([("record.event.data.staff", ASCENDING)])
 
     async def access_to(self, report_id: str) -> list[dict[str, Any]]:
         """Every recorded read of one report's private data, oldest first, with its position
@@ -38,6 +39,17 @@ class AuditLog:
         return [
             {"position": entry["_id"], "hash": entry["hash"], **entry["record"]["event"]["data"]}
             for entry in sorted(entries, key=lambda entry: entry["_id"])
+        ]
+
+    async def read_by(self, staff: str, skip: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """Every recorded read by one person (their token's subject), newest first, one page
+        of them, with how many there are in all."""
+        query = {"record.event.data.staff": staff, "record.event.type": ACCESS_RECORDED_V1}
+        total = await self.entries.count_documents(query)
+        entries = await self.entries.find(query).sort("_id", DESCENDING).skip(skip).to_list(limit)
+        return total, [
+            {"position": entry["_id"], "hash": entry["hash"], **entry["record"]["event"]["data"]}
+            for entry in entries
         ]
 
     async def append(self, record: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from pydantic import BaseModel
 
 from services.audit.adapters import AuditLog
@@ -43,6 +43,14 @@ class AccessRecord(BaseModel):
 
 class ReportAccess(BaseModel):
     report_id: str
+    reads: list[AccessRecord]
+
+
+class StaffAccess(BaseModel):
+    staff: str
+    total: int
+    page: int
+    size: int
     reads: list[AccessRecord]
 
 
@@ -90,7 +98,11 @@ def create_app(settings: AuditSettings) -> FastAPI:
         index_router(
             "audit",
             "A tamper-evident log of every report event, and of every read of a report.",
-            {"verify": "/v1/audit/verify", "report_access": "/v1/audit/reports/{id}/access"},
+            {
+                "verify": "/v1/audit/verify",
+                "report_access": "/v1/audit/reports/{id}/access",
+                "staff_access": "/v1/audit/staff/{subject}/access",
+            },
         )
     )
 
@@ -121,6 +133,24 @@ def create_app(settings: AuditSettings) -> FastAPI:
         # An unknown report and a report nobody has read look the same: an empty list.
         reads = await request.app.state.log.access_to(report_id)
         return {"report_id": report_id, "reads": reads}
+
+    @app.get(
+        "/v1/audit/staff/{staff}/access",
+        response_model=StaffAccess,
+        tags=["audit"],
+        summary="Everything one person has read: each read of private data, newest first, paged",
+    )
+    async def staff_access(
+        request: Request,
+        principal: Annotated[Principal, Depends(staff_auth.require(Role.AUDITOR))],
+        staff: Annotated[str, Path(min_length=1, max_length=200)],
+        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        size: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> Any:
+        # `staff` is a token's subject (an account id, or a service's name). Nobody who has
+        # read nothing and nobody at all look the same: no reads.
+        total, reads = await request.app.state.log.read_by(staff, (page - 1) * size, size)
+        return {"staff": staff, "total": total, "page": page, "size": size, "reads": reads}
 
     app.include_router(sample_router(staff_auth, settings, keyring))
     return app

@@ -234,6 +234,8 @@ def register(
                     "crime_types": found.get("crime_types"),
                     "priority": found.get("priority"),
                     "classified_at": found.get("classified_at"),
+                    # Counts per kind, never values (absent for reports sifted before them).
+                    "entity_kinds": found.get("entity_kinds"),
                     # Shared entities by kind only here; their values are in the audited view.
                     "links": [
                         {

@@ -5,10 +5,12 @@ the staff API both use it; it does no I/O of its own beyond the fingerprint inde
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from services.classifier import domain, fingerprint
+from services.classifier.entities import Entity
 from services.classifier.model import Model
 from services.classifier.taxonomy import Taxonomy
 from services.common.crypto import Keyring
@@ -103,11 +105,18 @@ class Sifter:
             "province_name": analysis.province,
             "links": [link.as_document() for link in links],
             "review_reasons": analysis.review_reasons,
+            # How many entities of each kind, never a value: the console shows them masked
+            # until a person opens the report with a purpose.
+            "entity_kinds": entity_kinds(analysis.entities),
             "history": [],
             "data_key": wrapped,
             "sealed_details": data_key.seal_json("details", private),
         }
         return result, details
+
+
+def entity_kinds(entities: list[Entity]) -> dict[str, int]:
+    return dict(sorted(Counter(e.kind for e in entities).items()))
 
 
 def open_details(found: dict[str, Any], keyring: Keyring, linking_secret: bytes) -> dict[str, Any]:

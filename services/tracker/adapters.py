@@ -287,6 +287,17 @@ class CaseStore:
         cursor = await self.cases.aggregate(idle_clusters_pipeline(min_reports))
         return [row async for row in cursor]
 
+    async def cluster_sizes(self, min_reports: int) -> dict[str, int]:
+        """Each cluster of at least `min_reports` cases, and how many it has."""
+        cursor = await self.cases.aggregate(
+            [
+                {"$match": {"cluster_id": {"$ne": None}}},
+                {"$group": {"_id": "$cluster_id", "n": {"$sum": 1}}},
+                {"$match": {"n": {"$gte": min_reports}}},
+            ]
+        )
+        return {str(row["_id"]): int(row["n"]) async for row in cursor}
+
 
 def _furthest(entries: list[dict[str, Any]]) -> str:
     return max((Stage(e["stage"]) for e in entries), key=lambda s: s.rank).value

@@ -6,7 +6,7 @@ the query, so no filter can reach past it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +25,9 @@ SORTS = {
     "newest": [("opened_at", -1)],
 }
 PAGE_SIZES = (25, 50, 100)
+# The cluster-size choices the queue offers ("in a cluster of at least N reports"); the address
+# may say any size from 2 up.
+CLUSTER_SIZES = (2, 3, 5, 10)
 WORK_STAGES = [s for s in Stage if s.rank <= Stage.CLOSED.rank]
 
 
@@ -46,6 +49,7 @@ class QueueFilter:
     official: str = ""  # "yes", "no" or "" for either
     overdue: bool = False
     received_from: date | None = None
+    cluster: int = 0  # at least this many reports in the case's cluster; 0 for any
     sort: str = "priority"
     page: int = 1
     size: int = PAGE_SIZES[0]
@@ -81,6 +85,12 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         except ValueError:
             raise QueueProblem("received_from", "a date like 2026-03-01") from None
     try:
+        cluster = int(text["cluster"] or 0)
+    except ValueError:
+        raise QueueProblem("cluster", "a whole number from 2 up, or empty for any") from None
+    if cluster == 1 or not 0 <= cluster <= 10_000:
+        raise QueueProblem("cluster", "a whole number from 2 up, or empty for any")
+    try:
         page = int(text["page"] or 1)
         size = int(text["size"] or PAGE_SIZES[0])
     except ValueError:
@@ -99,6 +109,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         official=text["official"],
         overdue=text["overdue"] in ("1", "on", "yes", "true"),
         received_from=received,
+        cluster=cluster,
         sort=sort,
         page=page,
         size=size,
@@ -120,9 +131,16 @@ def scope_query(staff: Principal) -> dict[str, Any]:
 
 
 def queue_query(
-    staff: Principal, f: QueueFilter, now: datetime, *, without_stage: bool = False
+    staff: Principal,
+    f: QueueFilter,
+    now: datetime,
+    *,
+    without_stage: bool = False,
+    clusters: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The filter and the person's scope as one query (`without_stage` for counts by stage)."""
+    """The filter and the person's scope as one query (`without_stage` for counts by stage).
+    `clusters` are the clusters large enough for the cluster-size filter (the caller counts
+    them, as the cases say); given, they replace `f.cluster`, for the counts per size."""
     parts: list[dict[str, Any]] = [scope_query(staff)]
     if f.stage and not without_stage:
         parts.append({"state": f.stage})
@@ -143,6 +161,8 @@ def queue_query(
     if f.received_from is not None:
         start = datetime.combine(f.received_from, datetime.min.time(), tzinfo=UTC)
         parts.append({"opened_at": {"$gte": start}})
+    if clusters is not None or f.cluster:
+        parts.append({"cluster_id": {"$in": sorted(clusters or ())}})
     parts = [p for p in parts if p]
     if not parts:
         return {}

@@ -53,7 +53,7 @@ from services.tracker.domain import (
     stage_event,
     timeline_entry,
 )
-from services.tracker.queue import PRIORITY_RANK, SORTS, QueueFilter, queue_query
+from services.tracker.queue import CLUSTER_SIZES, PRIORITY_RANK, SORTS, QueueFilter, queue_query
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,8 @@ class Cases(Protocol):
     async def count(self, query: dict[str, Any]) -> int: ...
 
     async def count_by_stage(self, query: dict[str, Any]) -> dict[str, int]: ...
+
+    async def cluster_sizes(self, min_reports: int) -> dict[str, int]: ...
 
 
 class StatusCache(Protocol):
@@ -344,6 +346,9 @@ class QueuePage:
     by_stage: dict[str, int]
     filter: QueueFilter
     as_of: datetime
+    # How many of the cases the filter finds, whatever its cluster size, lie in a cluster of
+    # at least N reports, for each of the queue's choices (CLUSTER_SIZES).
+    by_cluster_size: dict[int, int] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -353,14 +358,27 @@ class QueuePage:
 async def case_queue(t: Tracker, staff: Principal, f: QueueFilter) -> QueuePage:
     """The cases the person may see that match the filter, sorted and one page of them."""
     now = t.clock()
-    query = queue_query(staff, f, now)
+    # Cluster sizes as the tracker's cases count them (as the idle clusters on the load page).
+    sizes = await t.cases.cluster_sizes(2)
+
+    def at_least(n: int) -> list[str]:
+        return [cluster for cluster, size in sizes.items() if size >= n]
+
+    chosen = at_least(f.cluster) if f.cluster else None
+    query = queue_query(staff, f, now, clusters=chosen)
     found = await t.cases.queue(query, SORTS[f.sort], (f.page - 1) * f.size, f.size)
+    by_size = {}
+    for n in CLUSTER_SIZES:
+        by_size[n] = await t.cases.count(queue_query(staff, f, now, clusters=at_least(n)))
     return QueuePage(
         cases=[case_summary(c, now) for c in found],
         total=await t.cases.count(query),
-        by_stage=await t.cases.count_by_stage(queue_query(staff, f, now, without_stage=True)),
+        by_stage=await t.cases.count_by_stage(
+            queue_query(staff, f, now, without_stage=True, clusters=chosen)
+        ),
         filter=f,
         as_of=now,
+        by_cluster_size=by_size,
     )
 
 

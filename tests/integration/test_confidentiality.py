@@ -103,6 +103,17 @@ def test_an_in_scope_investigator_reads_the_report_and_the_read_is_audited(stack
     assert first["purpose"] == PURPOSE["X-Access-Purpose"]
     assert first["position"] < second["position"]
     assert "+86 139" not in json.dumps(reads()) and "采砂" not in json.dumps(reads())
+    # Everything one person has read, newest first and paged, for auditors only.
+    by_person = f"{stack.url('audit')}/v1/audit/staff/inv-7/access"
+    mine = httpx.get(by_person, headers=auditor, params={"size": 1}, timeout=10).json()
+    assert mine["total"] >= 2 and len(mine["reads"]) == 1
+    assert mine["reads"][0]["position"] == second["position"]
+    older = httpx.get(by_person, headers=auditor, params={"size": 1, "page": 2}, timeout=10)
+    assert older.json()["reads"][0]["position"] < second["position"]
+    assert {r["staff"] for r in mine["reads"]} == {"inv-7"}
+    assert httpx.get(by_person, headers=_staff(stack, "supervisor"), timeout=10).status_code == 403
+    too_big = httpx.get(by_person, headers=auditor, params={"size": 1000}, timeout=10)
+    assert too_big.status_code == 422 and "size" in too_big.text
     # Only auditors list access; the chain still verifies with the access entries in it.
     assert httpx.get(access_url, headers=_staff(stack, "supervisor"), timeout=10).status_code == 403
     verify = httpx.get(f"{stack.url('audit')}/v1/audit/verify", headers=auditor, timeout=10)

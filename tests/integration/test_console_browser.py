@@ -116,7 +116,9 @@ def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack
     Select(browser.find_element(By.ID, "assign-team")).select_by_value("inspection-hubei")
     browser.find_element(By.ID, "assign-reason").send_keys("Hubei's team has room this week")
     click(browser, "#assign-button")
-    assert wait_for(browser, "#case-team").text == "inspection-hubei"
+    team = wait_for(browser, "#case-team")
+    assert team.get_attribute("data-team") == "inspection-hubei"
+    assert team.text in ("湖北巡查组", "Hubei inspection team")  # its name, not its code
     click(browser, "#investigate-button")
     browser.find_element(By.ID, "question-text").send_keys(QUESTION)
     click(browser, "#question-button")

@@ -162,6 +162,13 @@ def test_the_queue_and_the_case_page_name_the_labels_in_both_languages(
         if row["industry"]:
             industry = html.escape(taxonomy_name("industries", row["industry"], lang), quote=False)
             assert f"<dd>{industry}</dd>" in case
+        # Provinces and teams by name too (the routing table's team for Hunan, as routed).
+        province = {"zh": "湖南", "en": "Hunan"}[lang]
+        team = {"zh": "湖南巡查组", "en": "Hunan inspection team"}[lang]
+        assert f"<dd>{province}</dd>" in case and f">{team}</dd>" in case
+        assert f'<option value="hunan">{province}</option>' in queue
+        assert f'<option value="inspection-hunan">{team}</option>' in queue
+        assert f"<td>{team}</td>" in queue and "<td>inspection-hunan</td>" not in queue
 
 
 def test_a_case_outside_the_scope_gets_the_same_403_as_no_case(
@@ -212,10 +219,18 @@ def test_assigning_and_asking_a_question_the_reporter_sees(
         f"{url}/assign",
         data={"csrf": csrf, "team": "inspection-hubei", "reason": "Hubei team has capacity"},
     )
-    assert moved.status_code == 200 and 'id="case-team">inspection-hubei<' in moved.text
+    assert moved.status_code == 200 and 'data-team="inspection-hubei">' in moved.text
     # Not investigating yet: asking is refused with the reason.
     refused = supervisor.post(f"{url}/question", data={"csrf": csrf, "text": "Which street?"})
     assert refused.status_code == 409 and 'id="refusal"' in refused.text
+    # Why, in the page's language (the form says which).
+    for lang, says in (("zh", "不能转到"), ("en", "cannot move to")):
+        again = {"csrf": csrf, "text": "Which street?", "lang": lang}
+        refusal = supervisor.post(f"{url}/question", data=again).text
+        assert says in re.search(r'id="refusal"[^>]*>(.*?)</p>', refusal, re.S).group(1)
+    wrong_team = {"csrf": csrf, "team": "no-such-team", "reason": "testing", "lang": "zh"}
+    unknown = supervisor.post(f"{url}/assign", data=wrong_team)
+    assert unknown.status_code == 422 and "路由表中没有这个组" in unknown.text
     supervisor.post(f"{url}/investigate", data={"csrf": csrf})
     asked = supervisor.post(
         f"{url}/question", data={"csrf": csrf, "text": "Which street is the shop on?"}
@@ -257,9 +272,22 @@ def test_an_auditor_finds_the_supervisors_read_in_the_access_log(
 
         def read_is_logged() -> bool:
             found = auditor.get(f"/console/audit?report={cases['sichuan']}&lang=en").text
-            return 'data-staff="sup-cases"' in found and purpose in found
+            # The content from intake, and its entities from the classifier: two reads.
+            return (
+                'data-staff="sup-cases"' in found
+                and purpose in found
+                and "classification-details" in found
+            )
 
         wait_until(read_is_logged, 30, "the supervisor's read in the access log")
+        # Everything the supervisor has read, each read linking to that report's access log.
+        theirs = auditor.get("/console/audit?staff=sup-cases&lang=en")
+        assert theirs.status_code == 200
+        row = re.search(rf'<tr data-read-report="{cases["sichuan"]}">(.*?)</tr>', theirs.text, re.S)
+        assert row and purpose in row.group(1)
+        assert f'href="/console/audit?report={cases["sichuan"]}&amp;lang=en"' in row.group(1)
+        assert "赌场" not in theirs.text
+        assert auditor.get("/console/audit?staff=a%20b").status_code == 422
         assert "赌场" not in auditor.get(f"/console/audit?report={cases['sichuan']}").text
         assert auditor.get(url).status_code == 403  # auditors never open cases
 
@@ -285,7 +313,7 @@ def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
     assert "cannot move to assigned" in answer.text
     assert 'href="/console/queue?province=sichuan' in answer.text  # back to the same view
     case = supervisor.get(f"/console/cases/{cases['sichuan']}").text
-    assert 'id="case-team">inspection-chongqing<' in case
+    assert 'id="case-team" data-team="inspection-chongqing">' in case
     # Investigators have no bulk form, and a forged one is refused.
     investigator_page = hunan_investigator.get("/console/queue").text
     assert 'id="bulk"' not in investigator_page
@@ -297,7 +325,7 @@ def test_bulk_assignment_assigns_each_it_may_and_says_why_not_for_the_others(
 
 
 def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
-    console: Stack, supervisor: httpx.Client
+    console: Stack, supervisor: httpx.Client, cases: dict[str, str]
 ) -> None:
     ids = []
     for report in (FIRST, PARAPHRASE):
@@ -310,6 +338,17 @@ def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
     assert f'data-member="{first}"' in page and 'id="cluster"' in page
     assert "13807315566" not in page  # shared entities by kind only
     assert f'<option value="{first}">' in page  # the surviving case, offered
+    # Its entities by kind, masked, until the content is opened with a purpose.
+    masked = re.search(r'id="entities-masked">(.*?)</ul>', page, re.S)
+    assert masked and 'data-kind="phone" data-count="1"' in masked.group(1)
+    assert "2468" not in page and "韦大勇" not in page
+    opened = supervisor.post(
+        f"{url}/open",
+        data={"csrf": hidden(page, "csrf"), "part": "content", "purpose": "Who runs the casino"},
+    )
+    assert opened.status_code == 200
+    shown = re.search(r'id="entities-opened">(.*?)</table>', opened.text, re.S)
+    assert shown and "+8613907332468" in shown.group(1)
     done = supervisor.post(
         f"{url}/conclude",
         data={
@@ -325,6 +364,13 @@ def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
     code = submit(console, {**PARAPHRASE, "channel": "web"}).json()["tracking_code"]
     wait_for_stage(console, code, "assigned", timeout=60)
     third = report_id_of(console, code, held_by="tracker")
+    # The queue's cluster-size filter finds the three, and nothing that stands alone.
+    linked = supervisor.get("/console/queue?cluster=3&size=100&lang=en")
+    assert linked.status_code == 200
+    assert {first, again, third} <= shown_ids(linked.text)
+    assert cases["hunan"] not in shown_ids(linked.text)
+    count = re.search(r'<option value="3" data-count="(\d+)" selected>', linked.text)
+    assert count and int(count.group(1)) >= 3
     page = supervisor.get(f"/console/cases/{first}?lang=en").text
     assert f'name="case" value="{third}" form="duplicates-form"' in page
     answer = supervisor.post(

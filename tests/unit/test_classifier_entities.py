@@ -1,6 +1,7 @@
 import pytest
 
 from services.classifier.entities import Entity, extract, luhn_valid, valid_resident_id
+from services.classifier.pipeline import entity_kinds
 from services.classifier.taxonomy import load
 
 TAXONOMY = load()
@@ -92,3 +93,10 @@ def test_organisations_and_people_are_found_where_patterns_allow():
 
 def test_a_generic_place_of_business_is_not_an_organisation():
     assert kinds("我在物流园开了一家小车队，旁边就是砂场。", "organisation") == set()
+
+
+def test_the_unsealed_summary_counts_entities_by_kind_and_carries_no_value():
+    found = extract("韦大勇的电话是139 0733 2468，另一个是13812345678。", TAXONOMY)
+    kinds = entity_kinds(list(found))
+    assert kinds.get("phone") == 2
+    assert "2468" not in str(kinds) and "韦大勇" not in str(kinds)

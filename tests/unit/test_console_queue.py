@@ -3,7 +3,9 @@ logic. The pages themselves run in tests/integration/test_console_cases.py."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +16,9 @@ from services.common.events import Stage
 from services.tracker.console.case_page import move_options
 from services.tracker.console.pages import PAGES, page_of_form
 from services.tracker.console.queue_page import href
+from services.tracker.console.refusals import reason_words, refusal_words
 from services.tracker.console.texts import CONSOLE_TEXTS, label_namer
+from services.tracker.domain import IllegalTransition, RoutingTable
 from services.tracker.queue import (
     PAGE_SIZES,
     PRIORITIES,
@@ -51,6 +55,21 @@ def test_a_value_the_queue_cannot_mean_is_refused_naming_its_field(field: str, v
     with pytest.raises(QueueProblem) as refused:
         parse_filter({field: value})
     assert refused.value.field == field
+
+
+def test_the_cluster_size_filter_lives_in_the_address_and_narrows_to_large_clusters() -> None:
+    f = parse_filter({"cluster": "3", "stage": "assigned"})
+    assert f.cluster == 3 and f.query_params()["cluster"] == "3"
+    assert parse_filter(f.query_params()) == f
+    query = queue_query(person(Role.SUPERVISOR), f, NOW, clusters=["c2", "c1"])
+    assert query == {"$and": [{"state": "assigned"}, {"cluster_id": {"$in": ["c1", "c2"]}}]}
+    # No cluster large enough: the filter finds nothing rather than everything.
+    nothing = queue_query(person(Role.SUPERVISOR), QueueFilter(cluster=3), NOW, clusters=[])
+    assert nothing == {"cluster_id": {"$in": []}}
+    for bad in ("1", "many", "-2"):
+        with pytest.raises(QueueProblem) as refused:
+            parse_filter({"cluster": bad})
+        assert refused.value.field == "cluster"
 
 
 def test_an_investigators_query_always_carries_their_scope() -> None:
@@ -168,3 +187,42 @@ def test_a_code_the_taxonomy_does_not_know_is_shown_as_it_is() -> None:
         "Illegal gambling, retired_label"
     )
     assert label("industries", None) == "" and label("priorities", "low") == "Low"
+
+
+def test_every_province_and_team_of_the_routing_table_has_a_name_in_both_languages() -> None:
+    table = RoutingTable.from_toml(Path("services/tracker/routing.toml").read_text("utf-8"))
+    for lang in ("zh", "en"):
+        label = label_namer(lang, table)
+        for jurisdiction in table.jurisdictions.values():
+            assert label("regions", jurisdiction.id) != jurisdiction.id
+            if jurisdiction.team:
+                assert label("teams", jurisdiction.team) != jurisdiction.team
+    assert label_namer("zh", table)("teams", "inspection-dalian") == "大连巡查组"
+    assert label_namer("en", table)("regions", "liaoning/dalian") == "Dalian, Liaoning"
+    assert label_namer("en", table)("teams", "a-team-of-another-table") == "a-team-of-another-table"
+
+
+def raised_reasons(path: str, exception: str) -> list[str]:
+    """The literal reasons a module gives `exception(field, reason)`, values filled in."""
+    source = Path(path).read_text("utf-8")
+    calls = re.findall(rf'{exception}\(\s*"\w+",\s*((?:f?"[^"]*"\s*)+),?\s*\)', source)
+    return [re.sub(r"\{[^}]*\}", "3f9c", "".join(re.findall(r'"([^"]*)"', call))) for call in calls]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    raised_reasons("services/tracker/workflow.py", "InvalidField")
+    + raised_reasons("services/tracker/console/case_page.py", "InvalidField")
+    + raised_reasons("services/tracker/queue.py", "QueueProblem")
+    + ["one of critical, high, normal, low"],  # built with join: not found literally
+)
+def test_every_reason_a_move_or_filter_is_refused_for_reads_in_chinese(reason: str) -> None:
+    chinese = reason_words(reason, "zh")
+    assert re.search(r"[\u4e00-\u9fff]", chinese), f"no Chinese for {reason!r}"
+    assert reason[:12].lower() in reason_words(reason, "en").lower()  # the same reason
+
+
+def test_a_refused_stage_is_told_with_the_stages_names() -> None:
+    refused = IllegalTransition(Stage.RECEIVED, Stage.CONCLUDED)
+    assert refusal_words(refused, "zh") == "处于“已受理”阶段的案件不能转到“已办结”。"
+    assert refusal_words(refused, "en") == "A case that is received cannot move to concluded."

@@ -191,6 +191,9 @@ class FakeCases:
     async def idle_clusters(self, min_reports: int) -> list[dict[str, Any]]:
         return []
 
+    async def cluster_sizes(self, min_reports: int) -> dict[str, int]:
+        return {}
+
     async def mark_published(self, report_id: str, event_id: str) -> None:
         outbox = self.cases[report_id].get("outbox", [])
         self.cases[report_id]["outbox"] = [p for p in outbox if p["id"] != event_id]

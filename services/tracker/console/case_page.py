@@ -23,7 +23,7 @@ from services.tracker.console.accounts import Current
 from services.tracker.console.deps import NotAllowed, Worker, form_of, text_of, texts_of
 from services.tracker.console.office_apis import ApiRefused, OfficeApis
 from services.tracker.console.pages import PAGES
-from services.tracker.console.texts import CONSOLE_TEXTS
+from services.tracker.console.refusals import refusal_words
 from services.tracker.deps import AccessProducerDep, OfficeDep, TrackerDep
 from services.tracker.domain import IllegalTransition, allowed_next, ordered_timeline
 from services.tracker.routes.cases import CaseView, case_view
@@ -136,6 +136,9 @@ async def cluster_of(request: Request, who: Current, case: dict[str, Any]) -> di
         found = await apis.cluster(who.session.token, cluster_id)
     except ApiRefused as exc:
         return {"refused": str(exc.status)}
+    own: dict[str, Any] = next(
+        (m for m in found.get("members", []) if m["report_id"] == case["_id"]), {}
+    )
     others = [m for m in found.get("members", []) if m["report_id"] != case["_id"]]
     for member in others:
         member["ties"] = [
@@ -149,6 +152,8 @@ async def cluster_of(request: Request, who: Current, case: dict[str, Any]) -> di
         "size": found.get("size", len(others) + 1),
         "members": others,
         "outside": found.get("members_outside_your_scope", 0),
+        # The case's own entities by kind and count, shown masked until opened.
+        "entity_kinds": own.get("entity_kinds"),
     }
 
 
@@ -196,6 +201,10 @@ async def open_parts(
             opened["classification"] = await apis.classification(token, report_id, purpose)
     except ApiRefused as exc:
         refused["status"], refused["reason"] = str(exc.status), exc.reason
+    if "content" in parts and "classification" not in parts and not refused:
+        opened["entities"] = await _entities(apis, token, report_id, purpose)
+    elif "classification" in opened:
+        opened["entities"] = (opened["classification"].get("details") or {}).get("entities")
     if "messages" in parts and not refused:
         await record_access(
             producer,
@@ -220,6 +229,20 @@ async def open_parts(
     )
 
 
+async def _entities(
+    apis: OfficeApis, token: str | None, report_id: str, purpose: str
+) -> list[dict[str, str]] | None:
+    """The entities found in the report, opened with the content: through the classifier's
+    audited read, with the same purpose (so the log shows both reads). None when that read is
+    not available; the content is shown all the same."""
+    try:
+        found = await apis.classification(token, report_id, purpose)
+    except ApiRefused:
+        return None
+    entities: list[dict[str, str]] = (found.get("details") or {}).get("entities") or []
+    return entities
+
+
 @router.post("/console/cases/{report_id}/duplicates", response_class=HTMLResponse)
 async def conclude_duplicates(
     request: Request, report_id: str, who: Worker, tracker: TrackerDep, office: OfficeDep
@@ -229,6 +252,7 @@ async def conclude_duplicates(
     form = await form_of(request, who)
     case = await _case(tracker, report_id, who)
     reason = text_of(form, "reason", 2000).strip()
+    lang = choose_language(request, text_of(form, "lang", 2) or None)
     results: list[dict[str, str]] = []
     for member in list(dict.fromkeys(texts_of(form, "case")))[:100]:
         try:
@@ -236,12 +260,15 @@ async def conclude_duplicates(
                 tracker, member, who.principal, ConclusionKind.DUPLICATE, reason, report_id
             )
             results.append({"report_id": member, "outcome": "done"})
-        except (workflow.CaseNotFound, workflow.OutOfScope):
-            results.append({"report_id": member, "outcome": "refused", "reason": "api_403"})
-        except workflow.InvalidField as exc:
-            results.append({"report_id": member, "outcome": "refused", "reason": exc.reason})
-        except (IllegalTransition, workflow.ChangedMeanwhile) as exc:
-            results.append({"report_id": member, "outcome": "refused", "reason": str(exc)})
+        except (
+            workflow.CaseNotFound,
+            workflow.OutOfScope,
+            workflow.InvalidField,
+            IllegalTransition,
+            workflow.ChangedMeanwhile,
+        ) as exc:
+            why = refusal_words(exc, lang)
+            results.append({"report_id": member, "outcome": "refused", "reason": why})
     return await render_case(
         request,
         tracker,
@@ -250,6 +277,7 @@ async def conclude_duplicates(
         case,
         status_code=200 if results else 422,
         duplicates=results,
+        lang=lang,
     )
 
 
@@ -287,7 +315,8 @@ async def move_case(
         else:
             await workflow.close(tracker, report_id, principal, reason)
     except (workflow.InvalidField, IllegalTransition, workflow.ChangedMeanwhile, ValueError) as exc:
-        return await _refused(request, tracker, office, who, report_id, move, exc)
+        lang = choose_language(request, text_of(form, "lang", 2) or None)
+        return await _refused(request, tracker, office, who, report_id, move, exc, lang)
     lang = choose_language(request, text_of(form, "lang", 2) or None)
     return PAGES.redirect(f"/console/cases/{report_id}?lang={lang}&done={move}")
 
@@ -307,19 +336,26 @@ async def _refused(
     report_id: str,
     move: str,
     exc: Exception,
+    lang: str,
 ) -> HTMLResponse:
-    """The case again with why the move was refused: 422 for a field, 409 for the stage."""
+    """The case again with why the move was refused, in the page's language: 422 for a field,
+    409 for the stage."""
     case = await _case(tracker, report_id, who)
     if isinstance(exc, workflow.InvalidField):
-        status, refusal = 422, {"field": exc.field, "reason": exc.reason}
-    elif isinstance(exc, IllegalTransition):
-        text = CONSOLE_TEXTS[choose_language(request)]
-        stage = [text.get(f"stage_{s.value}", s.value) for s in (exc.current, exc.target)]
-        status, refusal = 409, {"field": "stage", "reason": text["refused_stage"].format(*stage)}
-    elif isinstance(exc, workflow.ChangedMeanwhile):
-        status, refusal = 409, {"field": "stage", "reason": "changed_meanwhile"}
+        status, field = 422, exc.field
+    elif isinstance(exc, (IllegalTransition, workflow.ChangedMeanwhile)):
+        status, field = 409, "stage"
     else:
-        status, refusal = 422, {"field": "outcome", "reason": str(exc)}
+        status, field = 422, "outcome"
+    refusal = {"field": field, "reason": refusal_words(exc, lang)}
     return await render_case(
-        request, tracker, office, who, case, status_code=status, refusal=refusal, refused_move=move
+        request,
+        tracker,
+        office,
+        who,
+        case,
+        status_code=status,
+        refusal=refusal,
+        refused_move=move,
+        lang=lang,
     )

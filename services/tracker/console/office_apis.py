@@ -93,6 +93,13 @@ class OfficeApis:
     async def report_access(self, token: str | None, report_id: str) -> dict[str, Any]:
         return await self._get(f"{self.audit_url}/v1/audit/reports/{report_id}/access", token, None)
 
+    async def staff_access(
+        self, token: str | None, staff: str, page: int, size: int
+    ) -> dict[str, Any]:
+        """Everything one person has read, newest first, one page of it."""
+        url = f"{self.audit_url}/v1/audit/staff/{staff}/access"
+        return await self._get(url, token, None, {"page": page, "size": size})
+
 
 def _reason(answer: httpx.Response) -> str:
     try:

@@ -46,7 +46,10 @@ class ConsolePages:
             lang=lang,
             status_code=status_code,
             c=CONSOLE_TEXTS[lang],
-            label=label_namer(lang),
+            # Teams are named after what they cover in the routing table in use.
+            label=label_namer(
+                lang, getattr(getattr(request.app.state, "office", None), "routing", None)
+            ),
             who=who,
             csrf=who.session.csrf if who else "",
             **context,

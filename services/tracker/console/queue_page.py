@@ -17,9 +17,11 @@ from services.common.tokens import scope_ids
 from services.tracker import workflow
 from services.tracker.console.deps import Supervisor, Worker, form_of, text_of, texts_of
 from services.tracker.console.pages import PAGES
+from services.tracker.console.refusals import reason_words, refusal_words
 from services.tracker.deps import OfficeDep, StoreDep, TrackerDep
 from services.tracker.domain import IllegalTransition
 from services.tracker.queue import (
+    CLUSTER_SIZES,
     PAGE_SIZES,
     PRIORITIES,
     SORTS,
@@ -63,12 +65,14 @@ async def queue(
     table = office.routing
     labels = await store.labels()
     lang = choose_language(request)
+    problem_words = reason_words(problem.reason, lang) if problem else ""
     return PAGES.render(
         request,
         "queue.html",
         who=who,
         status_code=422 if problem else 200,
         problem=problem,
+        problem_words=problem_words,
         page=page,
         f=f,
         href=href,
@@ -78,6 +82,7 @@ async def queue(
         priorities=PRIORITIES,
         sorts=list(SORTS),
         sizes=PAGE_SIZES,
+        cluster_sizes=CLUSTER_SIZES,
         provinces=scope_ids(table)[0],
         teams=scope_ids(table)[1],
         crime_types=labels["crime_types"],
@@ -145,17 +150,21 @@ async def bulk_assign(request: Request, who: Supervisor, tracker: TrackerDep) ->
     ids = list(dict.fromkeys(texts_of(form, "case")))[:MAX_BULK]
     team, reason = text_of(form, "team", 100), text_of(form, "reason", 2000).strip()
     back = text_of(form, "back", 2000)
+    lang = choose_language(request, text_of(form, "lang", 2) or None)
     results: list[dict[str, str]] = []
     for report_id in ids:
         try:
             await workflow.assign(tracker, report_id, who.principal, team, reason)
             results.append({"report_id": report_id, "outcome": "done"})
-        except (workflow.CaseNotFound, workflow.OutOfScope):
-            results.append({"report_id": report_id, "outcome": "refused", "reason": "api_403"})
-        except workflow.InvalidField as exc:
-            results.append({"report_id": report_id, "outcome": "refused", "reason": exc.reason})
-        except (IllegalTransition, workflow.ChangedMeanwhile) as exc:
-            results.append({"report_id": report_id, "outcome": "refused", "reason": str(exc)})
+        except (
+            workflow.CaseNotFound,
+            workflow.OutOfScope,
+            workflow.InvalidField,
+            IllegalTransition,
+            workflow.ChangedMeanwhile,
+        ) as exc:
+            why = refusal_words(exc, lang)
+            results.append({"report_id": report_id, "outcome": "refused", "reason": why})
     if not ids:
         results = []
     back_href = f"/console/queue?{back}" if back and not back.startswith(("/", "http")) else ""
@@ -163,6 +172,7 @@ async def bulk_assign(request: Request, who: Supervisor, tracker: TrackerDep) ->
         request,
         "bulk.html",
         who=who,
+        lang=lang,
         status_code=200 if ids else 422,
         results=results,
         team=team,
