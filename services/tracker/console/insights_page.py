@@ -251,7 +251,7 @@ async def industry_page(
     )
     province_chart = charts.bars(
         words["insights_chart_provinces"],
-        [r["province"] for r in answer["provinces"]],
+        [label("regions", r["province"]) for r in answer["provinces"]],
         [r["incidents"] for r in answer["provinces"]],
     )
     trend_chart = charts.trend(
