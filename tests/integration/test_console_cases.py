@@ -368,7 +368,9 @@ def test_the_case_page_shows_the_cluster_and_offers_its_cases_to_a_duplicate(
     linked = supervisor.get("/console/queue?cluster=3&size=100&lang=en")
     assert linked.status_code == 200
     assert {first, again, third} <= shown_ids(linked.text)
-    assert cases["hunan"] not in shown_ids(linked.text)
+    # The Sichuan story is this module's own and told once; the shared REPORT is not (other
+    # modules send it too, so on a shared stack its cluster may well hold three).
+    assert cases["sichuan"] not in shown_ids(linked.text)
     count = re.search(r'<option value="3" data-count="(\d+)" selected>', linked.text)
     assert count and int(count.group(1)) >= 3
     page = supervisor.get(f"/console/cases/{first}?lang=en").text
