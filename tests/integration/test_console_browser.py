@@ -129,6 +129,17 @@ def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack
     click(browser, "#switch-language")
     assert wait_for(browser, "#report-id").text == report_id
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    assert "湖北巡查组" in wait_for(browser, "#case-team").text
+    shot(browser, "console-case-zh")
+    # The same queue view in Chinese, and the regional load the supervisor starts from.
+    browser.get(f"{console.url('tracker')}/console/queue?province=hunan&sort=newest&lang=zh")
+    wait_for(browser, f'tr[data-report-id="{report_id}"]')
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    shot(browser, "console-queue-zh")
+    for lang in ("zh", "en"):
+        browser.get(f"{console.url('tracker')}/console/load?lang={lang}")
+        assert wait_for(browser, 'a[href*="/console/queue?"]').is_displayed()  # figures link
+        shot(browser, f"console-load-{lang}")
 
     # The reporter sees the question on the status page.
     browser.get(f"{console.url('tracker')}/status?lang=en")
