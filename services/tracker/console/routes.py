@@ -101,4 +101,5 @@ def console_parts(
         lockout_after=settings.console_lockout_failures,
         issue_token=issue_token,
         revoke_token=revoke_token,
+        intake_public_url=settings.intake_public_url,
     )
