@@ -7,10 +7,11 @@
     tipline-keys rotate                         re-wrap under the active key
     tipline-keys retire --file keyring.json --key-id OLD
 
-Rotation re-wraps each report's data key under the active key; content is not touched, so it
-is quick and safe to repeat or interrupt. An old key keeps decrypting until `retire`, which
-refuses while any data key still depends on it. `status`, `rotate` and `retire` read the
-keyring from TIPLINE_KEYRING_FILE or TIPLINE_KEYRING and the databases from MONGODB_URI.
+Rotation re-wraps each report's (and each staff account's) data key under the active key;
+content is not touched, so it is quick and safe to repeat or interrupt. An old key keeps
+decrypting until `retire`, which refuses while any data key still depends on it. `status`,
+`rotate` and `retire` read the keyring from TIPLINE_KEYRING_FILE or TIPLINE_KEYRING and the
+databases from MONGODB_URI.
 
 Keys are JSON with base64 values; the keyring file is created readable by its owner only.
 """
@@ -62,6 +63,8 @@ DATA_KEY_LOCATIONS = (
     DataKeyLocation("INTAKE_DATABASE", "intake", "conversations", "data_key"),
     # The classifier's evidence phrases and entity values, per report.
     DataKeyLocation("CLASSIFIER_DATABASE", "classifier", "classifications", "data_key"),
+    # The console's staff accounts: each one's TOTP secret, per account (= account id).
+    DataKeyLocation("STAFF_DATABASE", "staff", "console_accounts", "data_key"),
 )
 
 

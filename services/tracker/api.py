@@ -74,7 +74,9 @@ def create_app(settings: TrackerSettings, clock: Clock = utcnow) -> FastAPI:
         statuses = RecentStatuses(store)
         publisher = OutboxPublisher(relay_for(store.cases, settings))
         auth.register = TokenRegister(readers[settings.staff_database])
-        app.state.console = console_parts(settings, readers[settings.staff_database], auth.register)
+        app.state.console = console_parts(
+            settings, readers[settings.staff_database], auth.register, office.keyring
+        )
         await app.state.console.sessions.create_indexes()
         app.state.office_apis = OfficeApis(
             settings.intake_url.rstrip("/"),

@@ -104,3 +104,21 @@ def sign_in(stack: Stack, account: str) -> tuple[httpx.Client, str]:
     )
     assert done.status_code == 200 and 'id="sign-out"' in done.text, done.text
     return client, secret.group(1)
+
+
+def sign_in_with_code(stack: Stack, account: str, code: str) -> httpx.Client:
+    """A client signed in as an enrolled `account` with its password and a TOTP code."""
+    client = httpx.Client(base_url=stack.url("tracker"), timeout=15, follow_redirects=True)
+    page = client.get("/console/sign-in?lang=en").text
+    answer = client.post(
+        "/console/sign-in",
+        data={
+            "pre": hidden(page, "pre"),
+            "account": account,
+            "password": PASSWORD,
+            "code": code,
+            "lang": "en",
+        },
+    )
+    assert answer.status_code == 200 and 'id="sign-out"' in answer.text, answer.text
+    return client

@@ -273,6 +273,7 @@ def test_keys_rotate_without_touching_content_and_an_old_key_retires(stack: Stac
         )
         assert details.status_code == 200, details.text
     assert "classifier.classifications" in rotated.stdout
+    assert "staff.console_accounts" in rotated.stdout  # the console's sealed TOTP secrets
 
 
 def _command(

@@ -3,10 +3,12 @@ page, signing in with password and TOTP, the session cookie, CSRF, lockout and d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import closing
 
 import httpx
+import pyotp
 import pytest
 
 from deploy.local.stack import Stack
@@ -17,6 +19,7 @@ from tests.integration.helpers_console import (
     create_account,
     hidden,
     sign_in,
+    sign_in_with_code,
     staff_command,
 )
 
@@ -149,3 +152,41 @@ def test_signing_out_ends_the_session(console: Stack) -> None:
         csrf = hidden(client.get("/console/queue").text, "csrf")
         client.post("/console/sign-out", data={"csrf": csrf})
         assert 'id="sign-in"' in client.get("/console/queue").text
+
+
+def test_the_totp_secret_is_kept_sealed_and_signing_in_with_a_code_still_works(
+    console: Stack,
+) -> None:
+    create_account(console, "sup-sealed", "supervisor")
+    client, secret = sign_in(console, "sup-sealed")
+    client.close()
+    row = mongo_client(console)["staff"]["console_accounts"].find_one({"_id": "sup-sealed"})
+    assert row is not None and "totp_secret" not in row
+    assert secret not in str(row) and secret.encode() not in bytes(row["totp_sealed"])
+    assert row["data_key"]["kid"]  # the account's own data key, wrapped by the keyring
+    with closing(sign_in_with_code(console, "sup-sealed", _next_code(secret))):
+        pass
+
+
+def test_a_secret_enrolled_before_sealing_still_signs_in_and_is_sealed_on_first_read(
+    console: Stack,
+) -> None:
+    create_account(console, "sup-legacy", "supervisor")
+    client, secret = sign_in(console, "sup-legacy")
+    client.close()
+    accounts = mongo_client(console)["staff"]["console_accounts"]
+    # What an earlier release kept: the secret in plain text, no data key.
+    accounts.update_one(
+        {"_id": "sup-legacy"},
+        {"$set": {"totp_secret": secret}, "$unset": {"totp_sealed": "", "data_key": ""}},
+    )
+    with closing(sign_in_with_code(console, "sup-legacy", _next_code(secret))):
+        pass
+    row = accounts.find_one({"_id": "sup-legacy"})
+    assert row is not None and "totp_secret" not in row and secret not in str(row)
+    assert row["totp_sealed"] and row["data_key"]
+
+
+def _next_code(secret: str) -> str:
+    """The next time step's code: enrolment used this one, and the next is accepted too."""
+    return pyotp.TOTP(secret).at(int(time.time()) + 30)

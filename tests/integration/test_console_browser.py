@@ -178,3 +178,27 @@ def test_a_supervisors_morning_in_the_console(browser: WebDriver, console: Stack
     assert any(PURPOSE in r.text for r in rows), "the supervisor's read is not in the log"
     assert "村霸" not in browser.page_source
     shot(browser, "console-audit")
+
+
+def test_a_clerk_signs_in_at_the_console_and_goes_on_to_staff_entry(
+    browser: WebDriver,  # noqa: F811
+    console: Stack,
+) -> None:
+    browser.set_window_size(WIDTH, 900)
+    browser.delete_all_cookies()
+    create_account(console, "clerk-browser", "clerk")
+    sign_in(browser, console, "clerk-browser")
+    # The queue is not a clerk's; their first page hands them on to intake's staff entry.
+    browser.get(f"{console.url('tracker')}/console/queue?lang=en")
+    assert wait_for(browser, "#forbidden").is_displayed()
+    browser.get(f"{console.url('tracker')}/console/?lang=en")
+    click(browser, "#go-to-staff-entry")  # a form to another origin, allowed on this page only
+    wait_for(browser, "#source_reference").send_keys("CALL-2026-12-04-003")
+    assert browser.current_url.startswith(f"{console.url('intake')}/staff/entry")
+    browser.find_element(By.ID, "narrative").send_keys(REPORT["narrative"])
+    click(browser, "#report-form button[type=submit]")
+    code = wait_for(browser, "#tracking-code").text.strip()
+    report_id = report_id_of(console, code)
+    # The phone report reaches the office's cases, found by its id.
+    wait_for_stage(console, code, "assigned")
+    assert report_id_of(console, code, held_by="tracker") == report_id

@@ -38,7 +38,14 @@ class MemoryAccounts:
         return True
 
     async def replace(self, account: Account) -> None:
-        self.rows[account.id] = account
+        # Like the real store: everything but the secret, which set_totp_secret writes.
+        if account.id in self.rows:
+            kept = self.rows[account.id].totp_secret
+            self.rows[account.id] = replace(account, totp_secret=kept)
+
+    async def set_totp_secret(self, account_id: str, secret: str | None) -> None:
+        if account_id in self.rows:
+            self.rows[account_id] = replace(self.rows[account_id], totp_secret=secret)
 
     async def all(self) -> list[Account]:
         return sorted(self.rows.values(), key=lambda a: a.id)

@@ -3,8 +3,9 @@
 An account has an id (what the person types to sign in), a display name, one role, and for
 investigators the provinces and teams they may see, checked against the routing table. The
 password is kept as an Argon2id hash; the second factor is a TOTP secret the person enrols by
-QR code at their first sign-in. Failed sign-ins are throttled per client, and an account locks
-after `lockout_after` failures in a row until an administrator enables it again.
+QR code at their first sign-in, kept sealed by the store (`stores.AccountStore`). Failed
+sign-ins are throttled per client, and an account locks after `lockout_after` failures in a
+row until an administrator enables it again.
 
 A session is a random secret in the person's cookie; the store keeps only its SHA-256, with
 the CSRF token of its forms and when it was last used. It ends after `idle` without use, after
@@ -76,6 +77,7 @@ class Account:
     created_at: datetime | None = None
 
     def to_document(self) -> dict[str, Any]:
+        """Everything but the TOTP secret, which the store keeps sealed."""
         return {
             "_id": self.id,
             "name": self.name,
@@ -83,7 +85,6 @@ class Account:
             "provinces": sorted(self.provinces),
             "teams": sorted(self.teams),
             "password_hash": self.password_hash,
-            "totp_secret": self.totp_secret,
             "totp_confirmed": self.totp_confirmed,
             "totp_last_step": self.totp_last_step,
             "failures": self.failures,
@@ -101,7 +102,6 @@ class Account:
             provinces=frozenset(doc.get("provinces") or ()),
             teams=frozenset(doc.get("teams") or ()),
             password_hash=doc.get("password_hash", ""),
-            totp_secret=doc.get("totp_secret"),
             totp_confirmed=bool(doc.get("totp_confirmed")),
             totp_last_step=int(doc.get("totp_last_step", -1)),
             failures=int(doc.get("failures", 0)),
@@ -145,7 +145,13 @@ class Accounts(Protocol):
 
     async def insert(self, account: Account) -> bool: ...
 
-    async def replace(self, account: Account) -> None: ...
+    async def replace(self, account: Account) -> None:
+        """Writes everything but the TOTP secret."""
+        ...
+
+    async def set_totp_secret(self, account_id: str, secret: str | None) -> None:
+        """Keeps the secret (sealed, in the real store), or clears it."""
+        ...
 
     async def all(self) -> list[Account]: ...
 
@@ -332,6 +338,7 @@ async def reset_account(c: Console, account_id: str, password: str) -> Account:
         failures=0,
     )
     await c.accounts.replace(account)
+    await c.accounts.set_totp_secret(account_id, None)
     await end_sessions(c, account_id)
     return account
 
@@ -419,7 +426,7 @@ async def sign_in(
 async def start_enrolment(c: Console, account: Account) -> Enrolment:
     if account.totp_secret is None:
         account = replace(account, totp_secret=pyotp.random_base32())
-        await c.accounts.replace(account)
+        await c.accounts.set_totp_secret(account.id, account.totp_secret)
     return Enrolment(account, _totp(account).provisioning_uri(), account.totp_secret or "")
 
 

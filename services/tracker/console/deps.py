@@ -54,6 +54,7 @@ class ConsoleParts:
     lockout_after: int
     issue_token: TokenIssuer
     revoke_token: TokenRevoker
+    intake_public_url: str = "http://127.0.0.1:8080"  # where clerks are handed on to
 
 
 def get_console(request: Request, clock: ClockDep, office: OfficeDep) -> Console:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common.auth import TokenRegister, issue, load_private_key
+from services.common.crypto import Keyring
 from services.common.settings import TrackerSettings
 from services.common.throttle import FailureThrottle
 from services.tracker.console import (
@@ -56,7 +57,10 @@ def install_console(app: FastAPI) -> None:
 
 
 def console_parts(
-    settings: TrackerSettings, db: AsyncDatabase[dict[str, Any]], register: TokenRegister
+    settings: TrackerSettings,
+    db: AsyncDatabase[dict[str, Any]],
+    register: TokenRegister,
+    keyring: Keyring,
 ) -> ConsoleParts:
     """The stores, throttle and token issuer every console request is given."""
     lifetime = timedelta(hours=settings.console_session_hours)
@@ -85,7 +89,7 @@ def console_parts(
         await register.revoke(token_id)
 
     return ConsoleParts(
-        accounts=AccountStore(db),
+        accounts=AccountStore(db, keyring),
         sessions=SessionStore(db, lifetime),
         throttle=FailureThrottle(
             free_failures=settings.lookup_free_failures,
@@ -97,4 +101,5 @@ def console_parts(
         lockout_after=settings.console_lockout_failures,
         issue_token=issue_token,
         revoke_token=revoke_token,
+        intake_public_url=settings.intake_public_url,
     )

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.common.auth import Role
-from services.common.pages import choose_language
+from services.common.pages import choose_language, content_security_policy, origin_of
 from services.tracker.console import accounts
+from services.tracker.console.accounts import Current
 from services.tracker.console.deps import (
     COOKIE_PATH,
     PRE_SESSION_COOKIE,
@@ -171,4 +172,22 @@ async def home(request: Request, who: SignedIn) -> Response:
         return PAGES.redirect(f"/console/audit?lang={lang}")
     if who.account.role is Role.ANALYST:
         return PAGES.redirect(f"/console/insights?lang={lang}")
+    if who.account.role is Role.CLERK:
+        return clerk_home(request, who)
     return PAGES.render(request, "home.html", who=who)
+
+
+def clerk_home(request: Request, who: Current) -> Response:
+    """A clerk's first page: the hand-off to intake's staff entry, which takes the clerk's own
+    staff token (the one this session holds, revoked when it ends or the account is disabled)
+    posted to its sign-in. Only this page's policy lets a form post to intake."""
+    intake = request.app.state.console.intake_public_url.rstrip("/")
+    response = PAGES.render(
+        request,
+        "clerk_home.html",
+        who=who,
+        token=who.session.token,
+        entry_action=f"{intake}/staff/sign-in",
+    )
+    response.headers["Content-Security-Policy"] = content_security_policy([origin_of(intake)])
+    return response
