@@ -191,6 +191,9 @@ def test_a_clerk_signs_in_at_the_console_and_goes_on_to_staff_entry(
     # The queue is not a clerk's; their first page hands them on to intake's staff entry.
     browser.get(f"{console.url('tracker')}/console/queue?lang=en")
     assert wait_for(browser, "#forbidden").is_displayed()
+    browser.get(f"{console.url('tracker')}/console/?lang=zh")
+    assert wait_for(browser, "#go-to-staff-entry").is_displayed()
+    shot(browser, "console-clerk-zh")
     browser.get(f"{console.url('tracker')}/console/?lang=en")
     click(browser, "#go-to-staff-entry")  # a form to another origin, allowed on this page only
     wait_for(browser, "#source_reference").send_keys("CALL-2026-12-04-003")
