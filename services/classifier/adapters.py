@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,9 @@ from services.common.events import Classification
 # reports says nothing about any one of them.
 MAX_CANDIDATES = 200
 DUPLICATE_KEY = 11000
+# After merging, a batch re-reads its reports' clusters and those of the reports they link to,
+# and merges again what another replica split meanwhile: at most this many times.
+CONVERGE_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -141,10 +145,14 @@ class FingerprintIndex:
     """MinHash band hashes and linking-entity keys of every report, under one multikey index
     (`lookup`), in the classifier's database: every replica shares it, and it survives restarts.
 
-    A report's cluster id is the smallest cluster id among the reports it links to (its own id
-    when it links to none), so a cluster keeps the id it was founded with; joining merges every
-    linked cluster into that one. Two replicas linking the same reports at once each move the
-    other's whole cluster, so the members end in one cluster whichever writes last."""
+    Every cluster carries a rank, the time its founding report was added (`cluster_rank`; a
+    batch shares one, and fingerprints stored before ranks count as earliest). Joining merges
+    every linked cluster into the earliest-ranked one (ties to the smallest id), so a cluster
+    keeps the id it was founded with, and replicas sifting linked reports at the same moment
+    all pick the same survivor. After its merges a batch reads again the clusters of its
+    reports and of the reports they link to, and merges again while they differ (another
+    replica may have moved some meanwhile): copies of one report sifted at once by several
+    replicas end in one cluster, and each result names the cluster its report is in."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.fingerprints = db["fingerprints"]
@@ -177,6 +185,7 @@ class FingerprintIndex:
         another replica, see each other. One insert for the batch (cheaper than upserts); a
         report sifted again (a redelivery) is already there: its fingerprint is replaced, its
         cluster kept."""
+        rank = f"{time.time_ns():020d}"
         documents = [
             {
                 "_id": fp.report_id,
@@ -185,6 +194,7 @@ class FingerprintIndex:
                 "signature": Binary(fingerprint.to_bytes(fp.signature)),
                 "version": fingerprint.FINGERPRINT_VERSION,
                 "cluster_id": fp.report_id,
+                "cluster_rank": rank,
             }
             for fp in fingerprints
         ]
@@ -204,7 +214,9 @@ class FingerprintIndex:
                     {"_id": documents[i]["_id"]},
                     {
                         "$set": {
-                            k: v for k, v in documents[i].items() if k not in ("_id", "cluster_id")
+                            k: v
+                            for k, v in documents[i].items()
+                            if k not in ("_id", "cluster_id", "cluster_rank")
                         }
                     },
                 )
@@ -223,9 +235,9 @@ class FingerprintIndex:
             if lookup.own_cluster is None
         ]
         if unseen:
-            own = await self.own_clusters(unseen)
+            own = await self._current(unseen)
             lookups = [
-                Lookup(lookup.candidates, own.get(fp.report_id))
+                Lookup(lookup.candidates, *own.get(fp.report_id, (None, "")))
                 if lookup.own_cluster is None
                 else lookup
                 for fp, lookup in zip(fingerprints, lookups, strict=True)
@@ -243,44 +255,34 @@ class FingerprintIndex:
             # so a shared phone or plate is never crowded out by common wording.
             docs += await self._find({"lookup": {"$in": fp.keys}}, MAX_CANDIDATES)
         own: str | None = None
+        own_rank = ""
         found: dict[str, Candidate] = {}
         for doc in docs:
             if doc["_id"] == fp.report_id:
-                own = doc["cluster_id"]
+                own, own_rank = doc["cluster_id"], doc.get("cluster_rank", "")
             elif doc["_id"] not in found:
                 found[doc["_id"]] = Candidate(
                     report_id=doc["_id"],
                     cluster_id=doc["cluster_id"],
                     signature=fingerprint.from_bytes(bytes(doc["signature"])),
                     entity_keys=tuple(doc.get("keys", ())),
+                    cluster_rank=doc.get("cluster_rank", ""),
                 )
-        return Lookup(list(found.values()), own)
+        return Lookup(list(found.values()), own, own_rank)
 
     async def _find(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         cursor = self.fingerprints.find(
-            query, {"signature": 1, "keys": 1, "cluster_id": 1}, limit=limit
+            query, {"signature": 1, "keys": 1, "cluster_id": 1, "cluster_rank": 1}, limit=limit
         )
         return [doc async for doc in cursor]
 
     async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
-        plan = plan_merges(joins)
-        if plan.renames:
-            await self.fingerprints.bulk_write(
-                [
-                    UpdateMany({"cluster_id": {"$in": merged}}, {"$set": {"cluster_id": chosen}})
-                    for chosen, merged in plan.renames
-                ],
-                ordered=False,
-            )
-        # A report that links to nothing, and that nothing joined, is a cluster of one.
-        merged = {c for chosen, others in plan.renames for c in (chosen, *others)}
-        alone = {
-            j.report_id
-            for j in joins
-            if not j.linked_clusters and j.own_cluster == j.report_id and j.report_id not in merged
-        }
-        counted = sorted({plan.cluster_of[j.report_id] for j in joins} - alone)
-        sizes = dict.fromkeys(alone, 1)
+        ranks = {c: r for j in joins for c, r in j.ranks.items()}
+        plan = plan_merges(joins, ranks)
+        await self._rename(plan.renames, ranks)
+        cluster_of = await self._converge(joins, plan.cluster_of)
+        counted = sorted(set(cluster_of.values()))
+        sizes: dict[str, int] = {}
         if counted:
             grouped = await self.fingerprints.aggregate(
                 [
@@ -289,10 +291,59 @@ class FingerprintIndex:
                 ]
             )
             sizes.update({doc["_id"]: doc["size"] async for doc in grouped})
-        return [
-            (plan.cluster_of[j.report_id], sizes.get(plan.cluster_of[j.report_id], 1))
-            for j in joins
-        ]
+        return [(cluster_of[j.report_id], sizes.get(cluster_of[j.report_id], 1)) for j in joins]
+
+    async def _rename(self, renames: list[tuple[str, list[str]]], ranks: dict[str, str]) -> None:
+        if renames:
+            await self.fingerprints.bulk_write(
+                [
+                    UpdateMany(
+                        {"cluster_id": {"$in": merged}},
+                        {"$set": {"cluster_id": chosen, "cluster_rank": ranks.get(chosen, "")}},
+                    )
+                    for chosen, merged in renames
+                ],
+                ordered=False,
+            )
+
+    async def _converge(self, joins: list[Join], planned: dict[str, str]) -> dict[str, str]:
+        """Each report's cluster as stored now, after merging again whatever it links to that
+        another replica's concurrent merge left in a different cluster. One read for the batch
+        when nothing raced (the usual case)."""
+        cluster_of = dict(planned)
+        watched = sorted({r for j in joins for r in (j.report_id, *j.linked_reports)})
+        for _ in range(CONVERGE_ROUNDS):
+            current = await self._current(watched)
+            again = []
+            for j in joins:
+                own = current.get(j.report_id, (cluster_of[j.report_id], ""))
+                linked = {
+                    current[r] for r in j.linked_reports if r in current and current[r][0] != own[0]
+                }
+                cluster_of[j.report_id] = own[0]
+                if linked:
+                    again.append(
+                        Join(
+                            j.report_id,
+                            own[0],
+                            frozenset(c for c, _ in linked),
+                            ranks=dict([own, *linked]),
+                        )
+                    )
+            if not again:
+                break
+            ranks = {c: r for j in again for c, r in j.ranks.items()}
+            plan = plan_merges(again, ranks)
+            await self._rename(plan.renames, ranks)
+            cluster_of.update(plan.cluster_of)
+        return cluster_of
+
+    async def _current(self, report_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(cluster id, cluster rank) of each of these reports, as stored now."""
+        found = self.fingerprints.find(
+            {"_id": {"$in": report_ids}}, {"cluster_id": 1, "cluster_rank": 1}
+        )
+        return {doc["_id"]: (doc["cluster_id"], doc.get("cluster_rank", "")) async for doc in found}
 
     async def own_clusters(self, report_ids: list[str]) -> dict[str, str]:
         found = self.fingerprints.find({"_id": {"$in": report_ids}}, {"cluster_id": 1})

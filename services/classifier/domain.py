@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -108,6 +109,7 @@ class Candidate:
     cluster_id: str
     signature: np.ndarray
     entity_keys: tuple[str, ...]
+    cluster_rank: str = ""  # when its cluster was founded (see `plan_merges`)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Lookup:
 
     candidates: list[Candidate]
     own_cluster: str | None
+    own_rank: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,10 @@ class Join:
     report_id: str
     own_cluster: str
     linked_clusters: frozenset[str]
+    # The reports it links to, and the rank of each cluster named here, when the index ranks
+    # clusters: a database index re-reads these after merging, so replicas converge.
+    linked_reports: frozenset[str] = frozenset()
+    ranks: Mapping[str, str] = field(default_factory=dict)
 
 
 class Index(Protocol):
@@ -155,10 +162,14 @@ def join_of(report_id: str, lookup: Lookup, links: list[Link]) -> Join:
     """The report's cluster as its lookup saw it (its own id when new) and the clusters of the
     candidates it links to."""
     linked = {link.report_id for link in links}
+    chosen = [c for c in lookup.candidates if c.report_id in linked]
+    own = lookup.own_cluster or report_id
     return Join(
         report_id,
-        lookup.own_cluster or report_id,
-        frozenset(c.cluster_id for c in lookup.candidates if c.report_id in linked),
+        own,
+        frozenset(c.cluster_id for c in chosen),
+        frozenset(linked),
+        {own: lookup.own_rank, **{c.cluster_id: c.cluster_rank for c in chosen}},
     )
 
 
@@ -168,14 +179,19 @@ class MergePlan:
     renames: list[tuple[str, list[str]]]  # (surviving cluster, clusters merged into it)
 
 
-def plan_merges(joins: list[Join]) -> MergePlan:
+def plan_merges(joins: list[Join], ranks: Mapping[str, str] | None = None) -> MergePlan:
     """Merges for reports sifted together: every cluster a report links to, and its own, become
     one. Reports of one batch may link to each other, so the clusters are grouped first
     (union-find) and each group is merged once.
 
     The surviving cluster is the smallest id among clusters that existed before this batch,
     so an earlier cluster keeps its id and a new report never renames it; a group of new
-    reports only takes the smallest of their ids."""
+    reports only takes the smallest of their ids.
+
+    With `ranks` (cluster id -> when it was founded, as the shared index records it), the
+    survivor is the earliest-founded cluster, ties to the smallest id: every replica then picks
+    the same survivor for the same clusters, whichever of them it sifted, so concurrent merges
+    converge instead of each replica keeping its own report's cluster."""
     parent: dict[str, str] = {}
 
     def root(cluster: str) -> str:
@@ -196,8 +212,11 @@ def plan_merges(joins: list[Join]) -> MergePlan:
     survivor: dict[str, str] = {}
     renames = []
     for members in groups.values():
-        earlier = [c for c in members if c not in fresh]
-        chosen = min(earlier or members)
+        if ranks is not None:
+            chosen = min(members, key=lambda c: (ranks.get(c, ""), c))
+        else:
+            earlier = [c for c in members if c not in fresh]
+            chosen = min(earlier or members)
         for cluster in members:
             survivor[cluster] = chosen
         if len(members) > 1:

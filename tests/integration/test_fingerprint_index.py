@@ -174,9 +174,10 @@ def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
     # the unrelated report stays alone.
     assert found["clusters"] == ["report-a", "report-a", "report-a", "report-x"]
     assert found["links"][:3] == [2, 2, 2] and found["links"][3] == 0
-    # One insert, a lookup per report, one merge, one count: not four requests per report.
+    # One insert, a lookup per report, one merge, one re-read, one count: not four requests
+    # per report.
     assert found["batch_commands"].count("insert") == 1
-    assert found["batch_commands"].count("find") == 4
+    assert found["batch_commands"].count("find") == 5
     assert found["batch_commands"].count("update") == 1
     assert found["batch_commands"].count("aggregate") == 1
     assert found["later"] == "report-a"
@@ -264,3 +265,63 @@ def test_a_report_crowded_out_of_its_own_lookup_still_keeps_its_cluster(tmp_path
     finally:
         server.stop()
     assert own == "cluster-merged-earlier"
+
+
+def test_copies_of_one_report_sifted_at_once_by_several_replicas_share_one_cluster(
+    tmp_path: Path,
+):
+    """Four replicas each sift a copy of the same report at the same moment, four times over
+    (a fresh database each time): every time the four end in one cluster, every result names
+    that cluster, and every link says which evidence made it. A redelivery changes nothing."""
+    port = free_port()
+    server = start_mongodb(port, tmp_path)
+    uri = f"mongodb://127.0.0.1:{port}/"
+
+    async def run() -> list[dict]:
+        clients = [AsyncMongoClient(uri) for _ in range(4)]
+        rounds = []
+        for r in range(4):
+            replicas = [FingerprintIndex(c[f"classifier_{r}"]) for c in clients]
+            await replicas[0].create_indexes()
+            ids = [f"copy-{r}-{i}" for i in range(4)]
+            sifted = await asyncio.gather(
+                *(
+                    SIFTER.sift(rid, {"narrative": REPORT}, replica)
+                    for rid, replica in zip(ids, replicas, strict=True)
+                )
+            )
+            stored = await replicas[0].own_clusters(ids)
+            redelivered = await SIFTER.sift(ids[2], {"narrative": REPORT}, replicas[3])
+            rounds.append(
+                {
+                    "results": {result.cluster_id for result, _ in sifted},
+                    "stored": set(stored.values()),
+                    "members": await replicas[1].members(stored[ids[0]]),
+                    "ids": ids,
+                    "links": [details["links"] for _, details in sifted],
+                    "redelivered": redelivered[0].cluster_id,
+                    "after": set((await replicas[0].own_clusters(ids)).values()),
+                }
+            )
+        for client in clients:
+            await client.close()
+        return rounds
+
+    try:
+        rounds = asyncio.run(run())
+    finally:
+        server.stop()
+    for found in rounds:
+        assert len(found["stored"]) == 1, found
+        assert found["results"] == found["stored"]
+        assert found["members"] == found["ids"]
+        # The cluster is one of the copies, and the same cluster after a redelivery.
+        (cluster,) = found["stored"]
+        assert cluster in found["ids"]
+        assert found["redelivered"] == cluster and found["after"] == {cluster}
+        for links in found["links"]:
+            for link in links:
+                assert link["relation"] == "duplicate" and link["similarity"] >= 0.9
+                assert "phone" in {k.split(":")[0] for k in link["shared_entities"]}
+        # Each copy sifted after another one was stored links to it.
+        assert sum(len(links) for links in found["links"]) >= 3

@@ -323,3 +323,20 @@ def test_the_memory_index_merges_a_batch_like_the_database_one():
         )
 
     assert asyncio.run(run()) == [("r1", 3), ("r1", 3)]
+
+
+def test_replicas_merging_the_same_clusters_pick_the_same_survivor_by_rank():
+    """Each replica holds one copy of a report and sees the others' clusters: ranked, all four
+    pick the earliest-founded cluster, whichever copy is their own (unranked, each picked
+    another's)."""
+    copies = ["c", "a", "d", "b"]
+    ranks = {"c": "0003", "a": "0005", "d": "0003", "b": "0009"}
+    chosen = set()
+    for own in copies:
+        others = frozenset(c for c in copies if c != own)
+        plan = domain.plan_merges([domain.Join(own, own, others)], ranks)
+        chosen.add(plan.cluster_of[own])
+    assert chosen == {"c"}  # the earliest rank, ties to the smallest id
+    # Fingerprints stored before ranks count as earliest.
+    plan = domain.plan_merges([domain.Join("new", "new", frozenset({"old"}))], {"new": "0001"})
+    assert plan.cluster_of["new"] == "old"
