@@ -57,6 +57,7 @@ class Sample:
     at: float
     ops: dict[str, int]
     by_database: dict[str, int]
+    by_namespace: dict[str, int]  # "db.collection section" -> count (find, update, ...)
     cpu_s: float
 
 
@@ -67,6 +68,7 @@ class Window:
     seconds: float
     ops: Counter[str] = field(default_factory=Counter)
     by_database: Counter[str] = field(default_factory=Counter)
+    by_namespace: Counter[str] = field(default_factory=Counter)
     cpu_s: float = 0.0
 
     @property
@@ -93,14 +95,17 @@ class DatabaseMeter:
         ops = self.opcounters()
         totals = self.client.admin.command("top")["totals"]
         by_database: Counter[str] = Counter()
+        by_namespace: Counter[str] = Counter()
         for namespace, sections in totals.items():
             if namespace == "note":
                 continue
             by_database[namespace.split(".", 1)[0]] += int(sections["total"]["count"])
+            for section in ("queries", "getmore", "insert", "update", "remove", "commands"):
+                by_namespace[f"{namespace} {section}"] += int(sections[section]["count"])
         cpu = cpu_seconds(self.pid)
         if cpu is None:
             raise RuntimeError(f"no /proc/{self.pid}/stat for the database process")
-        return Sample(time.perf_counter(), ops, dict(by_database), cpu)
+        return Sample(time.perf_counter(), ops, dict(by_database), dict(by_namespace), cpu)
 
     def window(self, start: Sample, end: Sample, extra_reads: int = 0) -> Window:
         ops = Counter({k: end.ops[k] - start.ops.get(k, 0) for k in end.ops})
@@ -109,7 +114,10 @@ class DatabaseMeter:
             {db: end.by_database[db] - start.by_database.get(db, 0) for db in end.by_database}
         )
         named[NO_COLLECTION] = sum(ops.values()) - sum(named.values())
-        return Window(end.at - start.at, ops, named, end.cpu_s - start.cpu_s)
+        spaces = Counter(
+            {ns: end.by_namespace[ns] - start.by_namespace.get(ns, 0) for ns in end.by_namespace}
+        )
+        return Window(end.at - start.at, ops, named, spaces, end.cpu_s - start.cpu_s)
 
     def idle(self, seconds: float) -> Window:
         start = self.sample()
@@ -145,6 +153,10 @@ def per_report(phase: Window, idle: Window, reports: int) -> dict[str, Any]:
         db: net(phase.by_database[db], idle.by_database[db])
         for db in sorted(set(phase.by_database) | set(idle.by_database))
     }
+    namespaces = {
+        ns: net(phase.by_namespace[ns], idle.by_namespace[ns])
+        for ns in sorted(set(phase.by_namespace) | set(idle.by_namespace))
+    }
     return {
         "reports": reports,
         "phase_s": phase.seconds,
@@ -153,6 +165,7 @@ def per_report(phase: Window, idle: Window, reports: int) -> dict[str, Any]:
         "commands_per_report": net(phase.commands, idle.commands),
         "by_bucket": buckets,
         "by_database": databases,
+        "by_collection": {ns: v for ns, v in namespaces.items() if abs(v) >= 0.005},
         "cpu_ms_per_report": phase.cpu_s / reports * 1000 if reports else None,
         "cpu_ms_per_report_idle_out": net(phase.cpu_s, idle.cpu_s) * 1000,
         "idle_cpu_cores": idle.cpu_s / idle.seconds if idle.seconds else None,
@@ -236,6 +249,11 @@ def report(results: dict[str, Any]) -> str:
             + ", ".join(
                 f"{db} {v:.2f}" for db, v in phase["by_database"].items() if abs(v) >= 0.005
             )
+        )
+        busiest = sorted(phase["by_collection"].items(), key=lambda item: -item[1])
+        out.append(
+            "      by collection and kind: "
+            + ", ".join(f"{ns} {v:.2f}" for ns, v in busiest if v >= 0.05)
         )
         cpu = phase["cpu_ms_per_report"]
         verdict = "PASS" if cpu is not None and cpu <= TARGET_CPU_MS_PER_REPORT else "MISS"
