@@ -182,6 +182,45 @@ async def test_a_document_handed_over_is_published_at_once_not_at_the_next_sweep
     assert found[fresh.id][0] == b"report-fresh"
 
 
+async def updates_of(collection: AsyncCollection) -> int:
+    """The update commands the database has run on `collection` (its `top` count)."""
+    totals = (await collection.database.client.admin.command("top"))["totals"]
+    namespace = totals.get(f"{collection.database.name}.{collection.name}")
+    return 0 if namespace is None else int(namespace["update"]["count"])
+
+
+async def test_documents_handed_over_one_by_one_are_marked_in_one_update(
+    servers, collection, producer
+):
+    events = [event(f"report-{n}") for n in range(5)]
+    documents = [
+        {
+            "_id": f"report-{n}",
+            "received_at": utcnow(),
+            **outbox.new_document_fields([outbox.entry(e, topics.REPORT_SUBMITTED)]),
+        }
+        for n, e in enumerate(events)
+    ]
+    await collection.insert_many(documents)
+    relay = OutboxRelay(collection, poll_seconds=3600, age_field="received_at")
+    running = asyncio.create_task(relay.run(producer))
+    try:
+        await asyncio.sleep(0.5)  # the relay's first look at the broker
+        before = await updates_of(collection)
+        for document in documents:  # as intake does, one report at a time
+            relay.hand_over(document)
+            await asyncio.sleep(0.01)
+        found = await received(servers[1], topics.REPORT_SUBMITTED, {e.id for e in events})
+        await until_marked(collection, [d["_id"] for d in documents])
+        updates = await updates_of(collection) - before
+    finally:
+        running.cancel()
+    assert set(found) == {e.id for e in events}
+    assert updates == 1
+    marked = await collection.find({}, {"outbox_published": 1}).to_list(None)
+    assert [d.get("outbox_published") for d in marked] == [1] * 5
+
+
 async def test_what_a_restarted_broker_lost_is_published_to_it_again(
     servers, collection, tmp_path: Path
 ):
