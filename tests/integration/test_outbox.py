@@ -21,6 +21,7 @@ from services.common import outbox, topics
 from services.common.events import Envelope, utcnow
 from services.common.kafka import cluster_id
 from services.common.outbox import OutboxRelay
+from services.tracker.publisher import ConsumerPublisher, relay_for
 from tests.unit.test_outbox import event
 
 pytestmark = pytest.mark.integration
@@ -219,6 +220,40 @@ async def test_documents_handed_over_one_by_one_are_marked_in_one_update(
     assert updates == 1
     marked = await collection.find({}, {"outbox_published": 1}).to_list(None)
     assert [d.get("outbox_published") for d in marked] == [1] * 5
+
+
+async def test_a_batchs_recorded_events_go_together_in_one_read_and_one_mark(
+    servers, collection, producer
+):
+    events = [event(f"case-{n}", "assigned") for n in range(4)]
+    await collection.insert_many(
+        [
+            {
+                "_id": f"case-{n}",
+                "updated_at": utcnow(),
+                **outbox.new_document_fields([outbox.entry(e, topics.REPORT_STAGE)]),
+            }
+            for n, e in enumerate(events)
+        ]
+    )
+    publisher = ConsumerPublisher(producer, relay_for(collection))
+    top = collection.database.client.admin
+    namespace = f"{collection.database.name}.{collection.name}"
+
+    async def counts() -> tuple[int, int]:
+        found = (await top.command("top"))["totals"][namespace]
+        return int(found["queries"]["count"]), int(found["update"]["count"])
+
+    before = await counts()
+    async with publisher.held():
+        for n, e in enumerate(events):
+            await publisher.publish_recorded(f"case-{n}", e)
+        assert await collection.count_documents({"outbox_pending": True}) == 4  # not yet
+    after = await counts()
+    found = await received(servers[1], topics.REPORT_STAGE, {e.id for e in events})
+    assert set(found) == {e.id for e in events}
+    assert await collection.count_documents({"outbox_pending": True}) == 0
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
 
 
 async def test_what_a_restarted_broker_lost_is_published_to_it_again(
