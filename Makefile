@@ -13,7 +13,7 @@ MODEL_INPUTS := $(wildcard $(CLASSIFIER)/data/sentences/*.json) $(CLASSIFIER)/da
 	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py places.py) \
 	$(CLASSIFIER)/data/places_en.tsv
 
-.PHONY: run test unit integration lint bench bench-insights install clean train eval corpus heldout model
+.PHONY: run test unit integration lint bench bench-database bench-insights install clean train eval corpus heldout model
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,16 @@ test: lint $(MODEL)
 bench: $(STAMP) $(MODEL)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.database
 	$(BIN)/python -m bench.limits
 	$(BIN)/python -m bench.faults
 	$(MAKE) bench-insights
+
+# Database commands and database CPU per report (intake alone, then the whole pipeline), from
+# serverStatus opcounters and top, the idle rate taken out; about a minute. DB_PHASES=intake|pipeline
+DB_PHASES ?= all
+bench-database: $(STAMP) $(MODEL)
+	$(BIN)/python -m bench.database --phases $(DB_PHASES)
 
 # The industry information's read model: 1,000,000 classified reports loaded on an embedded
 # SecantusDB, then the overview's p99 and the update cost per event (INSIGHTS_REPORTS to change).

@@ -11,9 +11,10 @@ and none is lost: the document holds
 
 `OutboxRelay` publishes them: documents just written are handed over in memory and published at
 once; a periodic sweep publishes whatever that missed (Kafka away, a restart); published
-entries are marked, one write per batch, and kept. A broker can lose what it was given (the
-embedded one keeps nothing across a restart): each sweep asks the broker for its cluster id,
-and when it is not the one the published entries went to, they are all published again.
+entries are marked, one write for the rounds published within MARK_WAIT_SECONDS, and kept.
+A broker can lose what it was given (the embedded one keeps nothing across a restart): each
+sweep asks the broker for its cluster id, and when it is not the one the published entries
+went to, they are all published again.
 Either path can publish an event twice, never zero times; consumers recognise repeats by
 event id.
 
@@ -50,6 +51,10 @@ BROKER = "outbox_broker"
 STALE_WINDOW = timedelta(seconds=60)
 # At most this many documents per publishing round (fresh or swept).
 BATCH = 500
+# How long a mark waits for the rounds published after it, to go in one update with them.
+MARK_WAIT_SECONDS = 0.2
+# At most this many ids in one marking update.
+MARK_CHUNK = 1000
 
 EVENTS_PUBLISHED = Counter("tipline_outbox_published_total", "Outbox events published to Kafka")
 EVENTS_REPUBLISHED = Counter(
@@ -158,11 +163,22 @@ def published_writes(
         by_size.setdefault(len(document.get(OUTBOX, [])), []).append(document["_id"])
     return [
         (
-            {"_id": {"$in": ids}, OUTBOX: {"$size": size}},
+            {"_id": {"$in": ids[start : start + MARK_CHUNK]}, OUTBOX: {"$size": size}},
             {"$set": {PUBLISHED: size, BROKER: broker}, "$unset": {PENDING: ""}},
         )
         for size, ids in by_size.items()
+        for start in range(0, len(ids), MARK_CHUNK)
     ]
+
+
+def merged_rounds(
+    rounds: Iterable[tuple[list[dict[str, Any]], str]],
+) -> dict[str, list[dict[str, Any]]]:
+    """Published rounds, as (documents, broker), merged per broker for one marking."""
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for documents, broker in rounds:
+        merged.setdefault(broker, []).extend(documents)
+    return merged
 
 
 # -- the relay (I/O) -----------------------------------------------------------------------
@@ -235,13 +251,22 @@ class OutboxRelay:
                 log.warning("outbox relay round failed", extra={"error": type(exc).__name__})
 
     async def run_marking(self) -> None:
-        """Marks published outboxes in the background, so publishing never waits on it."""
+        """Marks published outboxes in the background, so publishing never waits on it.
+
+        Marks wait up to MARK_WAIT for the rounds published meanwhile, and all of them go in
+        one update (per outbox size): a report published alone is not one update of its own.
+        Nothing waits on a mark; until it is written only the sweep, after its grace, would
+        publish the document again (harmless, consumers deduplicating)."""
         while True:
-            documents, broker = await self._published.get()
-            try:
-                await self.mark_published(documents, broker)
-            except Exception as exc:  # left pending: the sweep publishes them again
-                log.warning("marking outboxes failed", extra={"error": type(exc).__name__})
+            rounds = [await self._published.get()]
+            await asyncio.sleep(MARK_WAIT_SECONDS)
+            while not self._published.empty():
+                rounds.append(self._published.get_nowait())
+            for broker, documents in merged_rounds(rounds).items():
+                try:
+                    await self.mark_published(documents, broker)
+                except Exception as exc:  # left pending: the sweep publishes them again
+                    log.warning("marking outboxes failed", extra={"error": type(exc).__name__})
 
     async def run_sweep(self) -> None:
         while True:

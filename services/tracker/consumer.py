@@ -44,18 +44,28 @@ def make_handler_factory(
     ) -> Handlers:
         cases = CaseStore(db)
         await cases.create_indexes()
+        publisher = ConsumerPublisher(producer, relay_for(cases.cases))
         tracker = Tracker(
             cases=cases,
             statuses=statuses,
-            publisher=ConsumerPublisher(producer, relay_for(cases.cases)),
+            publisher=publisher,
             clock=clock,
             keyring=keyring,
             routing=routing,
             deadlines=deadlines,
         )
-        return Handlers(one=partial(handle, tracker), many=partial(handle_many, tracker))
+        return Handlers(one=partial(handle, tracker), many=partial(handle_held, tracker, publisher))
 
     return make_handler
+
+
+async def handle_held(
+    tracker: Tracker, publisher: ConsumerPublisher, events: list[tuple[Envelope, str]]
+) -> list[Outcome]:
+    """`handle_many`, its recorded events (the routings' assignments) published together at
+    the end of the batch: one read and one mark for all of them."""
+    async with publisher.held():
+        return await handle_many(tracker, events)
 
 
 def _routes_the_case(change: StageChanged) -> bool:

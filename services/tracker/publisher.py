@@ -9,8 +9,9 @@ event that caused the change is retried."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -58,20 +59,45 @@ async def send(producer: AIOKafkaProducer, events: Sequence[Envelope]) -> None:
 
 
 class ConsumerPublisher:
-    """For the consumer, on the producer its runtime gives it: a failure raises."""
+    """For the consumer, on the producer its runtime gives it: a failure raises.
+
+    Within `held()` (a poll's batch), recorded events are published when the batch ends, all
+    the cases' outboxes read in one query and marked in one update, instead of a read and a
+    mark per case. A failure there fails the batch; the entries stay pending in the cases,
+    where the API's relay sweeps them up."""
 
     def __init__(self, producer: AIOKafkaProducer, relay: OutboxRelay) -> None:
         self.producer = producer
         self.relay = relay
         relay.producer = producer
+        self._held: list[str] | None = None
 
     async def publish(self, events: Sequence[Envelope]) -> None:
         await send(self.producer, events)
 
     async def publish_recorded(self, report_id: str, event: Envelope) -> None:
+        if self._held is not None:
+            self._held.append(report_id)
+            return
         stored = await _stored_outbox(self.relay, report_id)
         if stored is not None:
             await self.relay.publish_now([stored])
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Recorded events wait for the end of the block, then go together."""
+        self._held = []
+        try:
+            yield
+            held = list(dict.fromkeys(self._held))
+        finally:
+            self._held = None
+        if held:
+            stored = await self.relay.collection.find(
+                {"_id": {"$in": held}}, {OUTBOX: 1, PUBLISHED: 1, BROKER: 1}
+            ).to_list(None)
+            if stored:
+                await self.relay.publish_now(stored)
 
 
 class OutboxPublisher:

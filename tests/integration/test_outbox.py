@@ -21,6 +21,7 @@ from services.common import outbox, topics
 from services.common.events import Envelope, utcnow
 from services.common.kafka import cluster_id
 from services.common.outbox import OutboxRelay
+from services.tracker.publisher import ConsumerPublisher, relay_for
 from tests.unit.test_outbox import event
 
 pytestmark = pytest.mark.integration
@@ -180,6 +181,79 @@ async def test_a_document_handed_over_is_published_at_once_not_at_the_next_sweep
     finally:
         running.cancel()
     assert found[fresh.id][0] == b"report-fresh"
+
+
+async def updates_of(collection: AsyncCollection) -> int:
+    """The update commands the database has run on `collection` (its `top` count)."""
+    totals = (await collection.database.client.admin.command("top"))["totals"]
+    namespace = totals.get(f"{collection.database.name}.{collection.name}")
+    return 0 if namespace is None else int(namespace["update"]["count"])
+
+
+async def test_documents_handed_over_one_by_one_are_marked_in_one_update(
+    servers, collection, producer
+):
+    events = [event(f"report-{n}") for n in range(5)]
+    documents = [
+        {
+            "_id": f"report-{n}",
+            "received_at": utcnow(),
+            **outbox.new_document_fields([outbox.entry(e, topics.REPORT_SUBMITTED)]),
+        }
+        for n, e in enumerate(events)
+    ]
+    await collection.insert_many(documents)
+    relay = OutboxRelay(collection, poll_seconds=3600, age_field="received_at")
+    running = asyncio.create_task(relay.run(producer))
+    try:
+        await asyncio.sleep(0.5)  # the relay's first look at the broker
+        before = await updates_of(collection)
+        for document in documents:  # as intake does, one report at a time
+            relay.hand_over(document)
+            await asyncio.sleep(0.01)
+        found = await received(servers[1], topics.REPORT_SUBMITTED, {e.id for e in events})
+        await until_marked(collection, [d["_id"] for d in documents])
+        updates = await updates_of(collection) - before
+    finally:
+        running.cancel()
+    assert set(found) == {e.id for e in events}
+    assert updates == 1
+    marked = await collection.find({}, {"outbox_published": 1}).to_list(None)
+    assert [d.get("outbox_published") for d in marked] == [1] * 5
+
+
+async def test_a_batchs_recorded_events_go_together_in_one_read_and_one_mark(
+    servers, collection, producer
+):
+    events = [event(f"case-{n}", "assigned") for n in range(4)]
+    await collection.insert_many(
+        [
+            {
+                "_id": f"case-{n}",
+                "updated_at": utcnow(),
+                **outbox.new_document_fields([outbox.entry(e, topics.REPORT_STAGE)]),
+            }
+            for n, e in enumerate(events)
+        ]
+    )
+    publisher = ConsumerPublisher(producer, relay_for(collection))
+    top = collection.database.client.admin
+    namespace = f"{collection.database.name}.{collection.name}"
+
+    async def counts() -> tuple[int, int]:
+        found = (await top.command("top"))["totals"][namespace]
+        return int(found["queries"]["count"]), int(found["update"]["count"])
+
+    before = await counts()
+    async with publisher.held():
+        for n, e in enumerate(events):
+            await publisher.publish_recorded(f"case-{n}", e)
+        assert await collection.count_documents({"outbox_pending": True}) == 4  # not yet
+    after = await counts()
+    found = await received(servers[1], topics.REPORT_STAGE, {e.id for e in events})
+    assert set(found) == {e.id for e in events}
+    assert await collection.count_documents({"outbox_pending": True}) == 0
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
 
 
 async def test_what_a_restarted_broker_lost_is_published_to_it_again(

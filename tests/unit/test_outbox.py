@@ -100,6 +100,23 @@ def test_published_outboxes_are_marked_and_kept_in_one_write_per_outbox_size():
     ]
 
 
+def test_rounds_published_while_a_mark_waits_are_marked_together_per_broker():
+    a, b, c = ({"_id": name, "outbox": [{"id": name}]} for name in "abc")
+    merged = outbox.merged_rounds([([a], "cluster-1"), ([b], "cluster-1"), ([c], "cluster-2")])
+    assert merged == {"cluster-1": [a, b], "cluster-2": [c]}
+    ((query, _),) = outbox.published_writes(merged["cluster-1"], "cluster-1")
+    assert query["_id"] == {"$in": ["a", "b"]}
+
+
+def test_a_mark_names_at_most_a_chunk_of_ids():
+    documents = [{"_id": str(n), "outbox": [{"id": str(n)}]} for n in range(2500)]
+    writes = outbox.published_writes(documents, "cluster-1")
+    assert [len(query["_id"]["$in"]) for query, _ in writes] == [1000, 1000, 500]
+    assert sorted(i for query, _ in writes for i in query["_id"]["$in"]) == sorted(
+        d["_id"] for d in documents
+    )
+
+
 def test_only_unpublished_entries_are_sent_unless_their_broker_lost_the_rest():
     entries = [{"id": "1"}, {"id": "2"}, {"id": "3"}]
     new = {"_id": "a", "outbox": entries[:1]}
