@@ -72,6 +72,13 @@ def test_signing_in_sets_a_strict_httponly_cookie_and_pages_are_not_stored(conso
         sessions = mongo_client(console)["staff"]["console_sessions"]
         assert sessions.find_one({"_id": cookie.value}) is None
         assert sessions.count_documents({"account_id": "sup-cookie"}) == 1
+        # Nor the person's staff token: it is sealed under a key only the cookie gives ...
+        row = sessions.find_one({"account_id": "sup-cookie"})
+        assert row is not None and "token" not in row and row["token_sealed"]
+        assert b"eyJ" not in bytes(row["token_sealed"])  # no JWT in clear
+        # ... and the console still calls the classifier with it on the person's behalf.
+        insights = client.get("/console/insights?lang=en")
+        assert insights.status_code == 200 and 'id="industries"' in insights.text
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(console: Stack) -> None:

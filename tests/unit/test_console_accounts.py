@@ -154,6 +154,10 @@ async def test_the_first_sign_in_enrols_a_second_factor_then_needs_its_code(
     who = await accounts.current(console, session_secret)
     assert who is not None and who.account.role is Role.SUPERVISOR
     assert who.session.token == "token-of-sup-wang"
+    # The store holds the token sealed under the cookie's secret, never in clear.
+    (kept,) = console.sessions.rows.values()  # type: ignore[attr-defined]
+    assert kept.token is None and kept.token_sealed
+    assert b"token-of-sup-wang" not in kept.token_sealed
     # Without the code, or with one already used, the password alone is not enough.
     with pytest.raises(accounts.SignInRefused):
         await accounts.sign_in(console, "sup-wang", PASSWORD, "", "10.0.0.1")

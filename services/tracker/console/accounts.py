@@ -8,7 +8,9 @@ sign-ins are throttled per client, and an account locks after `lockout_after` fa
 row until an administrator enables it again.
 
 A session is a random secret in the person's cookie; the store keeps only its SHA-256, with
-the CSRF token of its forms and when it was last used. It ends after `idle` without use, after
+the CSRF token of its forms and when it was last used. The person's own staff token, which the
+console uses on their behalf, is kept sealed under a key derived from that cookie secret: the
+sessions collection alone yields no usable token. It ends after `idle` without use, after
 `lifetime` at most, at sign-out, and at once when the account is disabled or reset.
 """
 
@@ -29,6 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.common.auth import Principal, Role
+from services.common.crypto import DataKey
 from services.common.throttle import FailureThrottle
 from services.common.tokens import scope_ids
 from services.tracker.domain import RoutingTable, as_utc
@@ -138,6 +141,7 @@ class Session:
     last_seen: datetime
     token: str | None = None  # the person's own staff token, for the other services' APIs
     token_id: str = ""
+    token_sealed: bytes | None = None  # what the store keeps instead of `token`
 
 
 class Accounts(Protocol):
@@ -254,6 +258,26 @@ def new_password() -> str:
 
 def session_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _token_key(secret: str) -> DataKey:
+    """Seals the session's staff token; only the cookie's holder can derive it."""
+    key = hmac.new(secret.encode(), b"tipline console session token", hashlib.sha256).digest()
+    return DataKey(session_hash(secret), key)
+
+
+def _sealed(session: Session, secret: str) -> Session:
+    if session.token is None:
+        return session
+    sealed = _token_key(secret).seal("token", session.token.encode())
+    return replace(session, token=None, token_sealed=sealed)
+
+
+def _opened(session: Session, secret: str) -> Session:
+    if session.token_sealed is None:
+        return session
+    token = _token_key(secret).open("token", session.token_sealed).decode()
+    return replace(session, token=token, token_sealed=None)
 
 
 # -- the administrator's use cases ------------------------------------------------------------
@@ -462,7 +486,7 @@ async def open_session(c: Console, account: Account) -> SignedIn:
         token=issued[0] if issued else None,
         token_id=issued[1] if issued else f"console:{session_hash(secret)[:16]}",
     )
-    await c.sessions.insert(session)
+    await c.sessions.insert(_sealed(session, secret))
     return SignedIn(session, secret, account)
 
 
@@ -499,7 +523,7 @@ async def current(c: Console, secret: str | None) -> Current | None:
         return None
     await c.sessions.touch(id_hash, now)
     principal = account.principal(session.token_id, session.created_at + c.lifetime)
-    return Current(account, session, principal)
+    return Current(account, _opened(session, secret), principal)
 
 
 async def sign_out(c: Console, secret: str | None) -> None:
@@ -512,5 +536,5 @@ async def sign_out(c: Console, secret: str | None) -> None:
 
 async def _end(c: Console, session: Session) -> None:
     await c.sessions.delete(session.id_hash)
-    if session.token is not None:
+    if session.token is not None or session.token_sealed is not None:
         await c.revoke_token(session.token_id)

@@ -143,7 +143,7 @@ class SessionStore:
                 "created_at": session.created_at,
                 "last_seen": session.last_seen,
                 "expires_at": session.created_at + self.lifetime,
-                "token": session.token,
+                "token_sealed": session.token_sealed,
                 "token_id": session.token_id,
             }
         )
@@ -158,8 +158,9 @@ class SessionStore:
             csrf=doc["csrf"],
             created_at=as_utc(doc["created_at"]),
             last_seen=as_utc(doc["last_seen"]),
-            token=doc.get("token"),
+            token=doc.get("token"),  # kept in plain text by an earlier release
             token_id=doc.get("token_id", ""),
+            token_sealed=doc.get("token_sealed"),
         )
 
     async def touch(self, id_hash: str, at: datetime) -> None:
