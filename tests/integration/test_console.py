@@ -76,9 +76,13 @@ def test_signing_in_sets_a_strict_httponly_cookie_and_pages_are_not_stored(conso
         row = sessions.find_one({"account_id": "sup-cookie"})
         assert row is not None and "token" not in row and row["token_sealed"]
         assert b"eyJ" not in bytes(row["token_sealed"])  # no JWT in clear
-        # ... and the console still calls the classifier with it on the person's behalf.
-        insights = client.get("/console/insights?lang=en")
-        assert insights.status_code == 200 and 'id="industries"' in insights.text
+    # ... and the console still calls another service with it on the person's behalf: an
+    # auditor's page checks the chain through audit's API with the auditor's own token.
+    create_account(console, "aud-cookie", "auditor")
+    auditor, _ = sign_in(console, "aud-cookie")
+    with closing(auditor):
+        audit = auditor.get("/console/audit?lang=en")
+        assert audit.status_code == 200 and 'id="chain" data-intact="yes"' in audit.text
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(console: Stack) -> None:
