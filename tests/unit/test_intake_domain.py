@@ -128,3 +128,33 @@ def test_scope_comes_from_the_classification_and_the_assignment():
         "team": "central-inspection",
     }
     assert scope_change({"stage": "received"}) == {}
+
+
+def test_an_assignment_sets_scope_and_the_heard_mark_in_one_update() -> None:
+    from datetime import UTC, datetime
+
+    from services.intake.reports.domain import ReportUpdate, stage_updates
+
+    at = datetime(2026, 12, 4, tzinfo=UTC)
+    event = {"stage": "assigned", "team": "central", "province": None}
+    assert stage_updates("r1", event, "classified_at", at) == [
+        ReportUpdate(
+            "r1",
+            {"scope.province": None, "scope.team": "central", "progress.classified_at": at},
+        )
+    ]
+
+
+def test_a_classification_goes_only_to_an_unassigned_report() -> None:
+    from datetime import UTC, datetime
+
+    from services.intake.reports.domain import ReportUpdate, stage_updates
+
+    at = datetime(2026, 12, 4, tzinfo=UTC)
+    event = {"stage": "classified", "classification": {"province": "north"}}
+    assert stage_updates("r1", event, None, at) == [
+        ReportUpdate("r1", {"scope.province": "north"}, only_unassigned=True)
+    ]
+    assert stage_updates("r1", {"stage": "received"}, "opened_at", at) == [
+        ReportUpdate("r1", {"progress.opened_at": at})
+    ]

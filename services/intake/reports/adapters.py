@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
 from services.common.events import utcnow
 from services.common.mongo import BatchInserter
-from services.intake.reports.domain import DuplicateReport
+from services.intake.reports.domain import DuplicateReport, ReportUpdate
 from services.intake.reports.reconcile import CLASSIFIED, OPENED
 
 # The stored report's time of writing: the outbox sweep leaves younger reports to the at-once
@@ -48,20 +49,26 @@ class ReportStore:
             {"channel": 1, "language": 1, "data_key": 1, "sealed": 1, "scope": 1},
         )
 
-    async def set_scope(self, report_id: str, change: dict[str, str | None]) -> None:
-        # Once a team is assigned, the assignment decides the scope: a classification seen
-        # again (a redelivery) must not put back the province a case was routed away from.
-        only_unassigned = {} if "team" in change else {"scope.team": None}
-        await self.reports.update_one(
-            {"_id": report_id, **only_unassigned},
-            {"$set": {f"scope.{name}": value for name, value in change.items()}},
-        )
-
     # -- reconciliation (reconcile.py) -------------------------------------------------------
 
-    async def mark_heard(self, report_id: str, mark: str, at: datetime) -> None:
-        """The tracker opened the report's case, or the classifier classified it."""
-        await self.reports.update_one({"_id": report_id}, {"$set": {f"progress.{mark}": at}})
+    async def apply(self, updates: Sequence[ReportUpdate]) -> None:
+        """A batch of stage events' updates in one ordered write: one report's in the order
+        its events came (a later classification or assignment wins), however many reports."""
+        if not updates:
+            return
+        await self.reports.bulk_write(
+            [
+                UpdateOne(
+                    {
+                        "_id": update.report_id,
+                        **({"scope.team": None} if update.only_unassigned else {}),
+                    },
+                    {"$set": dict(update.values)},
+                )
+                for update in updates
+            ],
+            ordered=True,
+        )
 
     async def unfinished(self, received_before: datetime, now: datetime, limit: int) -> list[str]:
         found: dict[str, None] = {}

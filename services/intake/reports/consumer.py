@@ -5,6 +5,9 @@ team it is assigned to (from the case workflow). Both arrive as stage events; in
 them beside the sealed report so that every staff read is checked where the keys are. It also
 marks that the report's case opened and that it was classified, for the reconciliation
 (`reconcile.py`).
+
+A poll's stage events go to the database in one ordered write (`ReportStore.apply`), so one
+report's events keep their order and a later one wins.
 """
 
 from __future__ import annotations
@@ -19,26 +22,30 @@ from services.common import topics
 from services.common.events import STAGE_CHANGED_V1, Envelope
 from services.common.kafka import Handlers, Outcome
 from services.intake.reports.adapters import ReportStore
-from services.intake.reports.domain import scope_change
+from services.intake.reports.domain import ReportUpdate, stage_updates
 from services.intake.reports.reconcile import HEARD, TRACKER
 
 TOPICS = (topics.REPORT_STAGE,)
 
 
 async def make_handler(db: AsyncDatabase[dict[str, Any]], producer: AIOKafkaProducer) -> Handlers:
-    return Handlers(one=partial(handle, ReportStore(db)))
+    store = ReportStore(db)
+    return Handlers(one=partial(handle, store), many=partial(handle_many, store))
+
+
+def updates_of(event: Envelope) -> list[ReportUpdate]:
+    if event.type != STAGE_CHANGED_V1:
+        return []
+    heard = HEARD.get(str(event.data.get("stage"))) if event.source == TRACKER else None
+    return stage_updates(event.subject, event.data, heard, event.time)
 
 
 async def handle(store: ReportStore, event: Envelope, topic: str) -> Outcome:
-    if event.type != STAGE_CHANGED_V1:
-        return Outcome.IGNORED
-    heard = HEARD.get(str(event.data.get("stage"))) if event.source == TRACKER else None
-    if heard is not None:
-        await store.mark_heard(event.subject, heard, event.time)
-    change = scope_change(event.data)
-    if not change:
-        return Outcome.APPLIED if heard else Outcome.IGNORED
-    # Setting a value is idempotent, and one report's events arrive in order: a repeat
-    # writes what is already there and a later event wins, as it should.
-    await store.set_scope(event.subject, change)
-    return Outcome.APPLIED
+    return (await handle_many(store, [(event, topic)]))[0]
+
+
+async def handle_many(store: ReportStore, events: list[tuple[Envelope, str]]) -> list[Outcome]:
+    """The events' updates in the order the events came, in one write."""
+    found = [updates_of(event) for event, _ in events]
+    await store.apply([update for updates in found for update in updates])
+    return [Outcome.APPLIED if updates else Outcome.IGNORED for updates in found]

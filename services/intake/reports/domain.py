@@ -281,3 +281,34 @@ def scope_change(stage_event: dict[str, Any]) -> dict[str, str | None]:
     if stage_event.get("team"):
         change["team"] = str(stage_event["team"])
     return change
+
+
+@dataclass(frozen=True)
+class ReportUpdate:
+    """One `$set` on a stored report; `only_unassigned` keeps it off a report with a team."""
+
+    report_id: str
+    values: dict[str, Any]
+    only_unassigned: bool = False
+
+
+def stage_updates(
+    report_id: str, stage_event: dict[str, Any], heard: str | None, at: datetime
+) -> list[ReportUpdate]:
+    """What one stage event changes on its report: the scope it names (`scope_change`) and the
+    reconciliation's mark that intake heard of it (`heard`, a `progress.` field), in one update
+    where they can share it.
+
+    Setting a value is idempotent, so a redelivered event writes what is already there. Once a
+    team is assigned the assignment decides the scope: a classification without a team (seen
+    again, or late) must not put back the province a case was routed away from, so it goes
+    only to an unassigned report, and the mark beside it in an update of its own."""
+    change = scope_change(stage_event)
+    scope = {f"scope.{name}": value for name, value in change.items()}
+    mark = {f"progress.{heard}": at} if heard else {}
+    if not change:
+        return [ReportUpdate(report_id, mark)] if mark else []
+    if "team" in change:
+        return [ReportUpdate(report_id, {**scope, **mark})]
+    updates = [ReportUpdate(report_id, mark)] if mark else []
+    return [*updates, ReportUpdate(report_id, scope, only_unassigned=True)]
