@@ -9,6 +9,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
+from services.common.crypto import DataKey, Keyring
+
 DUPLICATE_KEY = 11000
 
 
@@ -86,3 +88,23 @@ class BatchInserter:
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
+
+
+async def data_key_of(
+    collection: AsyncCollection[dict[str, Any]], owner: str, keyring: Keyring
+) -> DataKey:
+    """The document's own data key (`data_key`), made on first need. Two first writers race on
+    a conditional write: the loser uses the winner's key."""
+    doc = await collection.find_one({"_id": owner}, {"data_key": 1})
+    if doc is not None and doc.get("data_key"):
+        return keyring.open_data_key(doc["data_key"], owner)
+    key, wrapped = keyring.new_data_key(owner)
+    result = await collection.update_one(
+        {"_id": owner, "data_key": {"$exists": False}}, {"$set": {"data_key": wrapped}}
+    )
+    if result.matched_count:
+        return key
+    doc = await collection.find_one({"_id": owner}, {"data_key": 1})
+    if doc is None or not doc.get("data_key"):
+        raise LookupError(f"no document {owner} in {collection.name}")
+    return keyring.open_data_key(doc["data_key"], owner)

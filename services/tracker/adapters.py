@@ -17,6 +17,7 @@ from services.common import outbox as common_outbox
 from services.common import topics
 from services.common.crypto import DataKey, Keyring
 from services.common.events import Envelope, Stage, utcnow
+from services.common.mongo import data_key_of
 from services.tracker.domain import (
     idle_clusters_pipeline,
     load_pipeline,
@@ -228,20 +229,7 @@ class CaseStore:
         )
 
     async def data_key(self, report_id: str, keyring: Keyring) -> DataKey:
-        """The case's data key, made on first need. Two first writers race on a conditional
-        write: the loser uses the winner's key."""
-        case = await self.cases.find_one({"_id": report_id}, {"data_key": 1})
-        if case is not None and case.get("data_key"):
-            return keyring.open_data_key(case["data_key"], report_id)
-        key, wrapped = keyring.new_data_key(report_id)
-        result = await self.cases.update_one(
-            {"_id": report_id, "data_key": {"$exists": False}}, {"$set": {"data_key": wrapped}}
-        )
-        if result.matched_count:
-            return key
-        case = await self.cases.find_one({"_id": report_id}, {"data_key": 1})
-        assert case is not None and case.get("data_key"), "case vanished while adding a key"
-        return keyring.open_data_key(case["data_key"], report_id)
+        return await data_key_of(self.cases, report_id, keyring)
 
     # -- supervisors' and analysts' views ----------------------------------------------------
 

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.common.crypto import DataKey, Keyring
+from services.common.mongo import data_key_of
 from services.tracker.console.accounts import Account, Session
 from services.tracker.domain import as_utc
 
@@ -95,22 +96,7 @@ class AccountStore:
         return replace(account, totp_secret=key.open(SECRET_FIELD, sealed).decode())
 
     async def _data_key(self, account_id: str) -> DataKey:
-        """The account's data key, made on first need; of two first writers, the loser uses
-        the winner's key."""
-        keyring = self._keyring()
-        doc = await self.collection.find_one({"_id": account_id}, {"data_key": 1})
-        if doc is not None and doc.get("data_key"):
-            return keyring.open_data_key(doc["data_key"], account_id)
-        key, wrapped = keyring.new_data_key(account_id)
-        result = await self.collection.update_one(
-            {"_id": account_id, "data_key": {"$exists": False}}, {"$set": {"data_key": wrapped}}
-        )
-        if result.matched_count:
-            return key
-        doc = await self.collection.find_one({"_id": account_id}, {"data_key": 1})
-        if doc is None or not doc.get("data_key"):
-            raise LookupError(f"no account named {account_id}")
-        return keyring.open_data_key(doc["data_key"], account_id)
+        return await data_key_of(self.collection, account_id, self._keyring())
 
     def _keyring(self) -> Keyring:
         if self.keyring is None:
