@@ -102,7 +102,7 @@ def publish(stack: Stack, events: list[Envelope], twice: bool = False) -> None:
 
 def classified(
     at: datetime,
-    industry: str,
+    industry: str | None,
     province: str,
     *,
     official: bool = False,

@@ -49,6 +49,7 @@ from tests.integration.test_insights import (
 
 K = 3
 JANUARY = {"from": "2025-01", "to": "2025-01"}
+MARCH_2023 = JAN.replace(year=2023, month=3)
 LIVE = len(CONSTRUCTION) + len(SHARED_PHONE)
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -204,6 +205,26 @@ def test_the_pages_speak_chinese_and_the_switch_keeps_the_filters(
     assert switch
     href = switch.group(1).replace("&amp;", "&")
     assert href.startswith("/console/insights?") and "from=2025-01" in href and "lang=en" in href
+
+
+def test_reports_given_no_industry_are_a_named_row_with_a_page_of_their_own(
+    stack: Stack, analyst: httpx.Client, data: dict[str, list[str]]
+) -> None:
+    """The classifier leaves a report's industry undecided when nothing in it says one, so any
+    real system holds such reports. Once one did, the overview answered 404: its "unknown" row
+    named an industry the per-industry API refused."""
+    seed(stack, [classified(MARCH_2023, None, "hunan") for _ in range(K + 1)])
+    march = {"from": "2023-03", "to": "2023-03"}
+    english = analyst.get("/console/insights", params={**march, "lang": "en"})
+    assert english.status_code == 200, english.text
+    row = re.search(r'<tr data-industry="unknown">.*?</tr>', english.text, re.DOTALL)
+    assert row and "Not decided" in row.group(0)
+    assert cell(english.text, 'data-industry="unknown"', "incidents") == str(K + 1)
+    chinese = analyst.get("/console/insights", params={**march, "lang": "zh"})
+    assert chinese.status_code == 200 and "未判定" in chinese.text
+    page = analyst.get("/console/insights/industries/unknown", params={**march, "lang": "en"})
+    assert page.status_code == 200, page.text
+    assert cell(page.text, 'data-province="hunan"', "incidents") == str(K + 1)
 
 
 def test_a_bad_month_is_named_and_an_analyst_opens_no_case(

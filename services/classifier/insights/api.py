@@ -24,6 +24,7 @@ from faust.web import Request, Response, View
 
 from services.classifier.insights import detection, queries
 from services.classifier.insights.adapters import InsightStore
+from services.classifier.insights.domain import UNKNOWN
 from services.classifier.insights.periods import BadPeriod, Period
 from services.classifier.taxonomy import Taxonomy
 from services.common.auth import Principal, Role, StaffAuth
@@ -116,7 +117,8 @@ def register(
         return guarded
 
     def known_industry(name: str) -> str:
-        if name not in taxonomy.industries:
+        # UNKNOWN: the reports given no industry, a row of the overview like the others.
+        if name not in taxonomy.industries and name != UNKNOWN:
             raise Problem(404, f"no industry {name!r}; one of {', '.join(taxonomy.industries)}")
         return name
 

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from services.classifier.insights.domain import UNKNOWN
 from services.classifier.taxonomy import region_id
 from services.tracker.domain import CENTRAL, RoutingTable
 
@@ -35,6 +36,10 @@ def taxonomy_names(taxonomy: dict[str, object]) -> dict[str, dict[str, dict[str,
         assert isinstance(entries, list), f"taxonomy without {kind}"
         for lang in names:
             names[lang][kind] = {e["id"]: e[lang] for e in entries}
+    for lang in names:
+        # The read model counts reports the classifier gave no industry under this code, and
+        # the overview lists them like any industry, so they have a name and a page too.
+        names[lang]["industries"][UNKNOWN] = CONSOLE_TEXTS[lang]["not_decided"]
     return names
 
 
@@ -50,6 +55,7 @@ def region_names(taxonomy: dict[str, Any], *, short: bool = False) -> dict[str, 
     names: dict[str, dict[str, str]] = {lang: {} for lang in CONSOLE_TEXTS}
     for lang, named in names.items():
         named[CENTRAL] = CONSOLE_TEXTS[lang]["central_level"]
+        named[UNKNOWN] = CONSOLE_TEXTS[lang]["not_decided"]
         for region in taxonomy.get("regions", []):
             province = region_id(region["id"])
             province_name = region["zh"] if lang == "zh" else region["id"]
