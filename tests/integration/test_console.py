@@ -3,6 +3,8 @@ page, signing in with password and TOTP, the session cookie, CSRF, lockout and d
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -12,7 +14,7 @@ import pyotp
 import pytest
 
 from deploy.local.stack import Stack
-from tests.integration.helpers import mongo_client
+from tests.integration.helpers import mongo_client, wait_until
 from tests.integration.helpers_console import (
     PASSWORD,
     console_tracker,
@@ -83,6 +85,38 @@ def test_signing_in_sets_a_strict_httponly_cookie_and_pages_are_not_stored(conso
     with closing(auditor):
         audit = auditor.get("/console/audit?lang=en")
         assert audit.status_code == 200 and 'id="chain" data-intact="yes"' in audit.text
+
+
+def test_a_token_the_other_services_refuse_ends_the_session_and_asks_to_sign_in_again(
+    console: Stack,
+) -> None:
+    create_account(console, "sup-revoked", "supervisor")
+    client, _ = sign_in(console, "sup-revoked")
+    sessions = mongo_client(console)["staff"]["console_sessions"]
+    with closing(client):
+        assert client.get("/console/insights?lang=en").status_code == 200
+        row = sessions.find_one({"account_id": "sup-revoked"})
+        assert row is not None
+        command = [sys.executable, "-m", "services.common.tokens", "revoke"]
+        revoked = subprocess.run(
+            [*command, "--token-id", row["token_id"]],
+            env={"MONGODB_URI": console.mongodb_uri, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert revoked.returncode == 0, revoked.stderr
+        # The classifier re-reads the revoked tokens every few seconds; until then it accepts.
+        wait_until(
+            lambda: 'id="sign-in-again"' in client.get("/console/insights?lang=en").text,
+            30,
+            "the sign-in page asking to sign in again",
+        )
+        assert sessions.count_documents({"account_id": "sup-revoked"}) == 0
+        assert "tipline_console" not in {c.name for c in client.cookies.jar}
+        queue = client.get("/console/queue?lang=en")
+        assert 'name="password"' in queue.text and 'id="sign-out"' not in queue.text
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(console: Stack) -> None:

@@ -23,6 +23,19 @@ class ApiRefused(Exception):
         super().__init__(f"{status}: {reason}")
 
 
+class TokenRefused(Exception):
+    """The other service did not accept the person's token at all (401: revoked, or signed
+    with a retired key). Not a refusal of one page: the session is of no use any more."""
+
+
+def _checked(answer: httpx.Response) -> httpx.Response:
+    if answer.status_code == 401:
+        raise TokenRefused()
+    if answer.status_code != 200:
+        raise ApiRefused(answer.status_code, _reason(answer))
+    return answer
+
+
 @dataclass
 class OfficeApis:
     intake_url: str
@@ -43,9 +56,7 @@ class OfficeApis:
         except httpx.HTTPError as exc:
             log.warning("staff api unreachable", extra={"error": type(exc).__name__})
             raise ApiRefused(503, "unreachable") from exc
-        if answer.status_code != 200:
-            raise ApiRefused(answer.status_code, _reason(answer))
-        body: dict[str, Any] = answer.json()
+        body: dict[str, Any] = _checked(answer).json()
         return body
 
     async def report(
@@ -83,9 +94,7 @@ class OfficeApis:
         except httpx.HTTPError as exc:
             log.warning("staff api unreachable", extra={"error": type(exc).__name__})
             raise ApiRefused(503, "unreachable") from exc
-        if answer.status_code != 200:
-            raise ApiRefused(answer.status_code, _reason(answer))
-        return answer.text
+        return _checked(answer).text
 
     async def chain_check(self, token: str | None) -> dict[str, Any]:
         return await self._get(f"{self.audit_url}/v1/audit/verify", token, None)

@@ -13,8 +13,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.common.pages import Pages, choose_language
-from services.tracker.console.accounts import Current
-from services.tracker.console.deps import FormExpired, NotAllowed, SignInNeeded
+from services.tracker.console.accounts import Current, session_hash
+from services.tracker.console.deps import (
+    COOKIE_PATH,
+    SESSION_COOKIE,
+    FormExpired,
+    NotAllowed,
+    SignInNeeded,
+)
+from services.tracker.console.office_apis import TokenRefused
 from services.tracker.console.texts import CONSOLE_TEXTS, label_namer
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -92,6 +99,18 @@ def install_console_answers(app: FastAPI) -> None:
     async def form_expired(request: Request, exc: Exception) -> Response:
         return PAGES.render(request, "forbidden.html", status_code=403, expired=True)
 
+    async def token_refused(request: Request, exc: Exception) -> Response:
+        # Another service no longer accepts the person's token, so every page needing it would
+        # fail: the session ends here too, and the person is asked to sign in again.
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            await request.app.state.console.sessions.delete(session_hash(secret))
+        lang = choose_language(request)
+        response = PAGES.redirect(f"/console/sign-in?lang={lang}&again=1")
+        response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+        return response
+
     app.add_exception_handler(SignInNeeded, sign_in_needed)
+    app.add_exception_handler(TokenRefused, token_refused)
     app.add_exception_handler(NotAllowed, not_allowed)
     app.add_exception_handler(FormExpired, form_expired)

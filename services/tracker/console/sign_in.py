@@ -81,7 +81,8 @@ def _signed_in(request: Request, done: accounts.SignedIn, lang: str) -> Response
 
 @router.get("/console/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request) -> HTMLResponse:
-    return _sign_in_page(request, choose_language(request))
+    again = request.query_params.get("again") == "1"  # see `pages.install_console_answers`
+    return _sign_in_page(request, choose_language(request), again=again)
 
 
 @router.post("/console/sign-in", response_model=None)
