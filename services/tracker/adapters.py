@@ -188,6 +188,8 @@ class CaseStore:
             await self.cases.bulk_write(operations, ordered=ordered)
         except BulkWriteError as exc:
             failed = _failed_positions(exc)
+            if not failed:
+                raise  # no write failed, yet it is not known to have been kept: retry it all
             if not ordered:
                 return [position not in failed for position in range(len(writes))]
             first = min(failed)  # an ordered write stops at its first failure

@@ -774,16 +774,18 @@ async def route_classified_cases(
     ordered = len({r.report_id for r in routings}) < len(routings)
     applied = [False] * len(routings)
     start = 0
-    while start < len(routings):
-        results = await t.cases.add_with_events_to_many(writes[start:], ordered=ordered)
-        assert results and results[0] is not None
-        for result in results:
-            if result is None:  # an ordered write stopped before it: written in the next round
-                break
-            applied[start] = result or await _route_held(t, routings[start])
-            start += 1
-    for r in routings:
-        t.statuses.forget(r.report_id)
+    try:
+        while start < len(routings):
+            results = await t.cases.add_with_events_to_many(writes[start:], ordered=ordered)
+            assert results and results[0] is not None
+            for result in results:
+                if result is None:  # an ordered write stopped before it: sent again next round
+                    break
+                applied[start] = result or await _route_held(t, routings[start])
+                start += 1
+    finally:  # what was written is never shown stale, whatever failed after it
+        for r in routings:
+            t.statuses.forget(r.report_id)
     for r, done in zip(routings, applied, strict=True):
         if done:
             await t.publisher.publish_recorded(r.report_id, r.assignment)
