@@ -160,6 +160,56 @@ class CaseStore:
             return _failed_positions(exc)
         return set()
 
+    async def add_with_events_to_many(
+        self,
+        writes: list[tuple[str, list[dict[str, Any]], dict[str, Any], list[Envelope]]],
+        ordered: bool,
+    ) -> list[bool | None]:
+        """For each of many cases (report id, entries, fields, outbox events) in one bulk
+        write: adds the entries, sets the fields and puts the events in the case's outbox, in
+        one update, unless the case holds the first entry already; a case not seen yet is
+        opened by it. `ordered` writes them in the order given and stops at the first that
+        fails. For each write: True if made; False if the case held its first entry already
+        (or the write lost a race to open it), for the caller to apply on its own; None if an
+        ordered write stopped before it, for the caller to send again."""
+        now = utcnow()
+        operations = [
+            UpdateOne(
+                _unless_held(report_id, entries),
+                {
+                    **_adding(entries, fields, outbox, now),
+                    "$setOnInsert": {"opened_at": now},
+                },
+                upsert=True,
+            )
+            for report_id, entries, fields, outbox in writes
+        ]
+        try:
+            await self.cases.bulk_write(operations, ordered=ordered)
+        except BulkWriteError as exc:
+            failed = _failed_positions(exc)
+            if not failed:
+                raise  # no write failed, yet it is not known to have been kept: retry it all
+            if not ordered:
+                return [position not in failed for position in range(len(writes))]
+            first = min(failed)  # an ordered write stops at its first failure
+            return [True] * first + [False] + [None] * (len(writes) - first - 1)
+        return [True] * len(writes)
+
+    async def add_unless_held(
+        self,
+        report_id: str,
+        entries: list[dict[str, Any]],
+        fields: dict[str, Any],
+        outbox: list[Envelope],
+    ) -> bool:
+        """One of `add_with_events_to_many`'s writes on its own, to a case that exists: False
+        if the case holds the first entry already (or does not exist)."""
+        result = await self.cases.update_one(
+            _unless_held(report_id, entries), _adding(entries, fields, outbox, utcnow())
+        )
+        return bool(result.matched_count)
+
     async def by_tracking_code_hash(self, code_hash: str) -> dict[str, Any] | None:
         case = await self.cases.find_one({"tracking_code_hash": code_hash}, REPORTER_VIEW)
         # The index found it; a constant-time comparison confirms it without timing hints.
@@ -306,6 +356,26 @@ def nested(fields: dict[str, Any]) -> dict[str, Any]:
 def outbox_entry(event: Envelope) -> dict[str, Any]:
     """A stage event as it waits in its case's outbox (the common shape)."""
     return common_outbox.entry(event, topics.REPORT_STAGE)
+
+
+def _unless_held(report_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The case, unless it holds the first of the entries already (a repeat)."""
+    return {"_id": report_id, "timeline.event_id": {"$ne": entries[0]["event_id"]}}
+
+
+def _adding(
+    entries: list[dict[str, Any]], fields: dict[str, Any], outbox: list[Envelope], now: datetime
+) -> dict[str, Any]:
+    """The update that adds entries, sets fields and puts events in the outbox: a change of
+    the case (its revision moves on)."""
+    return common_outbox.with_entries(
+        {
+            "$push": {"timeline": {"$each": entries}},
+            "$set": {"updated_at": now, **fields},
+            "$inc": {"revision": 1},
+        },
+        [outbox_entry(e) for e in outbox],
+    )
 
 
 def _failed_positions(error: BulkWriteError) -> set[int]:

@@ -3,7 +3,6 @@ calls its use case in `workflow.py` (opening a case, recording a stage, routing 
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import Any
 
@@ -91,17 +90,17 @@ async def handle(tracker: Tracker, event: Envelope, topic: str) -> Outcome:
 
 
 async def handle_many(tracker: Tracker, events: list[tuple[Envelope, str]]) -> list[Outcome]:
-    """A poll's events in two writes: new cases in one, stage entries in another. The few that
-    cannot go in bulk (a repeat, a case a stage opened first) go through `handle`, and so do
-    classifications, which route the case: different reports side by side, one report's in
-    order."""
+    """A poll's events in three writes: new cases in one, stage entries in another, and the
+    classifications, which route their cases, in a third (one report's in order). The few
+    that cannot go in bulk (a repeat, a case a stage opened first) go through `handle`."""
     one = partial(handle, tracker)
     outcomes: list[Outcome] = []
     openings: list[workflow.Opening] = []
     opening_events: list[tuple[int, Envelope, str]] = []
     stages: list[tuple[Envelope, StageChanged]] = []
     stage_events: list[tuple[int, Envelope, str]] = []
-    routings: dict[str, list[tuple[int, Envelope, str]]] = {}
+    routings: list[tuple[Envelope, StageChanged]] = []
+    routing_positions: list[int] = []
     for position, (event, topic) in enumerate(events):
         outcomes.append(Outcome.APPLIED)
         if event.type == SUBMITTED_V1:
@@ -113,7 +112,8 @@ async def handle_many(tracker: Tracker, events: list[tuple[Envelope, str]]) -> l
         elif event.type == STAGE_CHANGED_V1:
             change = StageChanged.model_validate(event.data)
             if _routes_the_case(change):
-                routings.setdefault(change.report_id, []).append((position, event, topic))
+                routings.append((event, change))
+                routing_positions.append(position)
                 continue
             stages.append((event, change))
             stage_events.append((position, event, topic))
@@ -130,9 +130,8 @@ async def handle_many(tracker: Tracker, events: list[tuple[Envelope, str]]) -> l
         position, event, topic = stage_events[index]
         outcomes[position] = await one(event, topic)
 
-    async def route_in_order(report_events: list[tuple[int, Envelope, str]]) -> None:
-        for position, event, topic in report_events:
-            outcomes[position] = await one(event, topic)
-
-    await asyncio.gather(*(route_in_order(found) for found in routings.values()))
+    if routings:
+        routed = await workflow.route_classified_cases(tracker, routings)
+        for position, applied in zip(routing_positions, routed, strict=True):
+            outcomes[position] = _outcome(applied)
     return outcomes

@@ -117,6 +117,20 @@ class Cases(Protocol):
 
     async def add_to_many(self, additions: list[tuple[str, dict[str, Any]]]) -> set[int]: ...
 
+    async def add_with_events_to_many(
+        self,
+        writes: list[tuple[str, list[dict[str, Any]], dict[str, Any], list[Envelope]]],
+        ordered: bool,
+    ) -> list[bool | None]: ...
+
+    async def add_unless_held(
+        self,
+        report_id: str,
+        entries: list[dict[str, Any]],
+        fields: dict[str, Any],
+        outbox: list[Envelope],
+    ) -> bool: ...
+
     async def add_if_in_state(
         self,
         report_id: str,
@@ -667,32 +681,30 @@ async def record_service_stages(
     return held
 
 
-async def route_classified_case(t: Tracker, event: Envelope, change: StageChanged) -> bool:
-    """Records the classification, then assigns the case to a team from the routing table.
+@dataclass(frozen=True)
+class Routing:
+    """A classification and the assignment it leads to, recorded in one write: the classified
+    entry, then the assigned one (its event id follows from the classification's, so a re-run
+    repeats it), the case fields each sets, and the assignment event for the case's outbox."""
 
-    Two writes, each safe to repeat: a redelivered event finds its classification recorded and
-    the assignment made (its id follows from the classification's), so nothing doubles, and a
-    crash between them is mended by the redelivery. The assignment event waits in the case's
-    outbox until it is published. False when both were there already."""
+    report_id: str
+    classified: dict[str, Any]
+    assigned: dict[str, Any]
+    classification_fields: dict[str, Any]
+    assignment_fields: dict[str, Any]
+    assignment: Envelope
+
+    def write(self) -> tuple[str, list[dict[str, Any]], dict[str, Any], list[Envelope]]:
+        """The one write of both (report id, entries, fields, outbox events)."""
+        fields = {**self.classification_fields, **self.assignment_fields}
+        return self.report_id, [self.classified, self.assigned], fields, [self.assignment]
+
+
+def routing(t: Tracker, event: Envelope, change: StageChanged) -> Routing:
+    """What a classification records, and the team the routing table gives the case."""
     classification = change.classification
     assert classification is not None
     report_id = change.report_id
-    recorded = await t.cases.add_entries(
-        report_id,
-        [service_entry(event, change)],
-        also_set={
-            "state": Stage.CLASSIFIED.value,
-            "province": classification.province,
-            "city": classification.city,
-            "official_involvement": classification.official_involvement,
-            "cluster_id": cluster_of(classification, event.data.get("classification") or {}),
-            # Labels only (never text), for the console's filters and sorts.
-            "crime_types": list(classification.crime_types),
-            "industry": classification.industry,
-            "priority": classification.priority,
-            "priority_rank": PRIORITY_RANK.get(classification.priority or "", len(PRIORITY_RANK)),
-        },
-    )
     check_transition(ROUTED_FROM, Stage.ASSIGNED)
     decision = route(
         t.routing, classification.province, classification.city, classification.official_involvement
@@ -710,26 +722,87 @@ async def route_classified_case(t: Tracker, event: Envelope, change: StageChange
         ),
         event_id=derived_event_id(event.id, Stage.ASSIGNED.value),
     )
-    entry = timeline_entry(
-        assignment.id,
-        Stage.ASSIGNED,
-        now,
-        actor={"kind": ActorKind.ROUTING.value},
-        team=decision.team,
-        routing=routing_record(decision),
+    return Routing(
+        report_id=report_id,
+        classified=service_entry(event, change),
+        assigned=timeline_entry(
+            assignment.id,
+            Stage.ASSIGNED,
+            now,
+            actor={"kind": ActorKind.ROUTING.value},
+            team=decision.team,
+            routing=routing_record(decision),
+        ),
+        classification_fields={
+            "province": classification.province,
+            "city": classification.city,
+            "official_involvement": classification.official_involvement,
+            "cluster_id": cluster_of(classification, event.data.get("classification") or {}),
+            # Labels only (never text), for the console's filters and sorts.
+            "crime_types": list(classification.crime_types),
+            "industry": classification.industry,
+            "priority": classification.priority,
+            "priority_rank": PRIORITY_RANK.get(classification.priority or "", len(PRIORITY_RANK)),
+        },
+        assignment_fields={
+            "state": Stage.ASSIGNED.value,
+            "scope": scope(decision.province, decision.team),
+            **t.deadlines.on_feedback(now, Stage.ASSIGNED),
+        },
+        assignment=assignment,
     )
-    fields = {
-        "state": Stage.ASSIGNED.value,
-        "scope": scope(decision.province, decision.team),
-        **t.deadlines.on_feedback(now, Stage.ASSIGNED),
-    }
-    assigned = await t.cases.add_if_in_state(
-        report_id, [ROUTED_FROM], [entry], fields, outbox=[assignment]
+
+
+async def route_classified_case(t: Tracker, event: Envelope, change: StageChanged) -> bool:
+    """Records the classification and assigns the case to a team from the routing table, in
+    one write. False for a repeat (`route_classified_cases`)."""
+    return (await route_classified_cases(t, [(event, change)]))[0]
+
+
+async def route_classified_cases(
+    t: Tracker, classifications: list[tuple[Envelope, StageChanged]]
+) -> list[bool]:
+    """Many classifications in one bulk write: each records its classified entry, its
+    assignment and its assignment event (the case's outbox) in one update, unless the case
+    holds the classification already. A case not opened yet is opened by it. One report's
+    classifications are written in the order given; a classification whose case held it
+    already (a repeat, or a write that opened the case just now) is applied on its own,
+    before any later one of its report. False for a repeat: nothing changed."""
+    routings = [routing(t, event, change) for event, change in classifications]
+    writes = [r.write() for r in routings]
+    # One report's several classifications must land in order; otherwise any order will do.
+    ordered = len({r.report_id for r in routings}) < len(routings)
+    applied = [False] * len(routings)
+    start = 0
+    try:
+        while start < len(routings):
+            results = await t.cases.add_with_events_to_many(writes[start:], ordered=ordered)
+            assert results and results[0] is not None
+            for result in results:
+                if result is None:  # an ordered write stopped before it: sent again next round
+                    break
+                applied[start] = result or await _route_held(t, routings[start])
+                start += 1
+    finally:  # what was written is never shown stale, whatever failed after it
+        for r in routings:
+            t.statuses.forget(r.report_id)
+    for r, done in zip(routings, applied, strict=True):
+        if done:
+            await t.publisher.publish_recorded(r.report_id, r.assignment)
+    return applied
+
+
+async def _route_held(t: Tracker, r: Routing) -> bool:
+    """A classification whose case held it already, or that lost a race to open the case.
+    Recorded if it is still missing (the case was opened meanwhile); otherwise only the
+    assignment, if a case classified before both went in one write still waits for it (its
+    id follows from the classification's, so a repeat finds it there)."""
+    report_id, entries, fields, outbox = r.write()
+    if await t.cases.add_unless_held(report_id, entries, fields, outbox):
+        return True
+    return await t.cases.add_if_in_state(
+        report_id, [ROUTED_FROM], [r.assigned], r.assignment_fields, outbox=[r.assignment]
     )
-    t.statuses.forget(report_id)
-    if assigned:
-        await t.publisher.publish_recorded(report_id, assignment)
-    return recorded or assigned
 
 
 # -- sealed messages and notes ----------------------------------------------------------------

@@ -125,6 +125,40 @@ class FakeCases:
                 held.add(position)
         return held
 
+    async def add_with_events_to_many(
+        self,
+        writes: list[tuple[str, list[dict[str, Any]], dict[str, Any], list[Envelope]]],
+        ordered: bool,
+    ) -> list[bool | None]:
+        results: list[bool | None] = []
+        for report_id, entries, fields, outbox in writes:
+            if report_id not in self.cases:
+                self.cases[report_id] = {
+                    "_id": report_id,
+                    "opened_at": T0,
+                    "timeline": [],
+                    "revision": 0,
+                }
+            results.append(await self.add_unless_held(report_id, entries, fields, outbox))
+        return results
+
+    async def add_unless_held(
+        self,
+        report_id: str,
+        entries: list[dict[str, Any]],
+        fields: dict[str, Any],
+        outbox: list[Envelope],
+    ) -> bool:
+        case = self.cases.get(report_id)
+        if case is None or self._holds(report_id, entries[0]["event_id"]):
+            return False
+        case["timeline"].extend(copy.deepcopy(entries))
+        for key, value in fields.items():
+            _set(case, key, value)
+        case.setdefault("outbox", []).extend({"id": e.id} for e in outbox)
+        case["revision"] += 1
+        return True
+
     async def add_if_in_state(
         self,
         report_id: str,
