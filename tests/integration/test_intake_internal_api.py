@@ -100,6 +100,14 @@ def test_each_report_comes_back_with_its_own_outcome(stack: Stack):
         if json.loads(m.value)["subject"] == good
     ]
     assert [(r["staff"], r["fields"]) for r in reads] == [("classifier", ["content"])] * 2
+    # One report alone, as before, for any other caller.
+    one = httpx.get(
+        f"{stack.url('intake')}/internal/v1/reports/{good}/content",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert one.status_code == 200
+    assert one.json() == found[0]["content"]
 
 
 def _submitted(report_id: str, code_hash: str) -> bytes:
