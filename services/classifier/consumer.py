@@ -43,7 +43,7 @@ def make_handler_factory(intake: IntakeContentClient, sifter: Sifter) -> Handler
             return (await handle_many([(event, topic)]))[0]
 
         async def handle_many(events: list[tuple[Envelope, str]]) -> list[Outcome]:
-            """A batch of events: one lookup of earlier results, intake's reads side by side,
+            """A batch of events: one lookup of earlier results, one read of intake's content,
             one sifting pass, one save. A failure fails the batch, and the event processor
             then applies its events one by one, so a bad report is dead-lettered alone."""
             outcomes = [Outcome.IGNORED] * len(events)
@@ -58,13 +58,22 @@ def make_handler_factory(intake: IntakeContentClient, sifter: Sifter) -> Handler
                 raise SameReportTwice("two events for one report in a batch: one by one")
             earlier = await store.for_events(list(submitted))
             fresh = [entry for event_id, entry in submitted.items() if event_id not in earlier]
-            contents = await asyncio.gather(*(intake.content(s.report_id) for _, _, s in fresh))
+            read = await intake.contents([s.report_id for _, _, s in fresh]) if fresh else {}
+            # A report intake does not know, or whose content does not open, stops only itself:
+            # the others are sifted and saved, then its error fails the batch and the event
+            # processor applies the events one by one: the saved ones are repeats, and this
+            # one is retried and dead-lettered alone, as before.
+            opened: list[tuple[tuple[int, Envelope, ReportSubmitted], dict[str, Any]]] = []
+            broken: list[Exception] = []
+            for entry in fresh:
+                content = read[entry[2].report_id]
+                if isinstance(content, Exception):
+                    broken.append(content)
+                else:
+                    opened.append((entry, content))
+            fresh = [entry for entry, _ in opened]
             sifted = await sifter.sift_many(
-                [
-                    (s.report_id, content)
-                    for (_, _, s), content in zip(fresh, contents, strict=True)
-                ],
-                index,
+                [(s.report_id, content) for (_, _, s), content in opened], index
             )
             at = utcnow()
             saved = await store.save(
@@ -73,6 +82,8 @@ def make_handler_factory(intake: IntakeContentClient, sifter: Sifter) -> Handler
                     for (_, event, s), (result, details) in zip(fresh, sifted, strict=True)
                 ]
             )
+            if broken:
+                raise broken[0]
             answers: dict[str, tuple[Outcome, Classification, datetime]] = {
                 event_id: (Outcome.REPEAT, result, stored_at)
                 for event_id, (result, stored_at) in earlier.items()

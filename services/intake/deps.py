@@ -9,12 +9,13 @@ pool, a hop that cost about 0.3 ms per provider per request here.
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 from functools import partial
 from typing import Annotated
 
 from aiokafka import AIOKafkaProducer
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from services.common.access import record_access
 from services.common.auth import CONTENT_READERS, Principal, StaffAuth, StaffToken
@@ -68,6 +69,18 @@ async def _content_reader(
 
 
 ContentReader = Annotated[Principal, Depends(_content_reader)]
+
+
+async def _internal_caller(request: Request, settings: Settings) -> None:
+    """One of Tipline's own services (the classifier), by the internal API token: checked
+    before the request's body is looked at."""
+    presented = request.headers.get("authorization", "").removeprefix("Bearer ")
+    expected = settings.internal_api_token.get_secret_value()
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise HTTPException(status_code=401, detail="a valid service token is required")
+
+
+InternalCaller = Depends(_internal_caller)
 
 # -- the use cases, assembled from their ports ----------------------------------------------
 # Each reads its ports from app.state itself rather than through the providers above: one

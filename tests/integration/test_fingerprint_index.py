@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from bson import Binary, Int64
 from pymongo import AsyncMongoClient, monitoring
@@ -174,10 +175,10 @@ def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
     # the unrelated report stays alone.
     assert found["clusters"] == ["report-a", "report-a", "report-a", "report-x"]
     assert found["links"][:3] == [2, 2, 2] and found["links"][3] == 0
-    # One insert, a lookup per report, one merge, one re-read, one count: not four requests
-    # per report.
+    # One insert, one lookup (up to 8 reports a query), one merge, one re-read, one count: not
+    # a request per report.
     assert found["batch_commands"].count("insert") == 1
-    assert found["batch_commands"].count("find") == 5
+    assert found["batch_commands"].count("find") == 2
     assert found["batch_commands"].count("update") == 1
     assert found["batch_commands"].count("aggregate") == 1
     assert found["later"] == "report-a"
@@ -325,3 +326,49 @@ def test_copies_of_one_report_sifted_at_once_by_several_replicas_share_one_clust
                 assert "phone" in {k.split(":")[0] for k in link["shared_entities"]}
         # Each copy sifted after another one was stored links to it.
         assert sum(len(links) for links in found["links"]) >= 3
+
+
+def test_a_batch_lookup_finds_for_each_report_what_its_own_lookup_finds(tmp_path: Path):
+    """One query for the batch: each report gets the same earlier reports, in the same order,
+    and the same own cluster, as when it is looked up alone, crowded bands and shared phones
+    included."""
+    port = free_port()
+    server = start_mongodb(port, tmp_path)
+    texts = [REPORT, RESENT, WITNESS, "深圳有个传销组织专骗退休教师的养老钱，据说已经骗了几百人。"]
+    signatures = [fingerprint.minhash(text, b"test-linking-secret") for text in texts]
+    phone = domain.hidden_key("phone:13807315566", b"test-linking-secret")
+
+    def print_of(report_id: str, n: int, keys: list[str]) -> domain.Fingerprint:
+        return domain.Fingerprint(report_id, fingerprint.bands(signatures[n]), keys, signatures[n])
+
+    async def run() -> tuple[list[Any], list[Any]]:
+        client = AsyncMongoClient(f"mongodb://127.0.0.1:{port}/")
+        index = FingerprintIndex(client["classifier"])
+        await index.create_indexes()
+        # 230 copies of one wording (a crowded band), a few earlier reports of each kind.
+        await index.add([print_of(f"copy-{i:03d}", 0, []) for i in range(230)])
+        await index.add([print_of(f"earlier-{n}", n, [phone] if n else []) for n in range(4)])
+        batch = [
+            print_of("new-a", 0, [phone]),  # crowded, with a phone others share
+            print_of("new-b", 1, []),
+            print_of("new-c", 2, [phone]),
+            print_of("new-d", 3, ["phone:unshared"]),
+        ]
+        await index.add(batch)
+        together = await index.candidates(batch)
+        alone = [(await index.candidates([fp]))[0] for fp in batch]
+        await client.close()
+        return together, alone
+
+    try:
+        together, alone = asyncio.run(run())
+    finally:
+        server.stop()
+
+    def seen(lookup: domain.Lookup) -> tuple[list[tuple[str, str]], str | None]:
+        return [(c.report_id, c.cluster_id) for c in lookup.candidates], lookup.own_cluster
+
+    assert [seen(lookup) for lookup in together] == [seen(lookup) for lookup in alone]
+    crowded = {c.report_id for c in together[0].candidates}
+    assert len(crowded) > 200 and {"earlier-1", "earlier-2", "new-c"} <= crowded  # the phone
+    assert {c.report_id for c in together[3].candidates} == {"earlier-3"}

@@ -49,6 +49,14 @@ class ReportStore:
             {"channel": 1, "language": 1, "data_key": 1, "sealed": 1, "scope": 1},
         )
 
+    async def sealed_many(self, report_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Many stored reports as they are at rest, in one query: those that exist, by id."""
+        found = self.reports.find(
+            {"_id": {"$in": report_ids}},
+            {"channel": 1, "language": 1, "data_key": 1, "sealed": 1, "scope": 1},
+        )
+        return {str(document["_id"]): document async for document in found}
+
     # -- reconciliation (reconcile.py) -------------------------------------------------------
 
     async def apply(self, updates: Sequence[ReportUpdate]) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.access import stated_purpose
 from services.common.auth import out_of_scope
-from services.intake.deps import ContentReader, ReadReportDep, Settings, Submit
+from services.intake.deps import ContentReader, InternalCaller, ReadReportDep, Submit
 from services.intake.reports.domain import KeyUsedForAnotherReport, ReportAccepted, ReportIn
-from services.intake.reports.reads import NoSuchReport, OutOfScope
+from services.intake.reports.reads import MAX_CONTENTS_PER_READ, NoSuchReport, OutOfScope
 
 ReportPart = Literal["content", "contact"]
 STAFF_HEADERS = {"Cache-Control": "no-store"}
@@ -58,19 +58,45 @@ async def submit_report(
     return answer
 
 
-@router.get("/internal/v1/reports/{report_id}/content", include_in_schema=False)
-async def report_content(
-    report_id: str, request: Request, settings: Settings, read: ReadReportDep
-) -> dict[str, Any]:
+@router.get(
+    "/internal/v1/reports/{report_id}/content",
+    include_in_schema=False,
+    dependencies=[InternalCaller],
+)
+async def report_content(report_id: str, read: ReadReportDep) -> dict[str, Any]:
     """For the classifier only: what was reported, never who reported it. Audited."""
-    presented = request.headers.get("authorization", "").removeprefix("Bearer ")
-    expected = settings.internal_api_token.get_secret_value()
-    if not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise HTTPException(status_code=401, detail="a valid service token is required")
     try:
         return await read.for_classifier(report_id)
     except NoSuchReport:
         raise HTTPException(status_code=404, detail="no such report") from None
+
+
+class ContentsAsked(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    report_ids: list[Annotated[str, Field(min_length=1, max_length=100)]]
+
+
+@router.post(
+    "/internal/v1/reports/contents",
+    include_in_schema=False,
+    dependencies=[InternalCaller],
+)
+async def report_contents(asked: ContentsAsked, read: ReadReportDep) -> dict[str, Any]:
+    """For the classifier only: many reports' content in one read, each with its outcome
+    ("found" with its content, "missing", or "does_not_open"). Audited per report."""
+    if len(asked.report_ids) > MAX_CONTENTS_PER_READ:
+        raise HTTPException(
+            status_code=413,
+            detail=[
+                {
+                    "field": "report_ids",
+                    "reason": f"at most {MAX_CONTENTS_PER_READ} report ids in one request; "
+                    "send the rest in another",
+                }
+            ],
+        )
+    return {"reports": await read.contents_for_classifier(asked.report_ids)}
 
 
 @router.get(

@@ -3,13 +3,26 @@ only). Every read is recorded in the audit log first: if it cannot be, nothing i
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from services.common.auth import Principal, Role
-from services.common.crypto import Keyring
+from services.common.crypto import Keyring, KeyringError
 from services.intake.reports.domain import SOURCE, open_report
+
+log = logging.getLogger(__name__)
+
+# The most reports the classifier reads in one request: its batches are smaller (64), and a
+# larger one would hold one answer of many reports' content in memory at once.
+MAX_CONTENTS_PER_READ = 200
+CLASSIFIER_PURPOSE = "automatic classification, entity extraction and linking"
+
+# How each report asked for in one read came out: its content, no such report, or a sealed
+# content that does not open (altered, or its key retired): the one never stops the others.
+ContentOutcome = Literal["found", "missing", "does_not_open"]
 
 
 class NoSuchReport(Exception):
@@ -22,6 +35,8 @@ class OutOfScope(Exception):
 
 class SealedReports(Protocol):
     async def sealed(self, report_id: str) -> dict[str, Any] | None: ...
+
+    async def sealed_many(self, report_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
 
 # services.common.access.record_access bound to the service's producer: raises 503 if the
@@ -66,6 +81,42 @@ class ReadReport:
             service="classifier",
             report_id=report_id,
             fields=["content"],
-            purpose="automatic classification, entity extraction and linking",
+            purpose=CLASSIFIER_PURPOSE,
         )
         return open_report(document, self.keyring, ["content"])
+
+    async def contents_for_classifier(self, report_ids: list[str]) -> list[dict[str, Any]]:
+        """What was reported, for many reports in one database read: each report's outcome
+        (`ContentOutcome`) in the order asked, a repeated id once. Each report found is
+        recorded in the audit log before anything is opened; if one record cannot be, the
+        whole read is refused (503) and nothing is opened."""
+        wanted = list(dict.fromkeys(report_ids))
+        documents = await self.store.sealed_many(wanted) if wanted else {}
+        await asyncio.gather(
+            *(
+                self.record_access(
+                    source=SOURCE,
+                    service="classifier",
+                    report_id=report_id,
+                    fields=["content"],
+                    purpose=CLASSIFIER_PURPOSE,
+                )
+                for report_id in wanted
+                if report_id in documents
+            )
+        )
+        return [self._content_of(report_id, documents.get(report_id)) for report_id in wanted]
+
+    def _content_of(self, report_id: str, document: dict[str, Any] | None) -> dict[str, Any]:
+        if document is None:
+            return {"report_id": report_id, "outcome": "missing"}
+        try:
+            content = open_report(document, self.keyring, ["content"])
+        except KeyringError as exc:
+            # An integrity alarm for this report alone; never a partial or wrong answer.
+            log.error(
+                "sealed report does not open",
+                extra={"report_id": report_id, "error": type(exc).__name__},
+            )
+            return {"report_id": report_id, "outcome": "does_not_open"}
+        return {"report_id": report_id, "outcome": "found", "content": content}
