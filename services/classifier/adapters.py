@@ -14,7 +14,7 @@ from pymongo import ASCENDING, ReturnDocument, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from services.classifier import fingerprint
+from services.classifier import evidence, fingerprint
 from services.classifier.domain import Candidate, Fingerprint, Join, Lookup, plan_merges
 from services.common.events import Classification
 
@@ -160,6 +160,7 @@ class FingerprintIndex:
     async def create_indexes(self) -> None:
         await self.fingerprints.create_index([("lookup", ASCENDING)])
         await self.fingerprints.create_index([("cluster_id", ASCENDING)])
+        await self.fingerprints.create_index([("evidence", ASCENDING)])
         await self._move_to_one_lookup_field()
 
     async def _move_to_one_lookup_field(self) -> None:
@@ -191,6 +192,7 @@ class FingerprintIndex:
                 "_id": fp.report_id,
                 "lookup": _lookup_values(fp),
                 "keys": fp.keys,
+                "evidence": list(fp.evidence),
                 "signature": Binary(fingerprint.to_bytes(fp.signature)),
                 "version": fingerprint.FINGERPRINT_VERSION,
                 "cluster_id": fp.report_id,
@@ -269,6 +271,35 @@ class FingerprintIndex:
                     cluster_rank=doc.get("cluster_rank", ""),
                 )
         return Lookup(list(found.values()), own, own_rank)
+
+    async def evidence_candidates(self, fingerprints: list[Fingerprint]) -> list[list[Candidate]]:
+        """Earlier reports sharing an evidence key with each (`evidence.keys`: hashes of a
+        place, a crime and a name or number together, or of two names or numbers), through the
+        multikey index on `evidence`: one query per report that has keys, at most
+        MAX_CANDIDATES each, so every replica finds what the others stored."""
+        return list(await asyncio.gather(*(self._evidence_of(fp) for fp in fingerprints)))
+
+    async def _evidence_of(self, fp: Fingerprint) -> list[Candidate]:
+        wanted = evidence.lookup_keys(fp.evidence)
+        if not wanted:
+            return []
+        cursor = self.fingerprints.find(
+            {"evidence": {"$in": wanted}},
+            {"signature": 1, "keys": 1, "evidence": 1, "cluster_id": 1, "cluster_rank": 1},
+            limit=MAX_CANDIDATES + 1,  # the report itself is among them
+        )
+        return [
+            Candidate(
+                report_id=doc["_id"],
+                cluster_id=doc["cluster_id"],
+                signature=fingerprint.from_bytes(bytes(doc["signature"])),
+                entity_keys=tuple(doc.get("keys", ())),
+                cluster_rank=doc.get("cluster_rank", ""),
+                evidence_keys=tuple(doc.get("evidence", ())),
+            )
+            async for doc in cursor
+            if doc["_id"] != fp.report_id
+        ]
 
     async def _find(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         cursor = self.fingerprints.find(

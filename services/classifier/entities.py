@@ -93,7 +93,7 @@ _ORG_EN = re.compile(
 # Where a Chinese organisation name cannot start: it begins after the last of these.
 _ORG_ZH_BOUNDARY = re.compile(r".*[以是在的为给到被由从和与跟对向叫了那这家个们上里去来说还有及或]")
 _ZH_NAME_CUES = re.compile(
-    r"(?:名叫|叫做|叫|老板是|头目是|老大是|幕后老板是|是一个叫|外号|老板|头目)"
+    r"(?:名叫|叫做|老板娘叫|老板叫|老板是|头目叫|头目是|老大是|幕后老板是|是一个叫|叫|外号|老板娘|老板|头目)"
     r"([\u4e00-\u9fff]{2,3}?)(?=[，。、的（(“\s]|$|外号|的男人|的人)"
 )
 _EN_NAME_CUES = re.compile(
