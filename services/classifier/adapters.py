@@ -275,31 +275,37 @@ class FingerprintIndex:
     async def evidence_candidates(self, fingerprints: list[Fingerprint]) -> list[list[Candidate]]:
         """Earlier reports sharing an evidence key with each (`evidence.keys`: hashes of a
         place, a crime and a name or number together, or of two names or numbers), through the
-        multikey index on `evidence`: one query per report that has keys, at most
-        MAX_CANDIDATES each, so every replica finds what the others stored."""
-        return list(await asyncio.gather(*(self._evidence_of(fp) for fp in fingerprints)))
-
-    async def _evidence_of(self, fp: Fingerprint) -> list[Candidate]:
-        wanted = evidence.lookup_keys(fp.evidence)
-        if not wanted:
-            return []
+        multikey index on `evidence`, so every replica finds what the others stored. One query
+        for the batch (evidence keys are specific, so few documents come back and SecantusDB's
+        cost of matching them against a long `$in` stays small), at most MAX_CANDIDATES per
+        report."""
+        wanted = {fp.report_id: set(evidence.lookup_keys(fp.evidence)) for fp in fingerprints}
+        every = sorted(set().union(*wanted.values())) if wanted else []
+        answers: list[list[Candidate]] = [[] for _ in fingerprints]
+        if not every:
+            return answers
         cursor = self.fingerprints.find(
-            {"evidence": {"$in": wanted}},
+            {"evidence": {"$in": every}},
             {"signature": 1, "keys": 1, "evidence": 1, "cluster_id": 1, "cluster_rank": 1},
-            limit=MAX_CANDIDATES + 1,  # the report itself is among them
+            limit=(MAX_CANDIDATES + 1) * len(fingerprints),
         )
-        return [
-            Candidate(
-                report_id=doc["_id"],
-                cluster_id=doc["cluster_id"],
-                signature=fingerprint.from_bytes(bytes(doc["signature"])),
-                entity_keys=tuple(doc.get("keys", ())),
-                cluster_rank=doc.get("cluster_rank", ""),
-                evidence_keys=tuple(doc.get("evidence", ())),
-            )
-            async for doc in cursor
-            if doc["_id"] != fp.report_id
-        ]
+        async for doc in cursor:
+            held = set(doc.get("evidence", ()))
+            candidate: Candidate | None = None
+            for i, fp in enumerate(fingerprints):
+                if doc["_id"] == fp.report_id or len(answers[i]) >= MAX_CANDIDATES:
+                    continue
+                if wanted[fp.report_id] & held:
+                    candidate = candidate or Candidate(
+                        report_id=doc["_id"],
+                        cluster_id=doc["cluster_id"],
+                        signature=fingerprint.from_bytes(bytes(doc["signature"])),
+                        entity_keys=tuple(doc.get("keys", ())),
+                        cluster_rank=doc.get("cluster_rank", ""),
+                        evidence_keys=tuple(held),
+                    )
+                    answers[i].append(candidate)
+        return answers
 
     async def _find(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         cursor = self.fingerprints.find(

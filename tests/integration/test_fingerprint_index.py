@@ -174,10 +174,10 @@ def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
     # the unrelated report stays alone.
     assert found["clusters"] == ["report-a", "report-a", "report-a", "report-x"]
     assert found["links"][:3] == [2, 2, 2] and found["links"][3] == 0
-    # One insert, a lookup per report, one merge, one re-read, one count: not four requests
-    # per report.
+    # One insert, a lookup per report, one evidence lookup for the batch, one merge, one
+    # re-read, one count: not four requests per report.
     assert found["batch_commands"].count("insert") == 1
-    assert found["batch_commands"].count("find") == 5
+    assert found["batch_commands"].count("find") == 6
     assert found["batch_commands"].count("update") == 1
     assert found["batch_commands"].count("aggregate") == 1
     assert found["later"] == "report-a"
