@@ -131,3 +131,20 @@ def test_a_link_names_the_evidence_that_made_it():
     assert link.as_document()["evidence"] == list(link.evidence)
     unrelated = domain.Candidate("r2", "r2", fingerprint.minhash("entirely other words"), ())
     assert domain.links(analysis, [unrelated], [], analysis.evidence_keys(SECRET)) == []
+
+
+def test_a_name_in_pinyin_is_a_person_without_a_cue():
+    from services.classifier import taxonomy
+    from services.classifier.entities import extract
+
+    people = {
+        e.value
+        for e in extract(
+            "Zhang Guohua still runs it. He Came later; the shop on Huang Pu Road.",
+            taxonomy.load(),
+        )
+        if e.kind == "person"
+    }
+    assert people == {"zhang guohua"}
+    assert "zhangguohua" in evidence.person_keys("zhang guohua")
+    assert evidence.person_keys("张国华") == ["zhangguohua"]
