@@ -26,11 +26,15 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 from itertools import combinations
-
-from pypinyin.pinyin_dict import pinyin_dict
+from pathlib import Path
 
 from services.classifier.entities import Entity
+
+# Toneless pinyin of every common CJK character (one line per syllable, its characters after a
+# tab), written from pypinyin by `training/pinyin_table.py`: the service does not import pypinyin.
+PINYIN_FILE = Path(__file__).resolve().parent / "data" / "pinyin.tsv"
 
 EVIDENCE_VERSION = "evidence-1"
 # Amounts below this are everyday sums (a meal, a fine), shared by chance.
@@ -96,15 +100,19 @@ _EN_GENERIC = frozenset(
 )
 
 
+@cache
+def _table() -> dict[str, str]:
+    table = {}
+    for line in PINYIN_FILE.read_text(encoding="utf-8").splitlines():
+        syllable, chars = line.split("\t")
+        table.update(dict.fromkeys(chars, syllable))
+    return table
+
+
 def _syllable(char: str, first: bool) -> str | None:
     if first and char in _SURNAME_READINGS:
         return _SURNAME_READINGS[char]
-    readings = pinyin_dict.get(ord(char))
-    if not readings:
-        return None
-    reading = unicodedata.normalize("NFKD", readings.split(",")[0])
-    plain = "".join(c for c in reading if c.isascii()).lower()
-    return plain.replace("v", "u") or None
+    return _table().get(char)
 
 
 def pinyin_of(chinese: str) -> str | None:

@@ -148,3 +148,10 @@ def test_a_name_in_pinyin_is_a_person_without_a_cue():
     assert people == {"zhang guohua"}
     assert "zhangguohua" in evidence.person_keys("zhang guohua")
     assert evidence.person_keys("张国华") == ["zhangguohua"]
+
+
+def test_the_pinyin_table_is_what_pypinyin_gives():
+    from services.classifier.training import pinyin_table
+
+    assert pinyin_table.PINYIN_FILE.read_text(encoding="utf-8") == pinyin_table.render()
+    assert evidence.pinyin_of("绿") == "lu"
