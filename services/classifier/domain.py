@@ -453,11 +453,12 @@ def links(
     `evidence_keys` its evidence keys, matched against each candidate's."""
     mine = set(analysis.linking_keys if keys is None else keys)
     my_evidence = set(evidence_keys)
+    common = evidence.common_weak(my_evidence, (c.evidence_keys for c in candidates))
     found = []
     for candidate in candidates:
         similarity = fingerprint.similarity(analysis.signature, candidate.signature)
         shared = tuple(sorted(mine & set(candidate.entity_keys)))
-        proof = evidence.proof(my_evidence, candidate.evidence_keys)
+        proof = evidence.proof(my_evidence, candidate.evidence_keys, common)
         if similarity >= DUPLICATE_SIMILARITY:
             found.append(Link(candidate.report_id, "duplicate", similarity, shared, proof))
         elif shared or proof:

@@ -155,3 +155,30 @@ def test_the_pinyin_table_is_what_pypinyin_gives():
 
     assert pinyin_table.PINYIN_FILE.read_text(encoding="utf-8") == pinyin_table.render()
     assert evidence.pinyin_of("绿") == "lu"
+
+
+def test_a_weak_key_many_earlier_reports_share_links_none_of_them():
+    sum_only = keys([Entity("money", "20000")])
+    earlier = [
+        domain.Candidate(
+            f"r{i}", f"r{i}", fingerprint.minhash(f"report {i}"), (), "", tuple(sum_only)
+        )
+        for i in range(evidence.COMMON_WEAK + 1)
+    ]
+    analysis = domain.Analysis(
+        crime_types=["extortion_protection"],
+        crime_type_confidences={},
+        industry=None,
+        industry_confidence=0.0,
+        province="Hunan",
+        city="Changsha",
+        province_confidence=1.0,
+        official_involvement=False,
+        official_confidence=0.0,
+        official_evidence=[],
+        entities=[Entity("money", "20000")],
+        signals={},
+        signature=fingerprint.minhash("another report"),
+    )
+    assert domain.links(analysis, earlier, [], sum_only) == []
+    assert len(domain.links(analysis, earlier[: evidence.COMMON_WEAK], [], sum_only)) == 5
