@@ -43,7 +43,7 @@ from services.classifier import taxonomy as taxonomy_module
 from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
 from services.classifier.app import AGENT_CONCURRENCY
 from services.classifier.app import BATCH_SIZE as BATCH
-from services.classifier.domain import Fingerprint, Join, Lookup
+from services.classifier.domain import Candidate, Fingerprint, Join, Lookup
 from services.classifier.pipeline import Sifter
 from services.classifier.training.corpus import EVAL_FILE, read_jsonl
 from services.common import mongo
@@ -66,6 +66,9 @@ class _NoDatabase:
 
     async def candidates(self, fingerprints: list[Fingerprint]) -> list[Lookup]:
         return [Lookup([], None) for _ in fingerprints]
+
+    async def evidence_candidates(self, fingerprints: list[Fingerprint]) -> list[list[Candidate]]:
+        return [[] for _ in fingerprints]
 
     async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
         return [(join.report_id, 1) for join in joins]

@@ -16,7 +16,7 @@ from pymongo import ASCENDING, ReturnDocument, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from services.classifier import fingerprint
+from services.classifier import evidence, fingerprint
 from services.classifier.domain import Candidate, Fingerprint, Join, Lookup, plan_merges
 from services.common.events import Classification
 
@@ -177,6 +177,7 @@ class FingerprintIndex:
     async def create_indexes(self) -> None:
         await self.fingerprints.create_index([("lookup", ASCENDING)])
         await self.fingerprints.create_index([("cluster_id", ASCENDING)])
+        await self.fingerprints.create_index([("evidence", ASCENDING)])
         await self._move_to_one_lookup_field()
 
     async def _move_to_one_lookup_field(self) -> None:
@@ -208,6 +209,7 @@ class FingerprintIndex:
                 "_id": fp.report_id,
                 "lookup": _lookup_values(fp),
                 "keys": fp.keys,
+                "evidence": list(fp.evidence),
                 "signature": Binary(fingerprint.to_bytes(fp.signature)),
                 "version": fingerprint.FINGERPRINT_VERSION,
                 "cluster_id": fp.report_id,
@@ -349,6 +351,41 @@ class FingerprintIndex:
                     cluster_rank=doc.get("cluster_rank", ""),
                 )
         return Lookup(list(found.values()), own, own_rank)
+
+    async def evidence_candidates(self, fingerprints: list[Fingerprint]) -> list[list[Candidate]]:
+        """Earlier reports sharing an evidence key with each (`evidence.keys`: hashes of a
+        place, a crime and a name or number together, or of two names or numbers), through the
+        multikey index on `evidence`, so every replica finds what the others stored. One query
+        for the batch (evidence keys are specific, so few documents come back and SecantusDB's
+        cost of matching them against a long `$in` stays small), at most MAX_CANDIDATES per
+        report."""
+        wanted = {fp.report_id: set(evidence.lookup_keys(fp.evidence)) for fp in fingerprints}
+        every = sorted(set().union(*wanted.values())) if wanted else []
+        answers: list[list[Candidate]] = [[] for _ in fingerprints]
+        if not every:
+            return answers
+        cursor = self.fingerprints.find(
+            {"evidence": {"$in": every}},
+            {"signature": 1, "keys": 1, "evidence": 1, "cluster_id": 1, "cluster_rank": 1},
+            limit=(MAX_CANDIDATES + 1) * len(fingerprints),
+        )
+        async for doc in cursor:
+            held = set(doc.get("evidence", ()))
+            candidate: Candidate | None = None
+            for i, fp in enumerate(fingerprints):
+                if doc["_id"] == fp.report_id or len(answers[i]) >= MAX_CANDIDATES:
+                    continue
+                if wanted[fp.report_id] & held:
+                    candidate = candidate or Candidate(
+                        report_id=doc["_id"],
+                        cluster_id=doc["cluster_id"],
+                        signature=fingerprint.from_bytes(bytes(doc["signature"])),
+                        entity_keys=tuple(doc.get("keys", ())),
+                        cluster_rank=doc.get("cluster_rank", ""),
+                        evidence_keys=tuple(held),
+                    )
+                    answers[i].append(candidate)
+        return answers
 
     async def _find(
         self, query: dict[str, Any], limit: int, with_lookup: bool = False

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
 
-from services.classifier import fingerprint, rules
+from services.classifier import evidence, fingerprint, rules
 from services.classifier.entities import LINKING_KINDS, Entity, extract, plate_provinces
 from services.classifier.model import Model, Predictions, sentences
 from services.classifier.taxonomy import Taxonomy, region_id
@@ -72,6 +72,10 @@ class Analysis:
     def linking_keys(self) -> list[str]:
         return sorted(e.key for e in self.entities if e.kind in LINKING_KINDS)
 
+    def evidence_keys(self, secret: bytes) -> list[str]:
+        """Language-free evidence (see `evidence`): place, crime, names, numbers, as hashes."""
+        return evidence.keys(self.entities, self.crime_types, self.province, self.city, secret)
+
 
 @dataclass(frozen=True)
 class Link:
@@ -81,6 +85,8 @@ class Link:
     relation: str  # "duplicate" (the same report again) or "related" (same gang or incident)
     similarity: float
     shared_entities: tuple[str, ...]
+    # The evidence rules that matched ("place+crime+person", "money+date"), kinds only.
+    evidence: tuple[str, ...] = ()
 
     def as_document(self) -> dict[str, Any]:
         return {
@@ -88,6 +94,7 @@ class Link:
             "relation": self.relation,
             "similarity": round(self.similarity, 3),
             "shared_entities": list(self.shared_entities),
+            "evidence": list(self.evidence),
         }
 
 
@@ -110,6 +117,7 @@ class Candidate:
     signature: np.ndarray
     entity_keys: tuple[str, ...]
     cluster_rank: str = ""  # when its cluster was founded (see `plan_merges`)
+    evidence_keys: tuple[str, ...] = ()  # its evidence keys, when the evidence lookup found it
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,7 @@ class Fingerprint:
     bands: list[int]
     keys: list[str]
     signature: np.ndarray
+    evidence: tuple[str, ...] = ()  # hidden evidence keys (`evidence.keys`)
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,10 @@ class Index(Protocol):
     async def add(self, fingerprints: list[Fingerprint]) -> None: ...
 
     async def candidates(self, fingerprints: list[Fingerprint]) -> list[Lookup]: ...
+
+    async def evidence_candidates(self, fingerprints: list[Fingerprint]) -> list[list[Candidate]]:
+        """Earlier reports sharing an evidence key with each, their evidence keys with them."""
+        ...
 
     async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
         """Each report's cluster and that cluster's size, after merging what they link."""
@@ -428,21 +441,37 @@ def analyse(
 
 
 def links(
-    analysis: Analysis, candidates: list[Candidate], keys: list[str] | None = None
+    analysis: Analysis,
+    candidates: list[Candidate],
+    keys: list[str] | None = None,
+    evidence_keys: Iterable[str] = (),
 ) -> list[Link]:
-    """Which earlier reports this one duplicates or relates to, and why.
+    """Which earlier reports this one duplicates or relates to, and why: a similar text
+    (`duplicate`), or a shared linking entity or enough language-free evidence (`related`).
 
-    `keys` are the report's linking keys as the index holds them (hidden), when not raw."""
+    `keys` are the report's linking keys as the index holds them (hidden), when not raw;
+    `evidence_keys` its evidence keys, matched against each candidate's."""
     mine = set(analysis.linking_keys if keys is None else keys)
+    my_evidence = set(evidence_keys)
+    common = evidence.common_weak(my_evidence, (c.evidence_keys for c in candidates))
     found = []
     for candidate in candidates:
         similarity = fingerprint.similarity(analysis.signature, candidate.signature)
         shared = tuple(sorted(mine & set(candidate.entity_keys)))
+        proof = evidence.proof(my_evidence, candidate.evidence_keys, common)
         if similarity >= DUPLICATE_SIMILARITY:
-            found.append(Link(candidate.report_id, "duplicate", similarity, shared))
-        elif shared:
-            found.append(Link(candidate.report_id, "related", similarity, shared))
+            found.append(Link(candidate.report_id, "duplicate", similarity, shared, proof))
+        elif shared or proof:
+            found.append(Link(candidate.report_id, "related", similarity, shared, proof))
     return found
+
+
+def with_evidence(lookup: Lookup, found: list[Candidate]) -> Lookup:
+    """A lookup's candidates and those the evidence lookup found, each once (with its evidence
+    keys when the evidence lookup returned it)."""
+    by_id = {c.report_id: c for c in lookup.candidates}
+    by_id.update({c.report_id: c for c in found})
+    return Lookup(list(by_id.values()), lookup.own_cluster, lookup.own_rank)
 
 
 CRITICAL_SIGNALS = ("imminent", "armed_threat", "held", "life_danger", "minors")
@@ -526,6 +555,8 @@ class MemoryIndex:
     def __init__(self) -> None:
         self.by_band: dict[int, set[str]] = {}
         self.by_key: dict[str, set[str]] = {}
+        self.by_evidence: dict[str, set[str]] = {}
+        self.evidence: dict[str, tuple[str, ...]] = {}
         self.reports: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         self.cluster: dict[str, str] = {}
 
@@ -535,6 +566,9 @@ class MemoryIndex:
                 self.by_band.setdefault(band, set()).add(fp.report_id)
             for key in fp.keys:
                 self.by_key.setdefault(key, set()).add(fp.report_id)
+            for key in fp.evidence:
+                self.by_evidence.setdefault(key, set()).add(fp.report_id)
+            self.evidence[fp.report_id] = tuple(fp.evidence)
             self.reports[fp.report_id] = (fp.signature, tuple(fp.keys))
             self.cluster.setdefault(fp.report_id, fp.report_id)
 
@@ -553,6 +587,27 @@ class MemoryIndex:
             ]
             lookups.append(Lookup(candidates, self.cluster.get(fp.report_id)))
         return lookups
+
+    async def evidence_candidates(self, fingerprints: list[Fingerprint]) -> list[list[Candidate]]:
+        answers = []
+        for fp in fingerprints:
+            found: set[str] = set()
+            for key in evidence.lookup_keys(fp.evidence):
+                found |= self.by_evidence.get(key, set())
+            found.discard(fp.report_id)
+            answers.append(
+                [
+                    Candidate(
+                        rid,
+                        self.cluster[rid],
+                        self.reports[rid][0],
+                        self.reports[rid][1],
+                        evidence_keys=self.evidence[rid],
+                    )
+                    for rid in sorted(found)
+                ]
+            )
+        return answers
 
     async def join(self, joins: list[Join]) -> list[tuple[str, int]]:
         plan = plan_merges(joins)

@@ -93,11 +93,34 @@ _ORG_EN = re.compile(
 # Where a Chinese organisation name cannot start: it begins after the last of these.
 _ORG_ZH_BOUNDARY = re.compile(r".*[以是在的为给到被由从和与跟对向叫了那这家个们上里去来说还有及或]")
 _ZH_NAME_CUES = re.compile(
-    r"(?:名叫|叫做|叫|老板是|头目是|老大是|幕后老板是|是一个叫|外号|老板|头目)"
+    r"(?:名叫|叫做|老板娘叫|老板叫|老板是|头目叫|头目是|老大是|幕后老板是|是一个叫|叫|外号|老板娘|老板|头目)"
     r"([\u4e00-\u9fff]{2,3}?)(?=[，。、的（(“\s]|$|外号|的男人|的人)"
 )
 _EN_NAME_CUES = re.compile(
     r"\b(?:called|named|boss|Mr\.?|Mrs\.?|Ms\.?|surnamed)\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
+)
+# A Chinese name written in pinyin needs no cue: a common surname, then a given name of one or
+# two pinyin syllables ("Deng Hongwei", "Liu Zhiqiang"), not a street or a place. ("He", a
+# surname, is left out: "He Said" starts a sentence.) English words that read as two syllables
+# ("Came", "Make") are left out by a short list.
+_PINYIN_SYLLABLE = (
+    r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|uai|uan|ian|iao|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo"
+    r"|ue|ui|er|a|o|e|i|u)"
+)
+_PINYIN_NAME_EN = re.compile(
+    r"\b(Wang|Li|Zhang|Liu|Chen|Yang|Huang|Zhao|Wu|Zhou|Xu|Sun|Ma|Zhu|Hu|Guo|Lin|Gao|Luo|"
+    r"Zheng|Liang|Xie|Song|Tang|Han|Feng|Deng|Cao|Peng|Zeng|Xiao|Tian|Dong|Pan|Yuan|Cai|Jiang|"
+    r"Yu|Du|Ye|Cheng|Wei|Su|Lu|Ding|Ren|Shen|Yao|Jin|Fu|Qian|Fang|Tan|Luo|Jia|Wen|Kong|Bai|Qin)"
+    r"\s([A-Z][a-z]{1,9})\b"
+    r"(?!\s(?:Road|Street|Lu|Avenue|County|City|District|Village|Town|Township|Bridge|River|"
+    r"Lake|Mountain|Square|Market|Park)\b)"
+)
+_GIVEN_NAME = re.compile(rf"(?:{_PINYIN_SYLLABLE}){{1,2}}")
+_ENGLISH_NOT_GIVEN = frozenset(
+    {"came", "make", "take", "same", "name", "game", "line", "mine", "hate", "gone", "bang"}
+    | {"one", "ran", "sang", "hang", "long", "men", "bin", "pin", "tin", "fan", "pan", "tan"}
+    | {"and", "an", "in", "on", "a", "i", "he", "she", "ye", "me", "we", "ban", "den", "ten"}
 )
 _NOT_NAMES_ZH = frozenset({"他们", "我们", "一个", "大家", "老板", "男人", "什么"})
 _SURNAMES = set(
@@ -214,4 +237,8 @@ def extract(text: str, taxonomy: Taxonomy) -> list[Entity]:
             found.add(Entity("person", name))
     for match in _EN_NAME_CUES.finditer(text):
         found.add(Entity("person", match.group(1).lower()))
+    for match in _PINYIN_NAME_EN.finditer(text):
+        given = match.group(2).lower()
+        if _GIVEN_NAME.fullmatch(given) and given not in _ENGLISH_NOT_GIVEN:
+            found.add(Entity("person", f"{match.group(1)} {match.group(2)}".lower()))
     return sorted(found)

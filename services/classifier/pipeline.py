@@ -58,14 +58,22 @@ class Sifter:
                 fingerprint.bands(analysis.signature),
                 [domain.hidden_key(key, self.linking_secret) for key in analysis.linking_keys],
                 analysis.signature,
+                tuple(analysis.evidence_keys(self.linking_secret)),
             )
             for (report_id, _), analysis in zip(reports, analyses, strict=True)
         ]
         # Added before the lookup: two replicas sifting linked reports at once see each other.
         await index.add(prints)
-        lookups = await index.candidates(prints)
+        lookups = [
+            domain.with_evidence(lookup, found)
+            for lookup, found in zip(
+                await index.candidates(prints),
+                await index.evidence_candidates(prints),
+                strict=True,
+            )
+        ]
         links = [
-            domain.links(analysis, lookup.candidates, fp.keys)
+            domain.links(analysis, lookup.candidates, fp.keys, fp.evidence)
             for analysis, lookup, fp in zip(analyses, lookups, prints, strict=True)
         ]
         clusters = await index.join(

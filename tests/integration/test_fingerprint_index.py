@@ -175,10 +175,10 @@ def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
     # the unrelated report stays alone.
     assert found["clusters"] == ["report-a", "report-a", "report-a", "report-x"]
     assert found["links"][:3] == [2, 2, 2] and found["links"][3] == 0
-    # One insert, one lookup (up to 8 reports a query), one merge, one re-read, one count: not
-    # a request per report.
+    # One insert, one lookup (up to 8 reports a query), one evidence lookup for the batch, one
+    # merge, one re-read, one count: not a request per report.
     assert found["batch_commands"].count("insert") == 1
-    assert found["batch_commands"].count("find") == 2
+    assert found["batch_commands"].count("find") == 3
     assert found["batch_commands"].count("update") == 1
     assert found["batch_commands"].count("aggregate") == 1
     assert found["later"] == "report-a"

@@ -81,14 +81,17 @@ def test_the_installed_package_carries_its_code_and_data_and_not_the_training_to
             installed,
             "-c",
             "import importlib.util, services.classifier.model as m, services.tracker as t;"
+            "import services.classifier.evidence as e;"
             "print(m.__file__); print(m.MODEL_FILE.exists());"
-            "print(importlib.util.find_spec('services.classifier.training'))",
+            "print(importlib.util.find_spec('services.classifier.training'));"
+            # Names' pinyin comes from the packaged table, pypinyin is not installed.
+            "print(e.pinyin_of('邓宏伟')); print(importlib.util.find_spec('pypinyin'))",
         ],
         tmp_path,
     ).split()
     venv = installed.parents[1]
     assert Path(found[0]).is_relative_to(venv)
-    assert found[1:] == ["True", "None"]
+    assert found[1:] == ["True", "None", "denghongwei", "None"]
 
 
 def test_services_started_from_the_installed_package_classify_a_report(

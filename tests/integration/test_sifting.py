@@ -247,3 +247,58 @@ def test_staff_api_refuses_bad_labels_unknown_reports_and_missing_credentials(st
     assert httpx.get(f"{base}/reports/{report_id}/classification").status_code == 401
     wrong = {"Authorization": "Bearer not-the-token"}
     assert httpx.get(f"{base}/clusters/{report_id}", headers=wrong).status_code == 401
+
+
+# One incident told by two witnesses, one in Chinese and one in English: no wording in common,
+# no phone or plate, but the same city, crime, lender's name (through pinyin) and sum.
+WITNESS_ZH = {
+    "channel": "web",
+    "narrative": (
+        "贵阳市南明区有一伙人放高利贷，我表哥借了3万元，一个月利息就要一万。"
+        "放贷的老板叫邓宏伟，催债的人天天上门泼油漆，还说要打断他的腿。"
+    ),
+}
+WITNESS_EN = {
+    "channel": "web",
+    "narrative": (
+        "My colleague in Guiyang took a loan of RMB 30,000 from a lender named Deng Hongwei. "
+        "The interest is ten thousand a month, and his collectors splash paint on the door "
+        "and threaten to break his legs."
+    ),
+}
+# The same city and crime, another lender and another sum: a different incident.
+LOOK_ALIKE = {
+    "channel": "web",
+    "narrative": (
+        "贵阳市云岩区也有人放高利贷，我借了8000元，现在要还5万，放贷的人叫罗斌，"
+        "每天打电话骂我家里人。"
+    ),
+}
+
+
+def test_one_incident_told_in_two_languages_is_linked_by_its_evidence(stack: Stack):
+    first = submit_and_classify(stack, WITNESS_ZH)
+    other_language = submit_and_classify(stack, WITNESS_EN)
+    look_alike = submit_and_classify(stack, LOOK_ALIKE)
+
+    first_id = first["subject"]
+    assert first["data"]["classification"]["city"] == "guiyang"
+    assert other_language["data"]["classification"]["cluster_id"] == first_id
+    assert look_alike["data"]["classification"]["cluster_id"] == look_alike["subject"]
+
+    # The link says which evidence made it: the same city and crime with the lender's name and
+    # the sum, and the name with the sum; never their values.
+    (link,) = classification(stack, other_language["subject"]).json()["details"]["links"]
+    assert link["report_id"] == first_id and link["relation"] == "related"
+    assert "place+crime+person" in link["evidence"]
+    assert "money+person" in link["evidence"]
+    cluster = httpx.get(
+        f"{stack.url('classifier')}/v1/staff/clusters/{first_id}", headers=staff(stack), timeout=10
+    ).json()
+    assert {m["report_id"] for m in cluster["members"]} == {first_id, other_language["subject"]}
+
+    # The shared index holds the evidence as hashes only.
+    stored = mongo_client(stack)["classifier"]["fingerprints"].find_one({"_id": first_id})
+    assert stored is not None and stored["evidence"]
+    for private in ("邓宏伟", "denghongwei", "30000", "guiyang", "Guiyang"):
+        assert private not in str(stored["evidence"])

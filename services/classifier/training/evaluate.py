@@ -70,11 +70,14 @@ async def sift(rows: list[dict[str, Any]], model: model_module.Model | None = No
             fingerprint.bands(analysis.signature),
             analysis.linking_keys,
             analysis.signature,
+            tuple(analysis.evidence_keys(b"")),
         )
         # One report at a time, in file order: each sees only the reports before it.
         await index.add([fp])
         (lookup,) = await index.candidates([fp])
-        links = domain.links(analysis, lookup.candidates)
+        (found,) = await index.evidence_candidates([fp])
+        lookup = domain.with_evidence(lookup, found)
+        links = domain.links(analysis, lookup.candidates, evidence_keys=fp.evidence)
         await index.join([domain.join_of(row["id"], lookup, links)])
         analyses.append(analysis)
     clusters = [index.cluster[row["id"]] for row in rows]
