@@ -10,7 +10,7 @@ MODEL := $(CLASSIFIER)/data/model.joblib
 MODEL_INPUTS := $(wildcard $(CLASSIFIER)/data/sentences/*.json) $(CLASSIFIER)/data/corpus.json \
 	$(CLASSIFIER)/data/taxonomy.json $(CLASSIFIER)/training/model-record.json \
 	$(addprefix $(CLASSIFIER)/training/,corpus.py train.py build.py evaluate.py) \
-	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py places.py) \
+	$(addprefix $(CLASSIFIER)/,model.py entities.py rules.py places.py evidence.py fingerprint.py domain.py) \
 	$(CLASSIFIER)/data/places_en.tsv
 
 .PHONY: run test unit integration lint bench bench-database bench-insights install clean train eval corpus heldout model
