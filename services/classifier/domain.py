@@ -309,13 +309,20 @@ def official_evidence(text: str) -> list[str]:
     return [
         s[:300]
         for s in sentences(text)
-        if rules.OFFICIAL_ON_ITS_OWN.search(s)
-        or (rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s))
+        if (
+            rules.OFFICIAL_ON_ITS_OWN.search(s)
+            or (rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s))
+        )
+        and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
     ]
 
 
 def official_evidence_by_model(text: str, model: Model) -> list[str]:
-    named = [s for s in sentences(text) if rules.OFFICIAL_ROLES.search(s)]
+    named = [
+        s
+        for s in sentences(text)
+        if rules.OFFICIAL_ROLES.search(s) and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
+    ]
     if not named:
         return []
     return [
