@@ -309,12 +309,19 @@ def official_evidence(text: str) -> list[str]:
     return [
         s[:300]
         for s in sentences(text)
-        if (
-            rules.OFFICIAL_ON_ITS_OWN.search(s)
-            or (rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s))
-        )
+        if (rules.OFFICIAL_ON_ITS_OWN.search(s) or _role_with_relation(s))
         and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
     ]
+
+
+def _role_with_relation(sentence: str) -> bool:
+    """A role and a word of protection, payment or kinship in one clause or two neighbouring
+    ones: "安监的人来检查，老板都塞红包", not "他们收了我们的钱，说是管理费，我去派出所报案"."""
+    clauses = rules.CLAUSE_BREAK.split(sentence)
+    return any(
+        rules.OFFICIAL_ROLES.search(window) and rules.OFFICIAL_CORRUPTION.search(window)
+        for window in (" ".join(clauses[i : i + 2]) for i in range(len(clauses)))
+    )
 
 
 def official_evidence_by_model(text: str, model: Model) -> list[str]:
@@ -351,17 +358,31 @@ def signals(
         if phrases:
             found.setdefault(name, set()).update(phrases)
 
+    denied = False
     for sentence in sentences(text):
+        # Harm denied ("没有人受伤", "nobody was hurt") raises nothing.
+        sentence, negations = rules.NEGATED.subn(" ", sentence)
+        denied = denied or negations > 0
         threat = [m.group(0) for m in rules.THREAT.finditer(sentence)]
         when = [m.group(0) for m in rules.IMMINENCE.finditer(sentence)]
         weapons = [m.group(0) for m in rules.SIGNALS["weapons"].finditer(sentence)]
         if threat and when:
             add("imminent", when + threat)
         add("armed_threat" if threat or when else "weapons", weapons)
-        for name in ("held", "life_danger", "violence", "many_victims"):
+        for name in (
+            "held",
+            "life_danger",
+            "violence",
+            "many_victims",
+            "death_threat",
+            "threatened",
+        ):
             add(name, [m.group(0) for m in rules.SIGNALS[name].finditer(sentence)])
+        if now := rules.HAPPENING_NOW.search(sentence):
+            violent = rules.SIGNALS["violence"].findall(sentence) or (weapons and threat)
+            add("violence_now", [now.group(0)] if violent else [])
         add("minors", _minors(sentence, bool(threat)))
-    if "violent_intimidation" in crime_types and "violence" not in found:
+    if "violent_intimidation" in crime_types and "violence" not in found and not denied:
         found["violence"] = {"crime type: violent_intimidation"}
     amounts = [float(e.value) for e in entities or [] if e.kind == "money"]
     if amounts and max(amounts) >= LARGE_SUM:
@@ -452,8 +473,16 @@ def links(
     return found
 
 
-CRITICAL_SIGNALS = ("imminent", "armed_threat", "held", "life_danger", "minors")
-HIGH_SIGNALS = ("violence", "weapons", "many_victims", "large_sum")
+CRITICAL_SIGNALS = (
+    "imminent",
+    "armed_threat",
+    "held",
+    "life_danger",
+    "minors",
+    "death_threat",
+    "violence_now",
+)
+HIGH_SIGNALS = ("violence", "weapons", "threatened", "many_victims", "large_sum")
 
 
 def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]]:

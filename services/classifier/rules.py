@@ -19,7 +19,7 @@ OFFICIAL_ROLES = re.compile(
     r"政法委|城管|税务|工商|国土|环保局|执法|人大代表|政协委员|公务员|县委|市委|镇政府|"
     r"检查组|检查的人|检查人员|稽查|安监|质监|监管|海事|渔政|运管|路政|卫健|教育局|规划局|住建|"
     r"自然资源|矿管|林业局|水利局|院长|警官|条子|片警|监察|大队|中队|所里|局里|当差|吃公家饭|"
-    r"公家的人|穿制服的|大盖帽|副职|"
+    r"公家的人|穿制服的|大盖帽|副职|支队|指导员|教导员|联防|巡警|司法所|街道办|社区主任|网格员|"
     r"\b(?:officials?|officers?|police\w*|cops?|chief|captain|commander|inspectors?|judges?|court|"
     r"party secretary|secretary|cadres?|mayor|bureau|government|authorities|prosecutors?|"
     r"procurator\w*|magistrate|director|township head|village head|county head|chengguan|"
@@ -35,11 +35,20 @@ OFFICIAL_CORRUPTION = re.compile(
     r"收到风|走漏|风声|走过场|做做样子|装样子|卖地|倒卖|私自卖|买官|卖官|拜把子|铁哥们|把兄弟|"
     r"结拜|拜把|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|一伙的|是一伙|"
     r"穿一条裤子|一条船|透露|泄露|通知的|有人通知|内鬼|白吃白喝|白玩|靠山|抽[\d一二三四五六七八九十几百千]|"
-    r"提前关门|提前收|提前跑|提前撤|"
+    r"提前关门|提前收|提前跑|提前撤|(?:收|拿|吃|得)了?[^，。！？]{0,6}(?:钱|好处|红包|烟酒|礼品|购物卡|油卡)|"
+    r"是亲家|是亲戚|是同学|是战友|是兄弟|是哥们|关系很铁|关系铁|关系很好|很熟|撑着|兜着|护着|(?<!口)罩(?:着|他们|他)|"
+    r"明知|就是不管|不管不问|不作为|视而不见|装看不见|不敢动|没人敢动|动不了|"
+    r"(?:告诉|通知|打电话给|透露给)(?:了)?(?:他们|老板|那边|对方)|谁举报|谁告的|举报人的?(?:信息|名字|电话|身份|住址)|"
     r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
     r"paid off|payroll|tips? (?:them|us|him|the gang) off|tip(?:s|ped|ping)? off|tipped|"
     r"share|shares|stake|dividends?|protected|silent partner|partners? in|partnered|"
-    r"in (?:their|his|the gang's) pocket|"
+    r"in (?:their|his|the gang's) pocket|(?:close|friendly) (?:to|with)|friends with|"
+    r"ties (?:to|with)|connections? (?:to|with)|relationship with|in bed with|"
+    r"(?:drinks?|drinking|dinners?|plays? cards|eats?) with|invites? (?:\w+ ){0,3}to dinner|"
+    r"gives? (?:them|him|her) (?:cash|money|envelopes?|gifts?|red packets?)|red packets?|"
+    r"never (?:touch|close|shut|act against)|"
+    r"won't touch|will never touch|calls? (?:the )?(?:\w+ )?(?:owner|boss|gang)s? (?:first|ahead)|"
+    r"told (?:the )?(?:\w+ )?(?:owner|boss|gang)|"
     r"takes? (?:a )?(?:monthly |weekly )?(?:payments?|money|cash|bribes?)|leak(?:s|ed)?|"
     r"smooths?|shield(?:s|ing|ed)?|covers? (?:for|up)|cover-up|looks? the other way|"
     r"blind eye|drop(?:s|ped)? the case|collud\w+|in league|gifts?|red envelopes?|"
@@ -53,6 +62,9 @@ OFFICIAL_CORRUPTION = re.compile(
     r"warn(?:s|ed|ing)? (?:the )?(?:gang|dealers?|owners?|boss|bosses|them))\b",
     re.IGNORECASE,
 )
+# Clauses within a sentence: a role and a relation word count together only in one clause or
+# two neighbouring ones.
+CLAUSE_BREAK = re.compile(r"[，,；;：:、]|\s[-–—]\s")
 _KIN_ZH = (
     "亲戚|小舅子|大舅子|舅子|舅舅|表哥|表弟|表姐|表妹|堂哥|堂弟|女婿|丈人|姐夫|妹夫|侄子|侄女|外甥|"
     "连襟|老丈人|岳父|亲哥|亲弟弟|哥哥|弟弟|姐姐|妹妹|老婆|媳妇|老公|儿子|女儿|父亲|爸爸|老爸|"
@@ -103,6 +115,10 @@ OFFICIAL_ON_ITS_OWN = re.compile(
     rf"(?:\b(?:is|was|works as|works for|works in|"
     rf"works at|runs|heads|leads|sits on|serves (?:as|on|in)|became)\b|就是|是|在)"
     rf"[^.!?]{{0,25}}(?:{_POSTS_EN})|"
+    rf"\b(?:{_KIN_EN})s? of (?:the |a |our |one )?(?:\w+ ){{0,3}}(?:{_POSTS_EN})|"
+    r"\b(?:money|cash|funds?|payments?|share|cut)\b[^.!?]{0,40}\b(?:went|goes|paid|passed) to "
+    r"(?:a|the|some|an) (?:\w+ ){0,3}(?:officials?|officers?|director|chief|head|secretary|"
+    r"inspectors?)\b|"
     # An official who owns or runs the business: "这个砂场是村支书开的", "the village head owns it".
     rf"\b(?:{_OWNER_POSTS_EN})s?\b[^.!?]{{0,30}}\b(?:owns|runs|is a partner|has a stake|"
     r"is the real boss|takes a cut|gets a cut)\b",
@@ -134,19 +150,26 @@ OFFICIAL_NOT_EVIDENCE = re.compile(
 # reasons staff can read. Violence named outright also makes the report violent_intimidation.
 SIGNALS: dict[str, re.Pattern[str]] = {
     "weapons": re.compile(
-        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|铁棍|钢管|"
-        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|explosives|shotguns?|iron bars?)\b",
+        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|铁棍|钢管|西瓜刀|菜刀|匕首|持刀|拿刀|带刀|拿着刀|"
+        r"棍棒|木棍|铁锤|榔头|弩|雷管|汽油瓶|硫酸|"
+        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|knife|explosives|shotguns?|iron bars?|"
+        r"baseball bats?|bats|clubs|axes?|cleavers?|daggers?|crossbows?|acid|metal pipes?)\b",
         re.IGNORECASE,
     ),
     "minors": re.compile(
-        r"未成年|未满十八|小学生|初中生|中学生|童工|"
-        r"\b(?:minors?|children|underage|under eighteen|under 18|schoolchildren|pupils|"
-        r"child labour)\b",
+        r"未成年|未满十八|小学生|初中生|中学生|高中生|学生|童工|孩子|小孩|儿童|少女|女孩|男孩|校门口|"
+        r"(?:才|只有|刚|不到)(?:[6-9]|1[0-7]|[六七八九]|十[一二三四五六七]?)岁|"
+        r"\b(?:minors?|children|child|kids?|teenagers?|teens|underage|under eighteen|under 18|"
+        r"schoolchildren|pupils|students|schoolgirls?|schoolboys?|school gate|child labour|"
+        r"(?:[6-9]|1[0-7])[- ]years?[- ]old|aged (?:[6-9]|1[0-7]))\b",
         re.IGNORECASE,
     ),
     "violence": re.compile(
-        r"殴打|打伤|打人|砍伤|砍人|伤人|打死|围殴|毒打|"
-        r"\b(?:beat|beaten|beating|assault(?:ed|s)?|attacked|injured|stabbed|wounded)\b",
+        r"殴打|打伤|(?<!没有)(?<!没)打人|砍伤|砍人|(?<!没有)伤人|打死|围殴|毒打|拳打脚踢|打断了|骨折|"
+        r"被[^，。！？]{0,4}打(?:伤|了|得|成|断|骨折)|打(?:进|到)(?:了)?医院|打到住院|刺伤|捅伤|捅了|泼硫酸|"
+        r"\b(?:beat|beaten|beating|beats|assault(?:ed|s)?|attacked|(?<!nobody was )(?<!no one was )"
+        r"(?<!nobody got )(?<!not )injured|stabbed|wounded|punched|kicked|slashed|"
+        r"hospitali[sz]ed|broke (?:his|her|my|their) (?:arms?|legs?|nose|ribs?|fingers?|hands?))\b",
         re.IGNORECASE,
     ),
     # Someone held for ransom or kidnapped.
@@ -166,12 +189,54 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     ),
     # Many victims or a large sum: high.
     "many_victims": re.compile(
-        r"几百|上百|数百|上千|几千|数千|成百上千|\d{3,}\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资)|"
-        r"\b(?:hundreds|thousands)\s+of\b|\b\d{3,}\s+(?:people|investors|victims|families|"
+        r"(?:几百|上百|数百|上千|几千|数千|成百上千)(?![块元万米亩斤吨公个月年天次])|"
+        r"(?:几百|上百|数百|上千|几千|数千|几十|数十)(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|老人|投资|受害)|"
+        r"\d{3,}\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资)|全村|整个村|"
+        r"\b(?:hundreds|thousands|dozens)\s+of\b|the whole village|\b\d{3,}\s+(?:people|investors|"
+        r"victims|families|"
         r"households|workers|villagers|students|members)\b",
         re.IGNORECASE,
     ),
+    # A threat to kill: critical whenever it was made.
+    "death_threat": re.compile(
+        r"弄死|整死|杀了你|杀了我|杀你|杀我|杀他|杀全家|杀你全家|灭你全家|要你的命|要你命|要了你的命|"
+        r"要我的命|砍死|打死你|打死我|让你死|让我死|活埋|"
+        r"\b(?:(?:threat\w*|said|swore|promised|going|gonna|will|would) (?:\w+ ){0,2}kill|"
+        r"kill (?:you|me|us|him|her|them|my|your|his|her|the whole)|death threats?|"
+        r"(?:you|we|i|he|she)(?:'ll| will) (?:be )?dead|end up dead)\b",
+        re.IGNORECASE,
+    ),
+    # A threat made, with no date: high.
+    "threatened": re.compile(
+        r"威胁|恐吓|扬言|放话|警告我|(?:让|给|要)[^，。！？]{0,4}好看|走着瞧|等着瞧|不会放过|跟踪|"
+        r"\b(?:threat\w*|intimidat\w+|warned (?:me|us|my|our)|or else|follow(?:s|ed|ing)? (?:me|my|"
+        r"her|him)|"
+        r"stalk\w*)\b",
+        re.IGNORECASE,
+    ),
 }
+# Violence told as going on now, in the sentence of the violence: critical.
+HAPPENING_NOW = re.compile(
+    r"正在|此刻|现在还在打|还在打|还在里面|现在就在|"
+    r"\b(?:right now|at this moment|as we speak|is happening now|are (?:beating|hitting|attacking)|"
+    r"is (?:beating|hitting|attacking)|keep (?:beating|hitting)|still (?:beating|hitting|inside|"
+    r"there))\b",
+    re.IGNORECASE,
+)
+# Harm denied: "没有人受伤", "nobody was hurt", "without threatening anyone". Taken out of a
+# sentence before its signals are read.
+NEGATED = re.compile(
+    r"(?:没有|没|并没有|并没|也没有|也没)(?:人)?(?:被)?(?:受伤|打人|打架|动手|伤人|威胁|恐吓|带刀|拿刀|"
+    r"出事|伤到|打伤|死)|没有(?:任何)?人(?:员)?(?:受伤|伤亡|被打|被威胁)|无人(?:受伤|伤亡)|"
+    r"\b(?:no(?:body| one|one)(?: was| were| got)? (?:hurt|injured|harmed|beaten|killed|"
+    r"threatened)|"
+    r"(?:without|never) (?:hurting|injuring|threatening|harming|attacking) (?:any(?:one|body)|us|"
+    r"me)|"
+    r"not (?:threatening|hurting|attacking) any(?:one|body)|no (?:violence|threats?|weapons?|"
+    r"injuries)|"
+    r"(?:did not|didn't|never) (?:hurt|beat|threaten|attack|harm) (?:any(?:one|body)|us|me))\b",
+    re.IGNORECASE,
+)
 # When: a threat with a date or a deadline, in the same sentence as the threat.
 IMMINENCE = re.compile(
     r"今晚|今天晚上|明天|后天|马上|随时|这个周末|这周|下周|过几天|这几天|月底前|年底前|限期|最后期限|"
@@ -187,7 +252,7 @@ IMMINENCE = re.compile(
 )
 THREAT = re.compile(
     r"威胁|放话|扬言|不然|否则|动手|砸|烧(?!烤|饭|菜|酒)|砍(?!刀)|杀(?!猪)|弄死|打断|收拾|报复|放火|"
-    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|"
+    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|(?:让|给|要)[^，。！？]{0,4}好看|走着瞧|等着瞧|跟踪|"
     r"\b(?:threat\w*|warned|or else|will (?:come|burn|kill|hurt|break|smash|beat|act|wreck)|"
     r"coming|wreck|set fire|burn|kill|hurt|pay up|or we|or they)\b",
     re.IGNORECASE,
@@ -202,12 +267,16 @@ CHILD_HARM = re.compile(
 # Old or vague: years ago, a lender who has since died; unless the report says it goes on.
 OLD = re.compile(
     r"(?:\d+|几|十几|二十|好几|很多)年前|早年|很久以前|当年|19\d\d年|20(?:0\d|1[0-5])年|已经死了|已经去世|"
+    r"已经(?:被)?(?:抓了|判了|抓起来|关起来|解决|处理好|结案|还清)|现在没事了|再也没来过|"
     r"\b(?:years ago|long ago|back in (?:19|20)\d\d|maybe (?:19|20)\d\d|has (?:since )?died|"
-    r"passed away|is dead now)\b",
+    r"passed away|is dead now|(?:was|were|have been|has been|got) (?:all )?(?:arrested|jailed|"
+    r"convicted|"
+    r"sentenced|settled|resolved)|(?:have|has)(?: not|n't) (?:been|come) back since|"
+    r"never came back)\b",
     re.IGNORECASE,
 )
 ONGOING = re.compile(
-    r"现在|至今|还在|仍然|一直|每天|每月|今年|最近|目前|天天|"
+    r"现在(?!没事|已经|不)|至今|还在|仍然|一直|每天|每月|今年|最近|目前|天天|"
     r"\b(?:still|now|every (?:day|week|month)|recently|this year|again|these days)\b",
     re.IGNORECASE,
 )
