@@ -158,10 +158,12 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     ),
     "minors": re.compile(
         r"未成年|未满十八|小学生|初中生|中学生|高中生|学生|童工|孩子|小孩|儿童|少女|女孩|男孩|校门口|"
+        r"小姑娘|小女孩|小男孩|"
         r"(?:才|只有|刚|不到)(?:[6-9]|1[0-7]|[六七八九]|十[一二三四五六七]?)岁|"
         r"\b(?:minors?|children|child|kids?|teenagers?|teens|underage|under eighteen|under 18|"
         r"schoolchildren|pupils|students|schoolgirls?|schoolboys?|school gate|child labour|"
-        r"(?:[6-9]|1[0-7])[- ]years?[- ]old|aged (?:[6-9]|1[0-7]))\b",
+        r"(?:[6-9]|1[0-7])[- ]years?[- ]old|aged (?:[6-9]|1[0-7])|young girls?|girls as young as|"
+        r"child workers?|(?:only|just|barely) (?:[6-9]|1[0-7])(?= years|[.,!]|$))\b",
         re.IGNORECASE,
     ),
     "violence": re.compile(
@@ -182,28 +184,37 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     "life_danger": re.compile(
         r"(?:瓦斯|毒气|一氧化碳|有毒气体)[^。！？]{0,20}(?:晕|昏|倒下|中毒)|"
         r"自杀|想死|跳楼|不想活|活不下去|轻生|割腕|生命危险|随时会塌|快塌了|"
+        r"(?:井下|矿下|矿井|坑道|巷道)[^。！？]{0,20}(?:晕倒|昏倒|昏迷|窒息|中毒)|"
         r"\b(?:gas|fumes|carbon monoxide)\b[^.!?]{0,40}\b(?:faint\w*|passed out|collaps\w*|"
         r"poison\w*)|\b(?:suicid\w*|kill (?:myself|himself|herself)|end (?:my|his|her) life|"
-        r"danger to (?:his|her|their|my) li(?:fe|ves)|about to collapse)\b",
+        r"danger to (?:his|her|their|my) li(?:fe|ves)|about to collapse|"
+        r"(?:no|without) ventilation|(?:fainted|passed out|collapsed) (?:down |under)ground)\b",
         re.IGNORECASE,
     ),
     # Many victims or a large sum: high.
     "many_victims": re.compile(
         r"(?:几百|上百|数百|上千|几千|数千|成百上千)(?![块元万米亩斤吨公个月年天次])|"
         r"(?:几百|上百|数百|上千|几千|数千|几十|数十)(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|老人|投资|受害)|"
-        r"\d{3,}\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资)|全村|整个村|"
+        r"(?:\d{3,}|\d{1,3}(?:,\d{3})+)\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资|老人|群众)|"
+        r"全村|整个村|"
         r"\b(?:hundreds|thousands|dozens)\s+of\b|the whole village|\b\d{3,}\s+(?:people|investors|"
         r"victims|families|"
-        r"households|workers|villagers|students|members)\b",
+        r"households|workers|villagers|students|members|pensioners|retirees|elderly|residents|"
+        r"customers|depositors|savers|buyers|tenants|farmers)\b|\b\d{1,3}(?:,\d{3})+\s+(?:\w+\s+)?"
+        r"(?:people|investors|victims|families|households|workers|villagers|pensioners|retirees|"
+        r"residents|customers|depositors|savers|buyers|farmers)\b|more than (?:a|one) thousand",
         re.IGNORECASE,
     ),
     # A threat to kill: critical whenever it was made.
     "death_threat": re.compile(
         r"弄死|整死|杀了你|杀了我|杀你|杀我|杀他|杀全家|杀你全家|灭你全家|要你的命|要你命|要了你的命|"
-        r"要我的命|砍死|打死你|打死我|让你死|让我死|活埋|"
+        r"要我的命|砍死|打死你|打死我|让你死|让我死|活埋|打断[^，。！？]{0,6}(?:腿|手|胳膊)|"
+        r"卸(?:你|他)?一条腿|砍(?:你|他|掉)?(?:的)?手|下一个就是你|你是下一个|"
         r"\b(?:(?:threat\w*|said|swore|promised|going|gonna|will|would) (?:\w+ ){0,2}kill|"
         r"kill (?:you|me|us|him|her|them|my|your|his|her|the whole)|death threats?|"
-        r"(?:you|we|i|he|she)(?:'ll| will) (?:be )?dead|end up dead)\b",
+        r"(?:you|we|i|he|she)(?:'ll| will) (?:be )?dead|end up dead|"
+        r"break (?:his|her|your|my|their|our) (?:legs?|arms?|hands?|fingers?)|"
+        r"cut off (?:his|her|your|my|their) (?:hands?|fingers?)|you(?:'re| are) next)\b",
         re.IGNORECASE,
     ),
     # A threat made, with no date: high.
@@ -217,10 +228,10 @@ SIGNALS: dict[str, re.Pattern[str]] = {
 }
 # Violence told as going on now, in the sentence of the violence: critical.
 HAPPENING_NOW = re.compile(
-    r"正在|此刻|现在还在打|还在打|还在里面|现在就在|"
+    r"正在|此刻|现在还在打|还在打|还在里面|现在就在|快来人|救命|快来|赶紧来|"
     r"\b(?:right now|at this moment|as we speak|is happening now|are (?:beating|hitting|attacking)|"
     r"is (?:beating|hitting|attacking)|keep (?:beating|hitting)|still (?:beating|hitting|inside|"
-    r"there))\b",
+    r"there)|come (?:quickly|now|at once)|help us now|hurry)\b",
     re.IGNORECASE,
 )
 # Harm denied: "没有人受伤", "nobody was hurt", "without threatening anyone". Taken out of a
@@ -252,16 +263,17 @@ IMMINENCE = re.compile(
 )
 THREAT = re.compile(
     r"威胁|放话|扬言|不然|否则|动手|砸|烧(?!烤|饭|菜|酒)|砍(?!刀)|杀(?!猪)|弄死|打断|收拾|报复|放火|"
-    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|(?:让|给|要)[^，。！？]{0,4}好看|走着瞧|等着瞧|跟踪|"
+    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|(?:让|给|要)[^，。！？]{0,4}好看|走着瞧|下一个就是你|等着瞧|跟踪|"
     r"\b(?:threat\w*|warned|or else|will (?:come|burn|kill|hurt|break|smash|beat|act|wreck)|"
-    r"coming|wreck|set fire|burn|kill|hurt|pay up|or we|or they)\b",
+    r"coming|wreck|set fire|burn|kill|hurt|pay up|or we|or they|you(?:'re| are) next|"
+    r"take (?:your|my|his|her) (?:daughter|son|child|kid|wife))\b",
     re.IGNORECASE,
 )
 # Words that draw a child into a crime, in the same sentence as a child ("sell drugs to pupils").
 CHILD_HARM = re.compile(
     r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|"
     r"\b(?:sold|sell\w*|drugs?|traffick\w*|threat\w*|recruit\w*|lookouts?|couriers?|forced|"
-    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work)\b",
+    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work\w*|locked|hidden)\b",
     re.IGNORECASE,
 )
 # Old or vague: years ago, a lender who has since died; unless the report says it goes on.
