@@ -503,7 +503,10 @@ def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]
     if analysis.official_involvement:
         reasons.append("official involvement")
     for name in HIGH_SIGNALS:
-        if name in found and (name != "violence" or "violent_intimidation" in analysis.crime_types):
+        # Violence or a threat read from words counts when the report is of intimidation.
+        if name in found and (
+            name not in ("violence", "threatened") or "violent_intimidation" in analysis.crime_types
+        ):
             reasons.append(f"{name}: " + ", ".join(found[name][:3]))
     if cluster_size >= CLUSTER_SIZE_HIGH:
         reasons.append(f"reported {cluster_size} times (cluster size)")

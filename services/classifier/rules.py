@@ -35,6 +35,7 @@ OFFICIAL_CORRUPTION = re.compile(
     r"收到风|走漏|风声|走过场|做做样子|装样子|卖地|倒卖|私自卖|买官|卖官|拜把子|铁哥们|把兄弟|"
     r"结拜|拜把|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|一伙的|是一伙|"
     r"穿一条裤子|一条船|透露|泄露|通知的|有人通知|内鬼|白吃白喝|白玩|靠山|抽[\d一二三四五六七八九十几百千]|"
+    r"占股|持股|走个形式|走形式|送[^，。！？]{0,6}(?:钱|礼|卡|烟|酒)|"
     r"提前关门|提前收|提前跑|提前撤|(?:收|拿|吃|得)了?[^，。！？]{0,6}(?:钱|好处|红包|烟酒|礼品|购物卡|油卡)|"
     r"是亲家|是亲戚|是同学|是战友|是兄弟|是哥们|关系很铁|关系铁|关系很好|很熟|撑着|兜着|护着|(?<!口)罩(?:着|他们|他)|"
     r"明知|就是不管|不管不问|不作为|视而不见|装看不见|不敢动|没人敢动|动不了|"
@@ -42,7 +43,8 @@ OFFICIAL_CORRUPTION = re.compile(
     r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
     r"paid off|payroll|tips? (?:them|us|him|the gang) off|tip(?:s|ped|ping)? off|tipped|"
     r"share|shares|stake|dividends?|protected|silent partner|partners? in|partnered|"
-    r"in (?:their|his|the gang's) pocket|(?:close|friendly) (?:to|with)|friends with|"
+    r"umbrella|backed by|backers?|backing|patrons?|in (?:their|his|the gang's) pocket|(?:close|"
+    r"friendly) (?:to|with)|friends with|"
     r"ties (?:to|with)|connections? (?:to|with)|relationship with|in bed with|"
     r"(?:drinks?|drinking|dinners?|plays? cards|eats?) with|invites? (?:\w+ ){0,3}to dinner|"
     r"gives? (?:them|him|her) (?:cash|money|envelopes?|gifts?|red packets?)|red packets?|"
@@ -92,7 +94,11 @@ _OWNER_POSTS_EN = (
 )
 # Evidence on its own, whatever role is named or not.
 OFFICIAL_ON_ITS_OWN = re.compile(
-    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|有后台|后台很硬|后台硬|后台是|靠山是|有靠山|"
+    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|上头有人|上边有人|有人罩|关系网|有后台|后台很硬|后台硬|"
+    r"后台是|靠山是|有靠山|"
+    r"(?<!I )(?<!we )(?<!they said )\b(?:pa(?:id|ys|ying)|bribe[sd]?|bribing) (?:off )?(?:the |a |"
+    r"some |local )?(?:\w+ ){0,2}"
+    r"(?:police\w*|officers?|officials?|inspectors?|cops|chief|bureau|cadres?)\b|\bguanxi\b|"
     # Raids that never come, or that the gang knows of beforehand.
     r"(?:检查|突击|扫黄|扫毒|扫赌|暗访|查处|整治|严打)[^。！？]{0,20}(?:一次都没|从来没|从没|始终没|"
     r"一直没|都没)(?:有)?(?:来|查|动)|"
@@ -157,11 +163,13 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "minors": re.compile(
-        r"未成年|未满十八|小学生|初中生|中学生|高中生|学生|童工|孩子|小孩|儿童|少女|女孩|男孩|校门口|"
+        r"未成年|未满十八|小学生|初中生|中学生|高中生|童工|儿童|少女|女孩|男孩|校门口|(?:孩子|小孩)[^，。！？]{0,6}(?:被拐|被绑|被打|被卖|被关|被逼|被抓|"
+        r"被带走|被控制|被喂)|拐(?:卖|来|走)?的?(?:孩子|小孩)|"
         r"小姑娘|小女孩|小男孩|"
         r"(?:才|只有|刚|不到)(?:[6-9]|1[0-7]|[六七八九]|十[一二三四五六七]?)岁|"
         r"\b(?:minors?|children|child|kids?|teenagers?|teens|underage|under eighteen|under 18|"
-        r"schoolchildren|pupils|students|schoolgirls?|schoolboys?|school gate|child labour|"
+        r"schoolchildren|pupils|(?:school|middle[- ]school|high[- ]school|"
+        r"primary[- ]school) (?:students|kids)|schoolgirls?|schoolboys?|school gate|child labour|"
         r"(?:[6-9]|1[0-7])[- ]years?[- ]old|aged (?:[6-9]|1[0-7])|young girls?|girls as young as|"
         r"child workers?|(?:only|just|barely) (?:[6-9]|1[0-7])(?= years|[.,!]|$))\b",
         re.IGNORECASE,
@@ -194,10 +202,10 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     # Many victims or a large sum: high.
     "many_victims": re.compile(
         r"(?:几百|上百|数百|上千|几千|数千|成百上千)(?![块元万米亩斤吨公个月年天次])|"
-        r"(?:几百|上百|数百|上千|几千|数千|几十|数十)(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|老人|投资|受害)|"
+        r"(?:几百|上百|数百|上千|几千|数千)(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|老人|投资|受害)|"
         r"(?:\d{3,}|\d{1,3}(?:,\d{3})+)\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资|老人|群众)|"
         r"全村|整个村|"
-        r"\b(?:hundreds|thousands|dozens)\s+of\b|the whole village|\b\d{3,}\s+(?:people|investors|"
+        r"\b(?:hundreds|thousands)\s+of\b|the whole village|\b\d{3,}\s+(?:people|investors|"
         r"victims|families|"
         r"households|workers|villagers|students|members|pensioners|retirees|elderly|residents|"
         r"customers|depositors|savers|buyers|tenants|farmers)\b|\b\d{1,3}(?:,\d{3})+\s+(?:\w+\s+)?"
@@ -208,7 +216,8 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     # A threat to kill: critical whenever it was made.
     "death_threat": re.compile(
         r"弄死|整死|杀了你|杀了我|杀你|杀我|杀他|杀全家|杀你全家|灭你全家|要你的命|要你命|要了你的命|"
-        r"要我的命|砍死|打死你|打死我|让你死|让我死|活埋|打断[^，。！？]{0,6}(?:腿|手|胳膊)|"
+        r"要我的命|砍死|打死你|打死我|让你死|让我死|活埋|(?:要|就|会|把你|给你)[^，。！？]{0,4}打断[^，。！？]{0,6}(?:腿|手|胳膊)|打断你的?(?:腿|"
+        r"手)|"
         r"卸(?:你|他)?一条腿|砍(?:你|他|掉)?(?:的)?手|下一个就是你|你是下一个|"
         r"\b(?:(?:threat\w*|said|swore|promised|going|gonna|will|would) (?:\w+ ){0,2}kill|"
         r"kill (?:you|me|us|him|her|them|my|your|his|her|the whole)|death threats?|"
@@ -273,7 +282,7 @@ THREAT = re.compile(
 CHILD_HARM = re.compile(
     r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|"
     r"\b(?:sold|sell\w*|drugs?|traffick\w*|threat\w*|recruit\w*|lookouts?|couriers?|forced|"
-    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work\w*|locked|hidden)\b",
+    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work|working|workers|locked|hidden)\b",
     re.IGNORECASE,
 )
 # Old or vague: years ago, a lender who has since died; unless the report says it goes on.

@@ -107,9 +107,9 @@ def test_harm_denied_does_not_raise_priority(narrative):
     assert priority(narrative) == "normal"
 
 
-def test_a_threat_without_a_date_is_high():
-    assert priority("放贷的人天天威胁我，说不还钱就让我好看。") in ("high", "critical")
-    assert priority("The collectors keep intimidating my parents at their flat.") == "high"
+def test_a_threat_without_a_date_is_high_in_a_report_of_intimidation():
+    assert priority("那伙人天天上门恐吓威胁我们，说不搬走就让我们好看。") == "high"
+    assert priority("They threaten and intimidate every shop owner on the street.") == "high"
 
 
 def test_resolved_events_are_low():
