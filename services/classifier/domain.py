@@ -328,7 +328,9 @@ def official_evidence_by_model(text: str, model: Model) -> list[str]:
     named = [
         s
         for s in sentences(text)
-        if rules.OFFICIAL_ROLES.search(s) and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
+        if rules.OFFICIAL_ROLES.search(s)
+        and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
+        and not rules.OFFICIAL_INNOCENT.search(s)
     ]
     if not named:
         return []

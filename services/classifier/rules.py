@@ -28,14 +28,15 @@ OFFICIAL_ROLES = re.compile(
     re.IGNORECASE,
 )
 OFFICIAL_CORRUPTION = re.compile(
-    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|报信|干股|入股|分红|股份|摆平|包庇|"
+    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|(?<!举)报信|干股|入股|分红|股份|摆平|包庇|"
     r"庇护|撑腰|罩着|关照|称兄道弟|打招呼|转一圈就走|没人查|不了了之|压下|撤案|销案|不立案|"
     r"睁一只眼闭一只眼|勾结|串通|收钱|收了钱|吃拿卡要|纵容|警告我们|"
     r"塞钱|塞红包|请吃饭|吃喝|孝敬|上供|进贡|分钱|分成|抽成|回扣|提前通知|提前知道|提前打电话|"
     r"收到风|走漏|风声|走过场|做做样子|装样子|卖地|倒卖|私自卖|买官|卖官|拜把子|铁哥们|把兄弟|"
     r"结拜|拜把|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|一伙的|是一伙|"
     r"穿一条裤子|一条船|透露|泄露|通知的|有人通知|内鬼|白吃白喝|白玩|靠山|抽[\d一二三四五六七八九十几百千]|"
-    r"占股|持股|走个形式|走形式|送[^，。！？]{0,6}(?:钱|礼|卡|烟|酒)|"
+    r"占股|持股|走个形式|走形式|放人|上面打招呼|打电话给(?!我)[^，。！？]{0,8}(?:，|,)?说|"
+    r"送[^，。！？]{0,6}(?:钱|礼|卡|烟|酒)|"
     r"提前关门|提前收|提前跑|提前撤|(?:收|拿|吃|得)了?[^，。！？]{0,6}(?:钱|好处|红包|烟酒|礼品|购物卡|油卡)|"
     r"是亲家|是亲戚|是同学|是战友|是兄弟|是哥们|关系很铁|关系铁|关系很好|很熟|撑着|兜着|护着|(?<!口)罩(?:着|他们|他)|"
     r"明知|就是不管|不管不问|不作为|视而不见|装看不见|不敢动|没人敢动|动不了|"
@@ -43,6 +44,9 @@ OFFICIAL_CORRUPTION = re.compile(
     r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
     r"paid off|payroll|tips? (?:them|us|him|the gang) off|tip(?:s|ped|ping)? off|tipped|"
     r"share|shares|stake|dividends?|protected|silent partner|partners? in|partnered|"
+    r"(?:the )?gang(?: leader)?'s (?:men|people)|(?:hired|enrolled|recruited) (?:the )?gang|"
+    r"ordered (?:me |us |them )?to release|releas\w* (?:the )?gang|from above|"
+    r"receiv\w* (?:[\d,]+ yuan|¥|rmb|money|cash|gifts?|bribes?)|after receiving|"
     r"umbrella|backed by|backers?|backing|patrons?|in (?:their|his|the gang's) pocket|(?:close|"
     r"friendly) (?:to|with)|friends with|"
     r"ties (?:to|with)|connections? (?:to|with)|relationship with|in bed with|"
@@ -95,7 +99,8 @@ _OWNER_POSTS_EN = (
 # Evidence on its own, whatever role is named or not.
 OFFICIAL_ON_ITS_OWN = re.compile(
     r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|上头有人|上边有人|有人罩|关系网|有后台|后台很硬|后台硬|"
-    r"后台是|靠山是|有靠山|"
+    r"后台是|靠山是|有靠山|有人告你|有人举报你|有人要查你|要查你了|"
+    r"\b(?:orders? came (?:['\"‘“]?)from above)|"
     r"(?<!I )(?<!we )(?<!they said )\b(?:pa(?:id|ys|ying)|bribe[sd]?|bribing) (?:off )?(?:the |a |"
     r"some |local )?(?:\w+ ){0,2}"
     r"(?:police\w*|officers?|officials?|inspectors?|cops|chief|bureau|cadres?)\b|\bguanxi\b|"
@@ -147,6 +152,16 @@ OFFICIAL_NOT_EVIDENCE = re.compile(
     r"swindled|injured|extorted)|(?:do not|don't|didn't|never) believe|just bragging|bragging|"
     r"(?:not|isn't|wasn't) true|impersonat\w+|pos(?:es|ed|ing) as|pretend\w* to be|"
     r"fake (?:police|officials?|officers?))\b",
+    re.IGNORECASE,
+)
+
+# For the sentence reader only (its sentences carry no relation word): an official who helped
+# the reporter, or the reporter's own past post told alone ("派出所的教导员帮我联系了经侦大队",
+# "退休前我是中学的教导主任"). Insiders' reports ("我是派出所的一名民警，所长多次交代…") say more.
+OFFICIAL_INNOCENT = re.compile(
+    r"帮我|帮我们|建议我|(?:^|[，,]\s*)(?:退休前|以前|之前)?我(?:是|曾是|当过)[^，。！？,]{0,20}[。！？]?$|"
+    r"\b(?:helped (?:me|us)|advised (?:me|us))\b|"
+    r"(?:^|[,]\s*)(?:before I retired,? )?I (?:used to be|was once) an? [^,.!?]{0,40}[.!?]?$",
     re.IGNORECASE,
 )
 

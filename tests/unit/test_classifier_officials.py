@@ -87,6 +87,11 @@ def test_saying_the_police_were_called_is_no_accusation(narrative):
         "每次暗访之前赌场都提前关门。",
         "The police said a raid was coming and the raid never came.",
         "They always knew about the inspections and closed the day before.",
+        # Tip-offs told as what was said, orders from above, bribes paid or received.
+        "值班民警直接打电话给老板，说有人告你。",
+        "My superior ordered me to release the gang members, saying the order came from above.",
+        "A judge got the case dismissed after receiving 50,000 yuan.",
+        "The boss paid off the local police years ago.",
     ],
 )
 def test_kin_informal_roles_and_raids_that_never_come_are_flagged(sentence):
@@ -113,6 +118,11 @@ def test_kin_informal_roles_and_raids_that_never_come_are_flagged(sentence):
         "The police came late but did arrest two of the men who smashed the shop.",
         # Impersonating the police is fraud, not collusion.
         "他们冒充公安局的人打电话骗老人的钱。",
+        # A letter of complaint to an office, an official who helped, a fine paid.
+        "我给区纪委写了一封举报信，收到了他们寄来的回执。",
+        "派出所的教导员说这类案件归经侦管，帮我联系了经侦大队。",
+        "I paid the police a fine for parking outside the market.",
+        "民警打电话给我，说案子还在查。",
     ],
 )
 def test_own_relatives_victim_officials_and_doubted_boasts_are_not_flagged(narrative):
