@@ -186,7 +186,10 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"schoolchildren|pupils|(?:school|middle[- ]school|high[- ]school|"
         r"primary[- ]school) (?:students|kids)|schoolgirls?|schoolboys?|school gate|child labour|"
         r"(?:[6-9]|1[0-7])[- ]years?[- ]old|aged (?:[6-9]|1[0-7])|young girls?|girls as young as|"
-        r"child workers?|(?:only|just|barely) (?:[6-9]|1[0-7])(?= years|[.,!]|$))\b",
+        r"child workers?|(?:only|just|barely) (?:[6-9]|1[0-7])(?= years|[.,!]|$)|"
+        r"(?:only|just|barely|aged) (?:six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+        r"fifteen|sixteen|seventeen)\b(?! (?:minutes|hours|days|weeks|months|yuan|dollars|"
+        r"times)))\b|最小的(?:才|只有)",
         re.IGNORECASE,
     ),
     "violence": re.compile(
@@ -295,9 +298,10 @@ THREAT = re.compile(
 )
 # Words that draw a child into a crime, in the same sentence as a child ("sell drugs to pupils").
 CHILD_HARM = re.compile(
-    r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|"
+    r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|最小|"
     r"\b(?:sold|sell\w*|drugs?|traffick\w*|threat\w*|recruit\w*|lookouts?|couriers?|forced|"
-    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work|working|workers|locked|hidden)\b",
+    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work|working|workers|locked|hidden|"
+    r"youngest)\b",
     re.IGNORECASE,
 )
 # Old or vague: years ago, a lender who has since died; unless the report says it goes on.
