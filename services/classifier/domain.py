@@ -497,7 +497,10 @@ def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]
     found = analysis.signals
     reasons = [f"{n}: " + ", ".join(found[n][:3]) for n in CRITICAL_SIGNALS if n in found]
     if reasons:
-        return "critical", reasons
+        # Staff reading why it is critical also see that an official is implicated.
+        return "critical", reasons + (
+            ["official involvement"] if analysis.official_involvement else []
+        )
     if analysis.crime_types == [OTHER]:
         return "low", ["no organized-crime type recognised"]
     if "old" in found:

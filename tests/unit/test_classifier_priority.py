@@ -115,3 +115,11 @@ def test_a_threat_without_a_date_is_high_in_a_report_of_intimidation():
 def test_resolved_events_are_low():
     assert priority("以前他们收过保护费，打过人，但是去年已经被抓了，现在没事了。") == "low"
     assert priority("A gang ran a gambling den in our street, but they were all arrested.") == "low"
+
+
+def test_a_critical_report_implicating_an_official_says_so_in_its_reasons():
+    narrative = "他们在校门口向初中生卖毒品。派出所副所长收了老板的好处，每次检查前都通风报信。"
+    analysis = domain.analyse({"narrative": narrative}, MODEL, TAXONOMY)
+    level, reasons = domain.priority(analysis, 1)
+    assert level == "critical"
+    assert "official involvement" in reasons
