@@ -123,12 +123,22 @@ def test_kin_informal_roles_and_raids_that_never_come_are_flagged(sentence):
         "派出所的教导员说这类案件归经侦管，帮我联系了经侦大队。",
         "I paid the police a fine for parking outside the market.",
         "民警打电话给我，说案子还在查。",
-        # The gang's deeds beside a role in the next clause.
-        "他们收了我们的钱以后，派出所的民警也来调解过。",
-        "The gang leader's men smashed our windows, and the police came an hour later.",
         "派出所的民警很熟悉这一带的情况，建议我们来这里反映。",
         "The police officer was friendly with us and wrote everything down.",
     ],
 )
 def test_own_relatives_victim_officials_and_doubted_boasts_are_not_flagged(narrative):
     assert not flagged(narrative)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "他们收了我们的钱以后，派出所的民警也来调解过。",
+        "The gang leader's men smashed our windows, and the police came an hour later.",
+    ],
+)
+def test_the_gangs_deeds_beside_a_role_are_no_rule_evidence(sentence):
+    # The rules find nothing; the sentence reader may still raise such a sentence, and then the
+    # report is marked for review ("found by the model, not by the rules").
+    assert domain.official_evidence(sentence) == []
