@@ -322,13 +322,29 @@ def official_evidence(text: str) -> list[str]:
     return [
         s[:300]
         for s in sentences(text)
-        if rules.OFFICIAL_ON_ITS_OWN.search(s)
-        or (rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s))
+        if (rules.OFFICIAL_ON_ITS_OWN.search(s) or _role_with_relation(s))
+        and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
     ]
 
 
+def _role_with_relation(sentence: str) -> bool:
+    """A role and a word of protection, payment or kinship in one clause or two neighbouring
+    ones: "安监的人来检查，老板都塞红包", not "他们收了我们的钱，说是管理费，我去派出所报案"."""
+    clauses = rules.CLAUSE_BREAK.split(sentence)
+    return any(
+        rules.OFFICIAL_ROLES.search(window) and rules.OFFICIAL_CORRUPTION.search(window)
+        for window in (" ".join(clauses[i : i + 2]) for i in range(len(clauses)))
+    )
+
+
 def official_evidence_by_model(text: str, model: Model) -> list[str]:
-    named = [s for s in sentences(text) if rules.OFFICIAL_ROLES.search(s)]
+    named = [
+        s
+        for s in sentences(text)
+        if rules.OFFICIAL_ROLES.search(s)
+        and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
+        and not rules.OFFICIAL_INNOCENT.search(s)
+    ]
     if not named:
         return []
     return [
@@ -357,17 +373,31 @@ def signals(
         if phrases:
             found.setdefault(name, set()).update(phrases)
 
+    denied = False
     for sentence in sentences(text):
+        # Harm denied ("没有人受伤", "nobody was hurt") raises nothing.
+        sentence, negations = rules.NEGATED.subn(" ", sentence)
+        denied = denied or negations > 0
         threat = [m.group(0) for m in rules.THREAT.finditer(sentence)]
         when = [m.group(0) for m in rules.IMMINENCE.finditer(sentence)]
         weapons = [m.group(0) for m in rules.SIGNALS["weapons"].finditer(sentence)]
         if threat and when:
             add("imminent", when + threat)
         add("armed_threat" if threat or when else "weapons", weapons)
-        for name in ("held", "life_danger", "violence", "many_victims"):
+        for name in (
+            "held",
+            "life_danger",
+            "violence",
+            "many_victims",
+            "death_threat",
+            "threatened",
+        ):
             add(name, [m.group(0) for m in rules.SIGNALS[name].finditer(sentence)])
+        if now := rules.HAPPENING_NOW.search(sentence):
+            violent = rules.SIGNALS["violence"].findall(sentence) or (weapons and threat)
+            add("violence_now", [now.group(0)] if violent else [])
         add("minors", _minors(sentence, bool(threat)))
-    if "violent_intimidation" in crime_types and "violence" not in found:
+    if "violent_intimidation" in crime_types and "violence" not in found and not denied:
         found["violence"] = {"crime type: violent_intimidation"}
     amounts = [float(e.value) for e in entities or [] if e.kind == "money"]
     if amounts and max(amounts) >= LARGE_SUM:
@@ -474,8 +504,16 @@ def with_evidence(lookup: Lookup, found: list[Candidate]) -> Lookup:
     return Lookup(list(by_id.values()), lookup.own_cluster, lookup.own_rank)
 
 
-CRITICAL_SIGNALS = ("imminent", "armed_threat", "held", "life_danger", "minors")
-HIGH_SIGNALS = ("violence", "weapons", "many_victims", "large_sum")
+CRITICAL_SIGNALS = (
+    "imminent",
+    "armed_threat",
+    "held",
+    "life_danger",
+    "minors",
+    "death_threat",
+    "violence_now",
+)
+HIGH_SIGNALS = ("violence", "weapons", "threatened", "many_victims", "large_sum")
 
 
 def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]]:
@@ -488,7 +526,10 @@ def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]
     found = analysis.signals
     reasons = [f"{n}: " + ", ".join(found[n][:3]) for n in CRITICAL_SIGNALS if n in found]
     if reasons:
-        return "critical", reasons
+        # Staff reading why it is critical also see that an official is implicated.
+        return "critical", reasons + (
+            ["official involvement"] if analysis.official_involvement else []
+        )
     if analysis.crime_types == [OTHER]:
         return "low", ["no organized-crime type recognised"]
     if "old" in found:
@@ -496,7 +537,10 @@ def priority(analysis: Analysis, cluster_size: int) -> tuple[Priority, list[str]
     if analysis.official_involvement:
         reasons.append("official involvement")
     for name in HIGH_SIGNALS:
-        if name in found and (name != "violence" or "violent_intimidation" in analysis.crime_types):
+        # Violence or a threat read from words counts when the report is of intimidation.
+        if name in found and (
+            name not in ("violence", "threatened") or "violent_intimidation" in analysis.crime_types
+        ):
             reasons.append(f"{name}: " + ", ".join(found[name][:3]))
     if cluster_size >= CLUSTER_SIZE_HIGH:
         reasons.append(f"reported {cluster_size} times (cluster size)")

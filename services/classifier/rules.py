@@ -6,7 +6,7 @@ so every stored classification says which rules made it.
 
 import re
 
-RULES_VERSION = "rules-2026.12.1"
+RULES_VERSION = "rules-2026.12.2"
 
 # A sentence is evidence of official involvement when it names an official role and says the
 # official protects, is paid by, tips off, is related to, or belongs to the gang; or when it says
@@ -18,22 +18,45 @@ OFFICIAL_ROLES = re.compile(
     r"检察|镇长|乡长|县长|区长|市长|领导|村主任|村长|村委|主任|科长|处长|厅长|部长|队长|站长|纪委|"
     r"政法委|城管|税务|工商|国土|环保局|执法|人大代表|政协委员|公务员|县委|市委|镇政府|"
     r"检查组|检查的人|检查人员|稽查|安监|质监|监管|海事|渔政|运管|路政|卫健|教育局|规划局|住建|"
-    r"自然资源|矿管|林业局|水利局|院长|警官|条子|片警|"
+    r"自然资源|矿管|林业局|水利局|院长|警官|条子|片警|监察|大队|中队|所里|局里|当差|吃公家饭|"
+    r"公家的人|穿制服的|大盖帽|副职|支队|指导员|教导员|联防|巡警|司法所|街道办|社区主任|网格员|"
     r"\b(?:officials?|officers?|police\w*|cops?|chief|captain|commander|inspectors?|judges?|court|"
     r"party secretary|secretary|cadres?|mayor|bureau|government|authorities|prosecutors?|"
     r"procurator\w*|magistrate|director|township head|village head|county head|chengguan|"
-    r"deputy|congress|regulators?|supervisors? from|land office|safety office)\b",
+    r"deputy|congress|regulators?|supervisors? from|land office|safety office|detectives?|"
+    r"constables?|sergeants?|station|public security|psb)\b",
     re.IGNORECASE,
 )
 OFFICIAL_CORRUPTION = re.compile(
-    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|报信|干股|入股|分红|股份|摆平|包庇|"
+    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|(?<!举)报信|干股|入股|分红|股份|摆平|包庇|"
     r"庇护|撑腰|罩着|关照|称兄道弟|打招呼|转一圈就走|没人查|不了了之|压下|撤案|销案|不立案|"
     r"睁一只眼闭一只眼|勾结|串通|收钱|收了钱|吃拿卡要|纵容|警告我们|"
     r"塞钱|塞红包|请吃饭|吃喝|孝敬|上供|进贡|分钱|分成|抽成|回扣|提前通知|提前知道|提前打电话|"
     r"收到风|走漏|风声|走过场|做做样子|装样子|卖地|倒卖|私自卖|买官|卖官|拜把子|铁哥们|把兄弟|"
-    r"结拜|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|"
+    r"结拜|拜把|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|一伙的|是一伙|"
+    r"穿一条裤子|一条船|透露|泄露|通知的|有人通知|内鬼|白吃白喝|白玩|靠山|抽[\d一二三四五六七八九十几百千]|"
+    r"占股|持股|走个形式|走形式|放人|上面打招呼|打电话给(?!我)[^，。！？]{0,8}(?:，|,)?说|"
+    r"送[^，。！？]{0,6}(?:钱|礼|卡|烟|酒)|"
+    r"提前关门|提前收|提前跑|提前撤|(?<!他们)(?<!我们)(?<!对方)(?<!老板)(?<!团伙)(?:收|拿|吃|得)了?[^，。！？]{0,6}(?:钱|好处|红包|烟酒|"
+    r"礼品|购物卡|油卡)|"
+    r"是亲家|是亲戚|是同学|是战友|是兄弟|是哥们|关系很铁|关系铁|关系很好|很熟(?!悉)|熟得很|撑着|兜着|护着|(?<!口)罩(?:着|他们|他)|"
+    r"明知|就是不管|不管不问|不作为|视而不见|装看不见|不敢动|没人敢动|动不了|"
+    r"(?:告诉|通知|打电话给|透露给)(?:了)?(?:他们|老板|那边|对方)|谁举报|谁告的|举报人的?(?:信息|名字|电话|身份|住址)|"
     r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
-    r"paid off|payroll|tips? (?:them|us|him|the gang) off|tipped|share|shares|stake|dividends?|"
+    r"paid off|payroll|tips? (?:them|us|him|the gang) off|tip(?:s|ped|ping)? off|tipped|"
+    r"share|shares|stake|dividends?|protected|silent partner|partners? in|partnered|"
+    r"(?:hired|enrolled|recruited) (?:the )?gang|"
+    r"ordered (?:me |us |them )?to release|releas\w* (?:the )?gang|from above|"
+    r"receiv\w* (?:[\d,]+ yuan|¥|rmb|money|cash|gifts?|bribes?)|after receiving|"
+    r"umbrella|backed by|backers?|backing|patrons?|in (?:their|his|the gang's) pocket|(?:close|"
+    r"friendly) (?:to|with)(?! (?:us|me)\b)|friends with(?! (?:us|me)\b)|"
+    r"ties (?:to|with)|connections? (?:to|with)|relationship with|in bed with|"
+    r"(?:drinks?|drinking|dinners?|plays? cards|eats?) with|invites? (?:\w+ ){0,3}to dinner|"
+    r"gives? (?:them|him|her) (?:cash|money|envelopes?|gifts?|red packets?)|red packets?|"
+    r"never (?:touch|close|shut|act against)|"
+    r"won't touch|will never touch|calls? (?:the )?(?:\w+ )?(?:owner|boss|gang)s? (?:first|ahead)|"
+    r"told (?:the )?(?:\w+ )?(?:owner|boss|gang)|"
+    r"takes? (?:a )?(?:monthly |weekly )?(?:payments?|money|cash|bribes?)|leak(?:s|ed)?|"
     r"smooths?|shield(?:s|ing|ed)?|covers? (?:for|up)|cover-up|looks? the other way|"
     r"blind eye|drop(?:s|ped)? the case|collud\w+|in league|gifts?|red envelopes?|"
     r"pay(?:s|ing)? (?:the )?\w* ?officials|treats them like brothers|never lose|"
@@ -41,22 +64,34 @@ OFFICIAL_CORRUPTION = re.compile(
     r"envelopes?|tip-?offs?|heads-up|a cut|on the take|sworn brothers?|"
     r"sold (?:off )?(?:the )?(?:collective |village |farm)?land|looked away|"
     r"(?:cash|money|envelopes?|gifts?) (?:to|for) (?:the )?(?:police|officials?|inspectors?|cops)|"
-    r"knew (?:about )?the raid|before (?:the|every|each) (?:raid|inspection|check)s?)\b",
+    r"knew (?:about )?the raid|"
+    r"before (?:the|every|each|any) (?:\w+ )?(?:raid|inspection|check|bust|crackdown)s?|"
+    r"warn(?:s|ed|ing)? (?:the )?(?:gang|dealers?|owners?|boss|bosses|them))\b",
     re.IGNORECASE,
 )
+# Clauses within a sentence: a role and a relation word count together only in one clause or
+# two neighbouring ones.
+CLAUSE_BREAK = re.compile(r"[，,；;：:、]|\s[-–—]\s")
 _KIN_ZH = (
-    "亲戚|小舅子|舅舅|表哥|表弟|堂哥|堂弟|女婿|丈人|姐夫|妹夫|侄子|外甥|连襟|老丈人|亲哥|亲弟弟"
+    "亲戚|小舅子|大舅子|舅子|舅舅|表哥|表弟|表姐|表妹|堂哥|堂弟|女婿|丈人|姐夫|妹夫|侄子|侄女|外甥|"
+    "连襟|老丈人|岳父|亲哥|亲弟弟|哥哥|弟弟|姐姐|妹妹|老婆|媳妇|老公|儿子|女儿|父亲|爸爸|老爸|"
+    "叔叔|伯伯|姑父|姨夫|舅妈|干爹|干儿子|同学|战友|亲家"
 )
 _POSTS_ZH = (
     "所长|局长|书记|支书|镇长|乡长|县长|区长|市长|村主任|村长|警察|民警|公安|派出所|法院|法官|"
-    "检察院|纪委|政法委|领导|当官|干部|官员|主任|科长|处长|队长"
+    "检察院|纪委|政法委|领导|当官|干部|官员|主任|科长|处长|队长|厅长|部长|站长|所里|局里|"
+    "政府|公安局|交警|城管|税务|工商|国土|环保|安监|执法|监察|人大|政协|常委|"
+    "police|officials?|chief|mayor|director|secretary|judge|bureau"
 )
 _KIN_EN = (
-    "brother-in-law|son-in-law|father-in-law|cousin|nephew|uncle|brother|son|wife|relative|daughter"
+    "brother-in-law|son-in-law|father-in-law|sister-in-law|cousin|nephew|niece|uncle|aunt|brother|"
+    "sister|son|wife|husband|relative|daughter|father|dad|in-laws?|godfather|classmate"
 )
 _POSTS_EN = (
     "officials?|police\\w*|officers?|chief|party secretary|secretary|village head|township head|"
-    "county head|village chief|judge|director|mayor|cadre|inspector|commander|bureau"
+    "county head|village chief|judge|director|mayor|cadre|inspector|commander|bureau|"
+    "government|court|procurator\\w*|prosecutor|tax office|land office|public security|"
+    "所长|局长|书记|县长|镇长|市长|派出所|公安|法院|领导|官员|干部"
 )
 _OWNER_POSTS_EN = (
     "officials?|party secretary|village head|township head|county head|village chief|mayor|"
@@ -64,7 +99,23 @@ _OWNER_POSTS_EN = (
 )
 # Evidence on its own, whatever role is named or not.
 OFFICIAL_ON_ITS_OWN = re.compile(
-    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|有后台|后台很硬|后台硬|后台是|"
+    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|上头有人|上边有人|有人罩|关系网|有后台|后台很硬|后台硬|"
+    r"后台是|靠山是|有靠山|有人告你|有人举报你|有人要查你|要查你了|"
+    r"\b(?:orders? came (?:['\"‘“]?)from above)|"
+    r"(?<!I )(?<!we )(?<!they said )\b(?:pa(?:id|ys|ying)|bribe[sd]?|bribing) (?:off )?(?:the |a |"
+    r"some |local )?(?:\w+ ){0,2}"
+    r"(?:police\w*|officers?|officials?|inspectors?|cops|chief|bureau|cadres?)\b|\bguanxi\b|"
+    # Raids that never come, or that the gang knows of beforehand.
+    r"(?:检查|突击|扫黄|扫毒|扫赌|暗访|查处|整治|严打)[^。！？]{0,20}(?:一次都没|从来没|从没|始终没|"
+    r"一直没|都没)(?:有)?(?:来|查|动)|"
+    r"(?:每次|一到|只要)[^。！？]{0,10}(?:检查|突击|扫黄|扫毒|扫赌|暗访|查|抓)[^。！？]{0,15}"
+    r"(?:之前|以前|前)[^。！？]{0,10}(?:都|就)(?:知道|提前|关门|收|跑|撤|停)|"
+    r"\b(?:raids? (?:that )?never (?:came|comes?|happen\w*)|never (?:got )?raided|"
+    r"(?:raid|inspection|check|crackdown)s?[^.!?]{0,40}\bnever (?:came|come|happened|showed up|"
+    r"took place)|"
+    r"always (?:know|knew) (?:about |of )?(?:the |every )?(?:raids?|inspections?|checks?)|"
+    r"(?:closed|shut|cleared out|packed up)[^.!?]{0,20}before (?:the|every|each|any) (?:\w+ )?"
+    r"(?:raid|inspection|check|bust|crackdown)s?)\b|"
     r"\b(?:protective umbrella|umbrella of protection|political protection|"
     r"protected by (?:officials|the police|someone (?:high|in the government)|people in power)|"
     r"friends? in high places|connections? in the (?:police|government|bureau|county)|"
@@ -72,11 +123,46 @@ OFFICIAL_ON_ITS_OWN = re.compile(
     # A relative of an official, not the reporter's own: "老板的小舅子是派出所副所长".
     rf"(?<!我)(?<!我的)(?:{_KIN_ZH})[^，。！？,.]{{0,6}}(?:是|在|当)[^，。！？,.]{{0,10}}(?:{_POSTS_ZH})|"
     rf"(?:{_POSTS_ZH})(?:的|是他|是老板的)(?:{_KIN_ZH})|"
-    rf"(?<!my )(?<!our )\b(?:{_KIN_EN})s?\b[^.!?]{{0,40}}\b(?:is|was|works as|works for)\b"
-    rf"[^.!?]{{0,25}}\b(?:{_POSTS_EN})|"
+    rf"(?<!my )(?<!our )\b(?:{_KIN_EN})s?\b[^.!?]{{0,40}}"
+    rf"(?:\b(?:is|was|works as|works for|works in|"
+    rf"works at|runs|heads|leads|sits on|serves (?:as|on|in)|became)\b|就是|是|在)"
+    rf"[^.!?]{{0,25}}(?:{_POSTS_EN})|"
+    rf"\b(?:{_KIN_EN})s? of (?:the |a |our |one )?(?:\w+ ){{0,3}}(?:{_POSTS_EN})|"
+    r"\b(?:money|cash|funds?|payments?|share|cut)\b[^.!?]{0,40}\b(?:went|goes|paid|passed) to "
+    r"(?:a|the|some|an) (?:\w+ ){0,3}(?:officials?|officers?|director|chief|head|secretary|"
+    r"inspectors?)\b|"
     # An official who owns or runs the business: "这个砂场是村支书开的", "the village head owns it".
     rf"\b(?:{_OWNER_POSTS_EN})s?\b[^.!?]{{0,30}}\b(?:owns|runs|is a partner|has a stake|"
     r"is the real boss|takes a cut|gets a cut)\b",
+    re.IGNORECASE,
+)
+
+# A sentence naming an official that is no evidence: the official is the gang's victim ("副镇长也
+# 被他们骗了", "they extorted money from a village head"), the gang poses as officials ("冒充公安"),
+# or the reporter doubts the boast.
+OFFICIAL_NOT_EVIDENCE = re.compile(
+    r"(?:官员|干部|领导|镇长|乡长|县长|市长|局长|所长|书记|支书|村主任|村长|主任|民警|警察)[^，。！？]{0,4}"
+    r"(?:也|都|自己)?(?:被|遭)(?:他们|这伙人|那伙人|人)?(?:骗|打|敲诈|勒索|威胁|砸|抢|偷|殴打|围攻)|"
+    r"(?:骗|敲诈|勒索|威胁|打伤|殴打)了?[^，。！？]{0,6}(?:官员|干部|领导|镇长|乡长|县长|市长|局长|所长|书记|"
+    r"支书|村主任|村长|民警|警察)|吹牛|吹的|不信|不相信|冒充|假冒|假扮|冒名|"
+    r"\b(?:(?:extort\w*|stole|cheated|swindled|scammed|robbed|took) (?:\w+ ){0,3}"
+    r"from (?:a|the|our|one) "
+    r"(?:\w+ )?(?:official|village head|mayor|officer|policeman|cadre|secretary)|"
+    r"(?:officials?|village head|mayor|officers?|policem[ae]n|cadres?|secretary) (?:\w+ ){0,2}"
+    r"(?:was|were|got|had been) (?:\w+ )?(?:beaten|attacked|threatened|cheated|scammed|robbed|"
+    r"swindled|injured|extorted)|(?:do not|don't|didn't|never) believe|just bragging|bragging|"
+    r"(?:not|isn't|wasn't) true|impersonat\w+|pos(?:es|ed|ing) as|pretend\w* to be|"
+    r"fake (?:police|officials?|officers?))\b",
+    re.IGNORECASE,
+)
+
+# For the sentence reader only (its sentences carry no relation word): an official who helped
+# the reporter, or the reporter's own past post told alone ("派出所的教导员帮我联系了经侦大队",
+# "退休前我是中学的教导主任"). Insiders' reports ("我是派出所的一名民警，所长多次交代…") say more.
+OFFICIAL_INNOCENT = re.compile(
+    r"帮我|帮我们|建议我|(?:^|[，,]\s*)(?:退休前|以前|之前)?我(?:是|曾是|当过)[^，。！？,]{0,20}[。！？]?$|"
+    r"\b(?:helped (?:me|us)|advised (?:me|us))\b|"
+    r"(?:^|[,]\s*)(?:before I retired,? )?I (?:used to be|was once) an? [^,.!?]{0,40}[.!?]?$",
     re.IGNORECASE,
 )
 
@@ -86,19 +172,33 @@ OFFICIAL_ON_ITS_OWN = re.compile(
 # reasons staff can read. Violence named outright also makes the report violent_intimidation.
 SIGNALS: dict[str, re.Pattern[str]] = {
     "weapons": re.compile(
-        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|铁棍|钢管|"
-        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|explosives|shotguns?|iron bars?)\b",
+        r"砍刀|猎枪|手枪|土枪|枪支|管制刀具|刀具|炸药|铁棍|钢管|西瓜刀|菜刀|匕首|持刀|拿刀|带刀|拿着刀|"
+        r"棍棒|木棍|铁锤|榔头|弩|雷管|汽油瓶|硫酸|"
+        r"\b(?:guns?|pistols?|rifles?|machetes?|knives|knife|explosives|shotguns?|iron bars?|"
+        r"baseball bats?|bats|clubs|axes?|cleavers?|daggers?|crossbows?|acid|metal pipes?)\b",
         re.IGNORECASE,
     ),
     "minors": re.compile(
-        r"未成年|未满十八|小学生|初中生|中学生|童工|"
-        r"\b(?:minors?|children|underage|under eighteen|under 18|schoolchildren|pupils|"
-        r"child labour)\b",
+        r"未成年|未满十八|小学生|初中生|中学生|高中生|童工|儿童|少女|女孩|男孩|校门口|(?:孩子|小孩)[^，。！？]{0,6}(?:被拐|被绑|被打|被卖|被关|被逼|被抓|"
+        r"被带走|被控制|被喂)|拐(?:卖|来|走)?的?(?:孩子|小孩)|"
+        r"小姑娘|小女孩|小男孩|"
+        r"(?:才|只有|刚|不到)(?:[6-9]|1[0-7]|[六七八九]|十[一二三四五六七]?)岁|"
+        r"\b(?:minors?|children|child|kids?|teenagers?|teens|underage|under eighteen|under 18|"
+        r"schoolchildren|pupils|(?:school|middle[- ]school|high[- ]school|"
+        r"primary[- ]school) (?:students|kids)|schoolgirls?|schoolboys?|school gate|child labour|"
+        r"(?:[6-9]|1[0-7])[- ]years?[- ]old|aged (?:[6-9]|1[0-7])|young girls?|girls as young as|"
+        r"child workers?|(?:only|just|barely) (?:[6-9]|1[0-7])(?= years|[.,!]|$)|"
+        r"(?:only|just|barely|aged) (?:six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+        r"fifteen|sixteen|seventeen)\b(?! (?:minutes|hours|days|weeks|months|yuan|dollars|"
+        r"times)))\b|最小的(?:才|只有)",
         re.IGNORECASE,
     ),
     "violence": re.compile(
-        r"殴打|打伤|打人|砍伤|砍人|伤人|打死|围殴|毒打|"
-        r"\b(?:beat|beaten|beating|assault(?:ed|s)?|attacked|injured|stabbed|wounded)\b",
+        r"殴打|打伤|(?<!没有)(?<!没)打人|砍伤|砍人|(?<!没有)伤人|打死|围殴|毒打|拳打脚踢|打断了|骨折|"
+        r"被[^，。！？]{0,4}打(?:伤|了|得|成|断|骨折)|打(?:进|到)(?:了)?医院|打到住院|刺伤|捅伤|捅了|泼硫酸|"
+        r"\b(?:beat|beaten|beating|beats|assault(?:ed|s)?|attacked|(?<!nobody was )(?<!no one was )"
+        r"(?<!nobody got )(?<!not )injured|stabbed|wounded|punched|kicked|slashed|"
+        r"hospitali[sz]ed|broke (?:his|her|my|their) (?:arms?|legs?|nose|ribs?|fingers?|hands?))\b",
         re.IGNORECASE,
     ),
     # Someone held for ransom or kidnapped.
@@ -111,19 +211,71 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     "life_danger": re.compile(
         r"(?:瓦斯|毒气|一氧化碳|有毒气体)[^。！？]{0,20}(?:晕|昏|倒下|中毒)|"
         r"自杀|想死|跳楼|不想活|活不下去|轻生|割腕|生命危险|随时会塌|快塌了|"
+        r"(?:井下|矿下|矿井|坑道|巷道)[^。！？]{0,20}(?:晕倒|昏倒|昏迷|窒息|中毒)|"
         r"\b(?:gas|fumes|carbon monoxide)\b[^.!?]{0,40}\b(?:faint\w*|passed out|collaps\w*|"
         r"poison\w*)|\b(?:suicid\w*|kill (?:myself|himself|herself)|end (?:my|his|her) life|"
-        r"danger to (?:his|her|their|my) li(?:fe|ves)|about to collapse)\b",
+        r"danger to (?:his|her|their|my) li(?:fe|ves)|about to collapse|"
+        r"(?:no|without) ventilation|(?:fainted|passed out|collapsed) (?:down |under)ground)\b",
         re.IGNORECASE,
     ),
     # Many victims or a large sum: high.
     "many_victims": re.compile(
-        r"几百|上百|数百|上千|几千|数千|成百上千|\d{3,}\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资)|"
-        r"\b(?:hundreds|thousands)\s+of\b|\b\d{3,}\s+(?:people|investors|victims|families|"
-        r"households|workers|villagers|students|members)\b",
+        r"(?:几百|上百|数百|上千|几千|数千|成百上千)(?![块元万米亩斤吨公个月年天次])|"
+        r"(?:几百|上百|数百|上千|几千|数千)(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|老人|投资|受害)|"
+        r"(?:\d{3,}|\d{1,3}(?:,\d{3})+)\s?(?:多)?(?:个|名|位)?(?:人|户|家|村民|工人|投资|老人|群众)|"
+        r"全村|整个村|"
+        r"\b(?:hundreds|thousands)\s+of\b|the whole village|\b\d{3,}\s+(?:people|investors|"
+        r"victims|families|"
+        r"households|workers|villagers|students|members|pensioners|retirees|elderly|residents|"
+        r"customers|depositors|savers|buyers|tenants|farmers)\b|\b\d{1,3}(?:,\d{3})+\s+(?:\w+\s+)?"
+        r"(?:people|investors|victims|families|households|workers|villagers|pensioners|retirees|"
+        r"residents|customers|depositors|savers|buyers|farmers)\b|more than (?:a|one) thousand",
+        re.IGNORECASE,
+    ),
+    # A threat to kill: critical whenever it was made.
+    "death_threat": re.compile(
+        r"弄死|整死|杀了你|杀了我|杀你|杀我|杀他|杀全家|杀你全家|灭你全家|要你的命|要你命|要了你的命|"
+        r"要我的命|砍死|打死你|打死我|让你死|让我死|活埋|(?:要|就|会|把你|给你)[^，。！？]{0,4}打断[^，。！？]{0,6}(?:腿|手|胳膊)|打断你的?(?:腿|"
+        r"手)|"
+        r"卸(?:你|他)?一条腿|砍(?:你|他|掉)?(?:的)?手|下一个就是你|你是下一个|"
+        r"\b(?:(?:threat\w*|said|swore|promised|going|gonna|will|would) (?:\w+ ){0,2}kill|"
+        r"kill (?:you|me|us|him|her|them|my|your|his|her|the whole)|death threats?|"
+        r"(?:you|we|i|he|she)(?:'ll| will) (?:be )?dead|end up dead|"
+        r"break (?:his|her|your|my|their|our) (?:legs?|arms?|hands?|fingers?)|"
+        r"cut off (?:his|her|your|my|their) (?:hands?|fingers?)|you(?:'re| are) next)\b",
+        re.IGNORECASE,
+    ),
+    # A threat made, with no date: high.
+    "threatened": re.compile(
+        r"威胁|恐吓|扬言|放话|警告我|(?:让|给|要)[^，。！？]{0,4}好看|走着瞧|等着瞧|不会放过|跟踪|"
+        r"\b(?:threat\w*|intimidat\w+|warned (?:me|us|my|our)|or else|follow(?:s|ed|ing)? (?:me|my|"
+        r"her|him)|"
+        r"stalk\w*)\b",
         re.IGNORECASE,
     ),
 }
+# Violence told as going on now, in the sentence of the violence: critical.
+HAPPENING_NOW = re.compile(
+    r"正在|此刻|现在还在打|还在打|还在里面|现在就在|快来人|救命|快来|赶紧来|"
+    r"\b(?:right now|at this moment|as we speak|is happening now|are (?:beating|hitting|attacking)|"
+    r"is (?:beating|hitting|attacking)|keep (?:beating|hitting)|still (?:beating|hitting|inside|"
+    r"there)|come (?:quickly|now|at once)|help us now|hurry)\b",
+    re.IGNORECASE,
+)
+# Harm denied: "没有人受伤", "nobody was hurt", "without threatening anyone". Taken out of a
+# sentence before its signals are read.
+NEGATED = re.compile(
+    r"(?:没有|没|并没有|并没|也没有|也没)(?:人)?(?:被)?(?:受伤|打人|打架|动手|伤人|威胁|恐吓|带刀|拿刀|"
+    r"出事|伤到|打伤|死)|没有(?:任何)?人(?:员)?(?:受伤|伤亡|被打|被威胁)|无人(?:受伤|伤亡)|"
+    r"\b(?:no(?:body| one|one)(?: was| were| got)? (?:hurt|injured|harmed|beaten|killed|"
+    r"threatened)|"
+    r"(?:without|never) (?:hurting|injuring|threatening|harming|attacking) (?:any(?:one|body)|us|"
+    r"me)|"
+    r"not (?:threatening|hurting|attacking) any(?:one|body)|no (?:violence|threats?|weapons?|"
+    r"injuries)|"
+    r"(?:did not|didn't|never) (?:hurt|beat|threaten|attack|harm) (?:any(?:one|body)|us|me))\b",
+    re.IGNORECASE,
+)
 # When: a threat with a date or a deadline, in the same sentence as the threat.
 IMMINENCE = re.compile(
     r"今晚|今天晚上|明天|后天|马上|随时|这个周末|这周|下周|过几天|这几天|月底前|年底前|限期|最后期限|"
@@ -139,27 +291,33 @@ IMMINENCE = re.compile(
 )
 THREAT = re.compile(
     r"威胁|放话|扬言|不然|否则|动手|砸|烧(?!烤|饭|菜|酒)|砍(?!刀)|杀(?!猪)|弄死|打断|收拾|报复|放火|"
-    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|"
+    r"要命|灭了|不给钱就|不交就|不搬就|会过来|就要来|找上门|(?:让|给|要)[^，。！？]{0,4}好看|走着瞧|下一个就是你|等着瞧|跟踪|"
     r"\b(?:threat\w*|warned|or else|will (?:come|burn|kill|hurt|break|smash|beat|act|wreck)|"
-    r"coming|wreck|set fire|burn|kill|hurt|pay up|or we|or they)\b",
+    r"coming|wreck|set fire|burn|kill|hurt|pay up|or we|or they|you(?:'re| are) next|"
+    r"take (?:your|my|his|her) (?:daughter|son|child|kid|wife))\b",
     re.IGNORECASE,
 )
 # Words that draw a child into a crime, in the same sentence as a child ("sell drugs to pupils").
 CHILD_HARM = re.compile(
-    r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|"
+    r"卖|毒|拐|威胁|殴打|打伤|陪|招|雇|逼|控制|吸|贷|赌|望风|送货|利用|最小|"
     r"\b(?:sold|sell\w*|drugs?|traffick\w*|threat\w*|recruit\w*|lookouts?|couriers?|forced|"
-    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work)\b",
+    r"lur\w+|gambl\w+|loans?|beat\w*|prostitut\w+|use[sd]?|work|working|workers|locked|hidden|"
+    r"youngest)\b",
     re.IGNORECASE,
 )
 # Old or vague: years ago, a lender who has since died; unless the report says it goes on.
 OLD = re.compile(
     r"(?:\d+|几|十几|二十|好几|很多)年前|早年|很久以前|当年|19\d\d年|20(?:0\d|1[0-5])年|已经死了|已经去世|"
+    r"已经(?:被)?(?:抓了|判了|抓起来|关起来|解决|处理好|结案|还清)|现在没事了|再也没来过|"
     r"\b(?:years ago|long ago|back in (?:19|20)\d\d|maybe (?:19|20)\d\d|has (?:since )?died|"
-    r"passed away|is dead now)\b",
+    r"passed away|is dead now|(?:was|were|have been|has been|got) (?:all )?(?:arrested|jailed|"
+    r"convicted|"
+    r"sentenced|settled|resolved)|(?:have|has)(?: not|n't) (?:been|come) back since|"
+    r"never came back)\b",
     re.IGNORECASE,
 )
 ONGOING = re.compile(
-    r"现在|至今|还在|仍然|一直|每天|每月|今年|最近|目前|天天|"
+    r"现在(?!没事|已经|不)|至今|还在|仍然|一直|每天|每月|今年|最近|目前|天天|"
     r"\b(?:still|now|every (?:day|week|month)|recently|this year|again|these days)\b",
     re.IGNORECASE,
 )
