@@ -322,29 +322,13 @@ def official_evidence(text: str) -> list[str]:
     return [
         s[:300]
         for s in sentences(text)
-        if (rules.OFFICIAL_ON_ITS_OWN.search(s) or _role_with_relation(s))
-        and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
+        if rules.OFFICIAL_ON_ITS_OWN.search(s)
+        or (rules.OFFICIAL_ROLES.search(s) and rules.OFFICIAL_CORRUPTION.search(s))
     ]
-
-
-def _role_with_relation(sentence: str) -> bool:
-    """A role and a word of protection, payment or kinship in one clause or two neighbouring
-    ones: "安监的人来检查，老板都塞红包", not "他们收了我们的钱，说是管理费，我去派出所报案"."""
-    clauses = rules.CLAUSE_BREAK.split(sentence)
-    return any(
-        rules.OFFICIAL_ROLES.search(window) and rules.OFFICIAL_CORRUPTION.search(window)
-        for window in (" ".join(clauses[i : i + 2]) for i in range(len(clauses)))
-    )
 
 
 def official_evidence_by_model(text: str, model: Model) -> list[str]:
-    named = [
-        s
-        for s in sentences(text)
-        if rules.OFFICIAL_ROLES.search(s)
-        and not rules.OFFICIAL_NOT_EVIDENCE.search(s)
-        and not rules.OFFICIAL_INNOCENT.search(s)
-    ]
+    named = [s for s in sentences(text) if rules.OFFICIAL_ROLES.search(s)]
     if not named:
         return []
     return [

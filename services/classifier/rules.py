@@ -6,7 +6,7 @@ so every stored classification says which rules made it.
 
 import re
 
-RULES_VERSION = "rules-2026.12.2"
+RULES_VERSION = "rules-2026.12.3"
 
 # A sentence is evidence of official involvement when it names an official role and says the
 # official protects, is paid by, tips off, is related to, or belongs to the gang; or when it says
@@ -18,45 +18,22 @@ OFFICIAL_ROLES = re.compile(
     r"检察|镇长|乡长|县长|区长|市长|领导|村主任|村长|村委|主任|科长|处长|厅长|部长|队长|站长|纪委|"
     r"政法委|城管|税务|工商|国土|环保局|执法|人大代表|政协委员|公务员|县委|市委|镇政府|"
     r"检查组|检查的人|检查人员|稽查|安监|质监|监管|海事|渔政|运管|路政|卫健|教育局|规划局|住建|"
-    r"自然资源|矿管|林业局|水利局|院长|警官|条子|片警|监察|大队|中队|所里|局里|当差|吃公家饭|"
-    r"公家的人|穿制服的|大盖帽|副职|支队|指导员|教导员|联防|巡警|司法所|街道办|社区主任|网格员|"
+    r"自然资源|矿管|林业局|水利局|院长|警官|条子|片警|"
     r"\b(?:officials?|officers?|police\w*|cops?|chief|captain|commander|inspectors?|judges?|court|"
     r"party secretary|secretary|cadres?|mayor|bureau|government|authorities|prosecutors?|"
     r"procurator\w*|magistrate|director|township head|village head|county head|chengguan|"
-    r"deputy|congress|regulators?|supervisors? from|land office|safety office|detectives?|"
-    r"constables?|sergeants?|station|public security|psb)\b",
+    r"deputy|congress|regulators?|supervisors? from|land office|safety office)\b",
     re.IGNORECASE,
 )
 OFFICIAL_CORRUPTION = re.compile(
-    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|(?<!举)报信|干股|入股|分红|股份|摆平|包庇|"
+    r"保护伞|好处|受贿|行贿|送钱|送礼|红包|打点|通风报信|放风|报信|干股|入股|分红|股份|摆平|包庇|"
     r"庇护|撑腰|罩着|关照|称兄道弟|打招呼|转一圈就走|没人查|不了了之|压下|撤案|销案|不立案|"
     r"睁一只眼闭一只眼|勾结|串通|收钱|收了钱|吃拿卡要|纵容|警告我们|"
     r"塞钱|塞红包|请吃饭|吃喝|孝敬|上供|进贡|分钱|分成|抽成|回扣|提前通知|提前知道|提前打电话|"
     r"收到风|走漏|风声|走过场|做做样子|装样子|卖地|倒卖|私自卖|买官|卖官|拜把子|铁哥们|把兄弟|"
-    r"结拜|拜把|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|一伙的|是一伙|"
-    r"穿一条裤子|一条船|透露|泄露|通知的|有人通知|内鬼|白吃白喝|白玩|靠山|抽[\d一二三四五六七八九十几百千]|"
-    r"占股|持股|走个形式|走形式|放人|上面打招呼|打电话给(?!我)[^，。！？]{0,8}(?:，|,)?说|"
-    r"送[^，。！？]{0,6}(?:钱|礼|卡|烟|酒)|"
-    r"提前关门|提前收|提前跑|提前撤|(?<!他们)(?<!我们)(?<!对方)(?<!老板)(?<!团伙)(?:收|拿|吃|得)了?[^，。！？]{0,6}(?:钱|好处|红包|烟酒|"
-    r"礼品|购物卡|油卡)|"
-    r"是亲家|是亲戚|是同学|是战友|是兄弟|是哥们|关系很铁|关系铁|关系很好|很熟(?!悉)|熟得很|撑着|兜着|护着|(?<!口)罩(?:着|他们|他)|"
-    r"明知|就是不管|不管不问|不作为|视而不见|装看不见|不敢动|没人敢动|动不了|"
-    r"(?:告诉|通知|打电话给|透露给)(?:了)?(?:他们|老板|那边|对方)|谁举报|谁告的|举报人的?(?:信息|名字|电话|身份|住址)|"
+    r"结拜|是股东|合伙|名下|挂名|幕后老板|实际控制|是[^，。,.]{0,8}开的|"
     r"\b(?:protects?|protecting|protection|bribes?|bribed|bribing|kickbacks?|pay-?offs?|"
-    r"paid off|payroll|tips? (?:them|us|him|the gang) off|tip(?:s|ped|ping)? off|tipped|"
-    r"share|shares|stake|dividends?|protected|silent partner|partners? in|partnered|"
-    r"(?:hired|enrolled|recruited) (?:the )?gang|"
-    r"ordered (?:me |us |them )?to release|releas\w* (?:the )?gang|from above|"
-    r"receiv\w* (?:[\d,]+ yuan|¥|rmb|money|cash|gifts?|bribes?)|after receiving|"
-    r"umbrella|backed by|backers?|backing|patrons?|in (?:their|his|the gang's) pocket|(?:close|"
-    r"friendly) (?:to|with)(?! (?:us|me)\b)|friends with(?! (?:us|me)\b)|"
-    r"ties (?:to|with)|connections? (?:to|with)|relationship with|in bed with|"
-    r"(?:drinks?|drinking|dinners?|plays? cards|eats?) with|invites? (?:\w+ ){0,3}to dinner|"
-    r"gives? (?:them|him|her) (?:cash|money|envelopes?|gifts?|red packets?)|red packets?|"
-    r"never (?:touch|close|shut|act against)|"
-    r"won't touch|will never touch|calls? (?:the )?(?:\w+ )?(?:owner|boss|gang)s? (?:first|ahead)|"
-    r"told (?:the )?(?:\w+ )?(?:owner|boss|gang)|"
-    r"takes? (?:a )?(?:monthly |weekly )?(?:payments?|money|cash|bribes?)|leak(?:s|ed)?|"
+    r"paid off|payroll|tips? (?:them|us|him|the gang) off|tipped|share|shares|stake|dividends?|"
     r"smooths?|shield(?:s|ing|ed)?|covers? (?:for|up)|cover-up|looks? the other way|"
     r"blind eye|drop(?:s|ped)? the case|collud\w+|in league|gifts?|red envelopes?|"
     r"pay(?:s|ing)? (?:the )?\w* ?officials|treats them like brothers|never lose|"
@@ -64,34 +41,22 @@ OFFICIAL_CORRUPTION = re.compile(
     r"envelopes?|tip-?offs?|heads-up|a cut|on the take|sworn brothers?|"
     r"sold (?:off )?(?:the )?(?:collective |village |farm)?land|looked away|"
     r"(?:cash|money|envelopes?|gifts?) (?:to|for) (?:the )?(?:police|officials?|inspectors?|cops)|"
-    r"knew (?:about )?the raid|"
-    r"before (?:the|every|each|any) (?:\w+ )?(?:raid|inspection|check|bust|crackdown)s?|"
-    r"warn(?:s|ed|ing)? (?:the )?(?:gang|dealers?|owners?|boss|bosses|them))\b",
+    r"knew (?:about )?the raid|before (?:the|every|each) (?:raid|inspection|check)s?)\b",
     re.IGNORECASE,
 )
-# Clauses within a sentence: a role and a relation word count together only in one clause or
-# two neighbouring ones.
-CLAUSE_BREAK = re.compile(r"[，,；;：:、]|\s[-–—]\s")
 _KIN_ZH = (
-    "亲戚|小舅子|大舅子|舅子|舅舅|表哥|表弟|表姐|表妹|堂哥|堂弟|女婿|丈人|姐夫|妹夫|侄子|侄女|外甥|"
-    "连襟|老丈人|岳父|亲哥|亲弟弟|哥哥|弟弟|姐姐|妹妹|老婆|媳妇|老公|儿子|女儿|父亲|爸爸|老爸|"
-    "叔叔|伯伯|姑父|姨夫|舅妈|干爹|干儿子|同学|战友|亲家"
+    "亲戚|小舅子|舅舅|表哥|表弟|堂哥|堂弟|女婿|丈人|姐夫|妹夫|侄子|外甥|连襟|老丈人|亲哥|亲弟弟"
 )
 _POSTS_ZH = (
     "所长|局长|书记|支书|镇长|乡长|县长|区长|市长|村主任|村长|警察|民警|公安|派出所|法院|法官|"
-    "检察院|纪委|政法委|领导|当官|干部|官员|主任|科长|处长|队长|厅长|部长|站长|所里|局里|"
-    "政府|公安局|交警|城管|税务|工商|国土|环保|安监|执法|监察|人大|政协|常委|"
-    "police|officials?|chief|mayor|director|secretary|judge|bureau"
+    "检察院|纪委|政法委|领导|当官|干部|官员|主任|科长|处长|队长"
 )
 _KIN_EN = (
-    "brother-in-law|son-in-law|father-in-law|sister-in-law|cousin|nephew|niece|uncle|aunt|brother|"
-    "sister|son|wife|husband|relative|daughter|father|dad|in-laws?|godfather|classmate"
+    "brother-in-law|son-in-law|father-in-law|cousin|nephew|uncle|brother|son|wife|relative|daughter"
 )
 _POSTS_EN = (
     "officials?|police\\w*|officers?|chief|party secretary|secretary|village head|township head|"
-    "county head|village chief|judge|director|mayor|cadre|inspector|commander|bureau|"
-    "government|court|procurator\\w*|prosecutor|tax office|land office|public security|"
-    "所长|局长|书记|县长|镇长|市长|派出所|公安|法院|领导|官员|干部"
+    "county head|village chief|judge|director|mayor|cadre|inspector|commander|bureau"
 )
 _OWNER_POSTS_EN = (
     "officials?|party secretary|village head|township head|county head|village chief|mayor|"
@@ -99,23 +64,7 @@ _OWNER_POSTS_EN = (
 )
 # Evidence on its own, whatever role is named or not.
 OFFICIAL_ON_ITS_OWN = re.compile(
-    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|上头有人|上边有人|有人罩|关系网|有后台|后台很硬|后台硬|"
-    r"后台是|靠山是|有靠山|有人告你|有人举报你|有人要查你|要查你了|"
-    r"\b(?:orders? came (?:['\"‘“]?)from above)|"
-    r"(?<!I )(?<!we )(?<!they said )\b(?:pa(?:id|ys|ying)|bribe[sd]?|bribing) (?:off )?(?:the |a |"
-    r"some |local )?(?:\w+ ){0,2}"
-    r"(?:police\w*|officers?|officials?|inspectors?|cops|chief|bureau|cadres?)\b|\bguanxi\b|"
-    # Raids that never come, or that the gang knows of beforehand.
-    r"(?:检查|突击|扫黄|扫毒|扫赌|暗访|查处|整治|严打)[^。！？]{0,20}(?:一次都没|从来没|从没|始终没|"
-    r"一直没|都没)(?:有)?(?:来|查|动)|"
-    r"(?:每次|一到|只要)[^。！？]{0,10}(?:检查|突击|扫黄|扫毒|扫赌|暗访|查|抓)[^。！？]{0,15}"
-    r"(?:之前|以前|前)[^。！？]{0,10}(?:都|就)(?:知道|提前|关门|收|跑|撤|停)|"
-    r"\b(?:raids? (?:that )?never (?:came|comes?|happen\w*)|never (?:got )?raided|"
-    r"(?:raid|inspection|check|crackdown)s?[^.!?]{0,40}\bnever (?:came|come|happened|showed up|"
-    r"took place)|"
-    r"always (?:know|knew) (?:about |of )?(?:the |every )?(?:raids?|inspections?|checks?)|"
-    r"(?:closed|shut|cleared out|packed up)[^.!?]{0,20}before (?:the|every|each|any) (?:\w+ )?"
-    r"(?:raid|inspection|check|bust|crackdown)s?)\b|"
+    r"保护伞|官商勾结|黑白通吃|黑白两道|上面有人|有后台|后台很硬|后台硬|后台是|"
     r"\b(?:protective umbrella|umbrella of protection|political protection|"
     r"protected by (?:officials|the police|someone (?:high|in the government)|people in power)|"
     r"friends? in high places|connections? in the (?:police|government|bureau|county)|"
@@ -123,46 +72,11 @@ OFFICIAL_ON_ITS_OWN = re.compile(
     # A relative of an official, not the reporter's own: "老板的小舅子是派出所副所长".
     rf"(?<!我)(?<!我的)(?:{_KIN_ZH})[^，。！？,.]{{0,6}}(?:是|在|当)[^，。！？,.]{{0,10}}(?:{_POSTS_ZH})|"
     rf"(?:{_POSTS_ZH})(?:的|是他|是老板的)(?:{_KIN_ZH})|"
-    rf"(?<!my )(?<!our )\b(?:{_KIN_EN})s?\b[^.!?]{{0,40}}"
-    rf"(?:\b(?:is|was|works as|works for|works in|"
-    rf"works at|runs|heads|leads|sits on|serves (?:as|on|in)|became)\b|就是|是|在)"
-    rf"[^.!?]{{0,25}}(?:{_POSTS_EN})|"
-    rf"\b(?:{_KIN_EN})s? of (?:the |a |our |one )?(?:\w+ ){{0,3}}(?:{_POSTS_EN})|"
-    r"\b(?:money|cash|funds?|payments?|share|cut)\b[^.!?]{0,40}\b(?:went|goes|paid|passed) to "
-    r"(?:a|the|some|an) (?:\w+ ){0,3}(?:officials?|officers?|director|chief|head|secretary|"
-    r"inspectors?)\b|"
+    rf"(?<!my )(?<!our )\b(?:{_KIN_EN})s?\b[^.!?]{{0,40}}\b(?:is|was|works as|works for)\b"
+    rf"[^.!?]{{0,25}}\b(?:{_POSTS_EN})|"
     # An official who owns or runs the business: "这个砂场是村支书开的", "the village head owns it".
     rf"\b(?:{_OWNER_POSTS_EN})s?\b[^.!?]{{0,30}}\b(?:owns|runs|is a partner|has a stake|"
     r"is the real boss|takes a cut|gets a cut)\b",
-    re.IGNORECASE,
-)
-
-# A sentence naming an official that is no evidence: the official is the gang's victim ("副镇长也
-# 被他们骗了", "they extorted money from a village head"), the gang poses as officials ("冒充公安"),
-# or the reporter doubts the boast.
-OFFICIAL_NOT_EVIDENCE = re.compile(
-    r"(?:官员|干部|领导|镇长|乡长|县长|市长|局长|所长|书记|支书|村主任|村长|主任|民警|警察)[^，。！？]{0,4}"
-    r"(?:也|都|自己)?(?:被|遭)(?:他们|这伙人|那伙人|人)?(?:骗|打|敲诈|勒索|威胁|砸|抢|偷|殴打|围攻)|"
-    r"(?:骗|敲诈|勒索|威胁|打伤|殴打)了?[^，。！？]{0,6}(?:官员|干部|领导|镇长|乡长|县长|市长|局长|所长|书记|"
-    r"支书|村主任|村长|民警|警察)|吹牛|吹的|不信|不相信|冒充|假冒|假扮|冒名|"
-    r"\b(?:(?:extort\w*|stole|cheated|swindled|scammed|robbed|took) (?:\w+ ){0,3}"
-    r"from (?:a|the|our|one) "
-    r"(?:\w+ )?(?:official|village head|mayor|officer|policeman|cadre|secretary)|"
-    r"(?:officials?|village head|mayor|officers?|policem[ae]n|cadres?|secretary) (?:\w+ ){0,2}"
-    r"(?:was|were|got|had been) (?:\w+ )?(?:beaten|attacked|threatened|cheated|scammed|robbed|"
-    r"swindled|injured|extorted)|(?:do not|don't|didn't|never) believe|just bragging|bragging|"
-    r"(?:not|isn't|wasn't) true|impersonat\w+|pos(?:es|ed|ing) as|pretend\w* to be|"
-    r"fake (?:police|officials?|officers?))\b",
-    re.IGNORECASE,
-)
-
-# For the sentence reader only (its sentences carry no relation word): an official who helped
-# the reporter, or the reporter's own past post told alone ("派出所的教导员帮我联系了经侦大队",
-# "退休前我是中学的教导主任"). Insiders' reports ("我是派出所的一名民警，所长多次交代…") say more.
-OFFICIAL_INNOCENT = re.compile(
-    r"帮我|帮我们|建议我|(?:^|[，,]\s*)(?:退休前|以前|之前)?我(?:是|曾是|当过)[^，。！？,]{0,20}[。！？]?$|"
-    r"\b(?:helped (?:me|us)|advised (?:me|us))\b|"
-    r"(?:^|[,]\s*)(?:before I retired,? )?I (?:used to be|was once) an? [^,.!?]{0,40}[.!?]?$",
     re.IGNORECASE,
 )
 
