@@ -301,7 +301,7 @@ INDUSTRY_KEYWORDS: dict[str, re.Pattern[str]] = {
     ),
     "finance_lending": re.compile(
         r"放贷|借贷|贷款|网贷|小贷|高利贷|套路贷|校园贷|裸贷|P2P|集资|理财|投资公司|担保公司|"
-        r"利息|利滚利|本金|借条|欠条|借款|借了|还款|砍头息|催收|逾期|返利|高息|月息|年化|"
+        r"利息|利滚利|本金|借条|欠条|借款|借了|借钱|还钱|欠钱|欠款|欠债|还款|砍头息|催收|逾期|返利|高息|月息|年化|"
         r"平台暴雷|存款|储户|投资人|融资|"
         r"\b(?:loans?|lend\w*|borrow\w*|debts?|interest|repay\w*|loan sharks?|usur\w+|p2p|"
         r"invest\w*|returns|deposit(?:s|ors)?|fund-?rais\w+|ponzi|wealth management|"
@@ -310,10 +310,10 @@ INDUSTRY_KEYWORDS: dict[str, re.Pattern[str]] = {
     ),
     "entertainment_venues": re.compile(
         r"KTV|夜总会|洗浴|桑拿|会所|赌场|棋牌室|麻将馆|酒吧|歌厅|舞厅|迪厅|足浴|按摩|洗脚|"
-        r"网吧|游戏厅|电玩城|包厢|包间|陪酒|夜场|娱乐城|娱乐场所|宾馆|酒店|"
+        r"网吧|游戏厅|电玩城|包厢|包间|陪酒|夜场|娱乐城|娱乐场所|宾馆|酒店|茶楼|茶馆|足疗|"
         r"\b(?:ktv|karaoke|night ?clubs?|clubs?|bars?|saunas?|massage|bath ?house\w*|casinos?|"
         r"mahjong (?:parlou?rs?|halls?|rooms?)|parlou?rs?|arcades?|discos?|lounges?|hostess\w*|"
-        r"private rooms?|internet cafes?|hotels?)\b",
+        r"private rooms?|internet cafes?|hotels?|tea ?houses?)\b",
         re.I,
     ),
     "agriculture_fisheries": re.compile(
@@ -326,16 +326,16 @@ INDUSTRY_KEYWORDS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "real_estate_land": re.compile(
-        r"拆迁|强拆|征地|征收|补偿款|安置|楼盘|开发商|房地产|售楼|烂尾|物业|业主|小区|宅基地|"
-        r"土地|集体土地|地皮|房产|房子|买房|租房|房东|产权|土地流转|卖地|"
+        r"拆迁|强拆|征地|征收|补偿款|安置房|楼盘|开发商|房地产|售楼|烂尾|物业|业主|宅基地|"
+        r"土地|地皮|房产|房东|押金|产权|土地流转|卖地|"
         r"\b(?:demolition\w*|evict\w*|land (?:seizures?|grabs?|acquisition)|developers?|"
-        r"real estate|property (?:management|developer\w*|compan\w+)|estates?|housing|"
-        r"homeowners?|landlords?|flats?|apartments?|compensation|relocat\w+|land|plots?)\b",
+        r"real estate|property (?:management|developer\w*|compan\w+)|"
+        r"homeowners?|landlords?|compensation|relocat\w+|land|plots?)\b",
         re.I,
     ),
     "retail_markets": re.compile(
         r"菜市场|农贸市场|批发市场|市场|商铺|店铺|摊位|摊贩|摊主|摆摊|档口|商户|进场费|摊位费|"
-        r"菜霸|市霸|商场|超市|门面|小卖部|批发|零售|"
+        r"菜霸|市霸|商场|超市|门面|小卖部|批发|零售|开店|小店|店主|店面|(?<![足洗车])店(?:里|门口|门前)|"
         r"\b(?:markets?|marketplace|stalls?|stallholders?|vendors?|shops?|shopkeepers?|stores?|"
         r"wholesal\w+|retail\w*|traders?|hawkers?|supermarkets?|malls?)\b",
         re.I,
