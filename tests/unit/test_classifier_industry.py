@@ -3,7 +3,7 @@ writer's own job sets the scene; nothing named and the model unsure is `other`, 
 
 import pytest
 
-from services.classifier import domain
+from services.classifier import domain, rules
 from services.classifier.model import Predictions, load
 from services.classifier.taxonomy import load as load_taxonomy
 
@@ -118,3 +118,33 @@ def test_hard_negatives_are_not_given_a_trade(text: str) -> None:
 )
 def test_whole_reports(text: str, expected: str) -> None:
     assert industry(text) == expected
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "我是开出租车的",
+        "我们祖祖辈辈在江边打鱼为生",
+        "本人在工地上班",
+        "我老公是跑大车的",
+        "I teach at a primary school.",
+        "I'm a fisherman on the lake.",
+        "Dear office, we make our living fishing",
+        "my dad runs a noodle stall",
+    ],
+)
+def test_the_writer_introducing_themselves(clause: str) -> None:
+    assert rules.WRITER_INTRODUCED.search(clause)
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "河边那个砂场晚上偷偷抽沙",
+        "他们在工地上收管理费",
+        "The bus route to the airport is run by one gang.",
+        "They lend money to the losers at crazy interest",
+    ],
+)
+def test_the_crime_told_is_no_introduction(clause: str) -> None:
+    assert not rules.WRITER_INTRODUCED.search(clause)
