@@ -41,6 +41,10 @@ CONFIRMED_THRESHOLD = 0.15  # ...or at this one when a rule keyword confirms it
 FALLBACK_THRESHOLD = 0.2  # the most likely type, when none reaches the others
 REVIEW_THRESHOLD = 0.5  # a crime type or region less sure than this goes to a person
 INDUSTRY_REVIEW_THRESHOLD = 0.4
+INDUSTRY_KEYWORD_WEIGHT = 0.5  # the trade words' sentence shares, beside the model's probabilities
+INDUSTRY_CRIME_WEIGHT = 0.5  # the crime's own trade (loan sharking: finance_lending)
+INDUSTRY_INTRODUCTION_WEIGHT = 0.25  # a sentence of the writer's own job counts this much...
+INDUSTRY_CRIME_SENTENCE_WEIGHT = 2.0  # ...and one that tells the crime this much
 # Official involvement the rules do not see: a sentence naming an official that the model, reading
 # it alone, takes for collusion at least this surely.
 OFFICIAL_SENTENCE_THRESHOLD = 0.5
@@ -252,6 +256,55 @@ def report_text(content: dict[str, Any]) -> str:
     )
 
 
+_CLAUSE = re.compile(r"[，,；;：:]")
+
+
+def choose_industry(
+    text: str, predictions: Predictions, crime_types: list[str]
+) -> tuple[str, float, list[str]]:
+    """(industry, its confidence, reasons for review).
+
+    The model's reading, weighed with the trade the report names (`rules.INDUSTRY_KEYWORDS`:
+    the share of the sentences naming each industry's workplace or trade words) and the trade
+    of the crime itself (`rules.CRIME_TYPE_INDUSTRY`: the loan is the crime in loan sharking,
+    wherever the borrower works). A report naming no trade keeps the model's reading, `other`
+    included; an unsure one goes to a person."""
+    votes = dict.fromkeys(predictions.industries, 0.0)
+    for sentence in sentences(text) or [text]:
+        # The writer's own job ("我是开出租车的") sets the scene, not the crime's trade; the
+        # sentence telling the crime weighs most.
+        crime = any(p.search(sentence) for p in rules.CRIME_TYPE_KEYWORDS.values())
+        found: dict[str, float] = {}
+        for clause in _CLAUSE.split(sentence):
+            if rules.WRITER_INTRODUCED.search(clause.strip()):
+                weight = INDUSTRY_INTRODUCTION_WEIGHT
+            else:
+                weight = INDUSTRY_CRIME_SENTENCE_WEIGHT if crime else 1.0
+            for label, pattern in rules.INDUSTRY_KEYWORDS.items():
+                if label in votes and pattern.search(clause):
+                    found[label] = max(found.get(label, 0.0), weight)
+        for label, weight in found.items():
+            votes[label] += weight
+    named = sum(votes.values())
+    trades = {rules.CRIME_TYPE_INDUSTRY[c] for c in crime_types if c in rules.CRIME_TYPE_INDUSTRY}
+    scores = {
+        label: p
+        + (INDUSTRY_KEYWORD_WEIGHT * votes[label] / named if named else 0.0)
+        + (INDUSTRY_CRIME_WEIGHT / len(trades) if label in trades else 0.0)
+        for label, p in predictions.industries.items()
+    }
+    total = sum(scores.values())
+    industry = max(scores, key=lambda label: scores[label])
+    confidence = round(scores[industry] / total, 3)
+    reasons = []
+    if not named and not trades and confidence < INDUSTRY_REVIEW_THRESHOLD and OTHER in scores:
+        # No trade named and the model unsure: `other` for a person to check, not a guess.
+        industry, confidence = OTHER, round(scores[OTHER] / total, 3)
+    if confidence < INDUSTRY_REVIEW_THRESHOLD:
+        reasons.append(f"industry below threshold: {industry} at {confidence:.2f}")
+    return industry, confidence, reasons
+
+
 def choose_crime_types(
     text: str, predictions: Predictions, official: bool
 ) -> tuple[list[str], dict[str, float], list[str]]:
@@ -425,10 +478,8 @@ def analyse(
     crimes, crime_confidences, review = choose_crime_types(text, predictions, official)
     if by_model:
         review.append("official involvement found by the model, not by the rules")
-    industry = max(predictions.industries, key=lambda label: predictions.industries[label])
-    industry_confidence = round(predictions.industries[industry], 3)
-    if industry_confidence < INDUSTRY_REVIEW_THRESHOLD:
-        review.append(f"industry below threshold: {industry} at {industry_confidence:.2f}")
+    industry, industry_confidence, reasons = choose_industry(text, predictions, crimes)
+    review += reasons
     province, city, province_confidence = region(content, text, taxonomy)
     entities = extract(text, taxonomy)
     if province is not None and province_confidence < REVIEW_THRESHOLD:

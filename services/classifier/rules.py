@@ -6,7 +6,7 @@ so every stored classification says which rules made it.
 
 import re
 
-RULES_VERSION = "rules-2026.12.3"
+RULES_VERSION = "rules-2026.12.4"
 
 # A sentence is evidence of official involvement when it names an official role and says the
 # official protects, is paid by, tips off, is related to, or belongs to the gang; or when it says
@@ -271,3 +271,106 @@ CRIME_TYPE_KEYWORDS: dict[str, re.Pattern[str]] = {
         r"诈骗|非法集资|传销|\b(?:fraud|scam|ponzi|illegal fund-raising)\b", re.I
     ),
 }
+
+# The industry a report is about: its workplace and trade words, in both languages (written from
+# general knowledge of how people describe their work, without looking at any evaluation file).
+# `domain.choose_industry` counts the sentences that name each and weighs them with the model's
+# reading; a word in passing ("我在工地上班") counts less than the crime's own trade (below).
+INDUSTRY_KEYWORDS: dict[str, re.Pattern[str]] = {
+    "construction": re.compile(
+        r"工地|塔吊|包工头|工头|施工|工程款|工程队|建筑工|建筑公司|搅拌站|混凝土|水泥|钢筋|"
+        r"脚手架|土方|装修|项目经理|分包|转包|总包|承包商|劳务|农民工|盖楼|修路|搬砖|板房|"
+        r"\b(?:building sites?|construction\w*|builders?|scaffold\w*|cranes?|concrete|cement|"
+        r"subcontract\w*|contractors?|labou?r boss|foreman|renovation|bricklay\w+|rebar)\b",
+        re.I,
+    ),
+    "mining": re.compile(
+        r"砂场|沙场|采砂|抽沙|抽砂|挖沙|挖砂|河沙|采石|石场|石料厂|矿山|矿井|矿洞|矿场|煤矿|"
+        r"煤窑|小煤窑|矿石|矿区|开矿|采矿|稀土|金矿|铁矿|矿工|矿上|矿主|放炮|爆破|"
+        r"\b(?:quarr(?:y|ies)|mines?|mining|miners?|coal|pits?|sand (?:dredg\w+|mining|pits?)|"
+        r"dredg\w+|ore|rare earth|gravel pits?|blasting)\b",
+        re.I,
+    ),
+    "transport": re.compile(
+        r"货运|运输|渣土车|泥头车|客运|班车|大巴|公交|线路|物流|货车|卡车|大货车|司机|"
+        r"车站|客车|出租车|的士|网约车|黑车|拉客|车队|码头|港口|过路费|车霸|车辆|"
+        r"\b(?:freight|haul\w*|trucks?|truckers?|lorr(?:y|ies)|bus(?:es)?|bus routes?|"
+        r"coach(?:es)?|logistics|taxis?|cabs?|drivers?|passengers?|depot|port|docks?|"
+        r"shipping|transport\w*|ride-?hailing|minibus\w*)\b",
+        re.I,
+    ),
+    "finance_lending": re.compile(
+        r"放贷|借贷|贷款|网贷|小贷|高利贷|套路贷|校园贷|裸贷|P2P|集资|理财|投资公司|担保公司|"
+        r"利息|利滚利|本金|借条|欠条|借款|借了|借钱|还钱|欠钱|欠款|欠债|还款|砍头息|催收|逾期|返利|高息|月息|年化|"
+        r"平台暴雷|存款|储户|投资人|融资|"
+        r"\b(?:loans?|lend\w*|borrow\w*|debts?|interest|repay\w*|loan sharks?|usur\w+|p2p|"
+        r"invest\w*|returns|deposit(?:s|ors)?|fund-?rais\w+|ponzi|wealth management|"
+        r"financ\w+|credit)\b",
+        re.I,
+    ),
+    "entertainment_venues": re.compile(
+        r"KTV|夜总会|洗浴|桑拿|会所|赌场|棋牌室|麻将馆|酒吧|歌厅|舞厅|迪厅|足浴|按摩|洗脚|"
+        r"网吧|游戏厅|电玩城|包厢|包间|陪酒|夜场|娱乐城|娱乐场所|宾馆|酒店|茶楼|茶馆|足疗|"
+        r"\b(?:ktv|karaoke|night ?clubs?|clubs?|bars?|saunas?|massage|bath ?house\w*|casinos?|"
+        r"mahjong (?:parlou?rs?|halls?|rooms?)|parlou?rs?|arcades?|discos?|lounges?|hostess\w*|"
+        r"private rooms?|internet cafes?|hotels?|tea ?houses?)\b",
+        re.I,
+    ),
+    "agriculture_fisheries": re.compile(
+        r"鱼塘|渔船|渔民|捕鱼|电鱼|休渔|养殖|种植|承包地|农田|耕地|果园|大棚|蔬菜基地|菜农|果农|"
+        r"农民|农户|养猪|养鸡|猪场|鸡场|牛羊|粮食|收购粮|化肥|农药|种子|苗木|茶园|林场|砍树|"
+        r"水库|鱼苗|养鱼|"
+        r"\b(?:fish\w*|fish ?ponds?|farm\w*|crops?|harvest\w*|livestock|pigs?|cattle|"
+        r"orchards?|greenhouses?|seeds?|fertili[sz]er\w*|pesticides?|aquaculture|shrimp|"
+        r"growers?|grain|tea plantation\w*|timber|logging)\b",
+        re.I,
+    ),
+    "real_estate_land": re.compile(
+        r"拆迁|强拆|征地|征收|补偿款|安置房|楼盘|开发商|房地产|售楼|烂尾|物业|业主|宅基地|"
+        r"土地|地皮|房产|房东|押金|产权|土地流转|卖地|"
+        r"\b(?:demolition\w*|evict\w*|land (?:seizures?|grabs?|acquisition)|developers?|"
+        r"real estate|property (?:management|developer\w*|compan\w+)|"
+        r"homeowners?|landlords?|compensation|relocat\w+|land|plots?)\b",
+        re.I,
+    ),
+    "retail_markets": re.compile(
+        r"菜市场|农贸市场|批发市场|市场|商铺|店铺|摊位|摊贩|摊主|摆摊|档口|商户|进场费|摊位费|"
+        r"菜霸|市霸|商场|超市|门面|小卖部|批发|零售|开店|小店|店主|店面|(?<![足洗车])店(?:里|门口|门前)|"
+        r"\b(?:markets?|marketplace|stalls?|stallholders?|vendors?|shops?|shopkeepers?|stores?|"
+        r"wholesal\w+|retail\w*|traders?|hawkers?|supermarkets?|malls?)\b",
+        re.I,
+    ),
+    "healthcare": re.compile(
+        r"医院|诊所|药店|药房|医生|医托|护士|护工|病人|患者|看病|治疗|手术|假药|医疗|卫生院|"
+        r"医保|整形|美容院|莆田系|"
+        r"\b(?:hospitals?|clinics?|pharmac(?:y|ies)|doctors?|nurses?|patients?|medic\w+|"
+        r"surgery|treatments?|health ?care|drugstores?)\b",
+        re.I,
+    ),
+    "education": re.compile(
+        r"学校|培训班|培训机构|辅导班|校外辅导|补习|学费|家长|老师|校长|学生|中学|小学|幼儿园|"
+        r"大学|高校|考证|招生|留学|教育|"
+        r"\b(?:schools?|tutor\w*|training (?:centres?|centers?|courses?|classes)|classes|"
+        r"tuition|parents?|teachers?|headmaster|principal|students?|pupils?|kindergarten\w*|"
+        r"universit(?:y|ies)|college|academ(?:y|ies)|education\w*)\b",
+        re.I,
+    ),
+}
+# Crime types that are themselves a trade: the loan is the crime in loan sharking, wherever the
+# borrower works, so a construction worker harassed over a loan is `finance_lending`.
+CRIME_TYPE_INDUSTRY: dict[str, str] = {
+    "loan_sharking": "finance_lending",
+    "illegal_mining": "mining",
+    "transport_monopoly": "transport",
+}
+# A sentence in which the writer says who they are or where they (or their family) work: its
+# trade words set the scene ("我是开出租车的", "I teach at a primary school"), not the crime's.
+WRITER_INTRODUCED = re.compile(
+    r"^(?:[^，,。]{0,6}[，,])?(?:我|俺|本人|我们|俺们|咱们?)(?:家|老公|老婆|爸|妈|儿子|女儿|丈夫|妻子)?"
+    r"(?:是|在|祖祖辈辈|世代|一直|平时|以前|原来|之前|靠|做|干|开|跑|当)|"
+    r"为生|谋生|上班的|打工的|"
+    r"^(?:hi|hello|dear [^,.]*)?[, ]*(?:i'?m|i am|i work|i teach|i run|i drive|i own|we are|we run|"
+    r"we (?:make|earn) our living|my (?:dad|father|mum|mother|husband|wife|son|daughter|family) "
+    r"(?:is|runs|works|drives|owns)|i'?ve been working)\b",
+    re.I,
+)
