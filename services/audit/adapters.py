@@ -12,6 +12,14 @@ from services.audit.domain import GENESIS_HASH, ChainReport, ChainVerifier, chai
 from services.common.events import ACCESS_RECORDED_V1, utcnow
 
 
+class _PartlyWritten(Exception):
+    """An ordered insert stopped at a conflict: the event ids of the entries before it."""
+
+    def __init__(self, event_ids: set[str]) -> None:
+        super().__init__(len(event_ids))
+        self.event_ids = event_ids
+
+
 class AuditLog:
     """The chain in MongoDB, addressed by position (`_id` 1, 2, 3, …).
 
@@ -75,16 +83,42 @@ class AuditLog:
     async def append_many(self, records: list[dict[str, Any]]) -> list[bool]:
         """Appends a batch in one write; for each record, False when it was in the log already.
 
-        If another writer moved the head meanwhile, the records go one by one instead."""
+        The log's unique event id is what recognises a repeat, so the batch goes in without a
+        read first. Only when that insert fails (a redelivery, or another writer moved the
+        head) are the batch's event ids read, and the rest go in one more write; if that fails
+        too, one by one."""
         event_ids = [record["event"]["id"] for record in records]
+        try:
+            return await self._insert_chained(records, set())
+        except _PartlyWritten as exc:
+            written = exc.event_ids
+        self._head = None  # some of the batch may be in: find the head again
         recorded = {
             doc["event_id"]
             async for doc in self.entries.find({"event_id": {"$in": event_ids}}, {"event_id": 1})
         }
+        try:
+            outcomes = await self._insert_chained(records, recorded)
+        except _PartlyWritten:
+            self._head = None
+            outcomes = [await self.append(record) for record in records]
+        # The first write's entries were appended by this call: the first copy of each is new.
+        first = {event_id: i for i, event_id in reversed(list(enumerate(event_ids)))}
+        return [
+            done or (event_id in written and first[event_id] == i)
+            for i, (done, event_id) in enumerate(zip(outcomes, event_ids, strict=True))
+        ]
+
+    async def _insert_chained(
+        self, records: list[dict[str, Any]], recorded: set[str]
+    ) -> list[bool]:
+        """The records not in `recorded` (nor earlier in the batch) chained at the head and
+        inserted in one ordered write; raises _PartlyWritten with those that went in."""
         position, previous_hash = await self._known_head()
         entries, outcomes, seen = [], [], set(recorded)
         now = utcnow()
-        for record, event_id in zip(records, event_ids, strict=True):
+        for record in records:
+            event_id = record["event"]["id"]
             if event_id in seen:
                 outcomes.append(False)
                 continue
@@ -97,9 +131,9 @@ class AuditLog:
             return outcomes
         try:
             await self.entries.insert_many(entries, ordered=True)
-        except BulkWriteError:
-            self._head = None  # some of the batch may be in: find the head again
-            return [await self.append(record) for record in records]
+        except BulkWriteError as exc:
+            inserted = int(exc.details.get("nInserted", 0))
+            raise _PartlyWritten({entry["event_id"] for entry in entries[:inserted]}) from exc
         self._head = (position, previous_hash)
         return outcomes
 

@@ -135,6 +135,21 @@ async def test_a_batch_is_appended_in_order_without_its_repeats(db):
     assert ids == ["e0", "e1", "e2", "e3"]
 
 
+async def test_a_redelivered_batch_changes_nothing_and_the_next_one_continues_the_chain(db):
+    log = AuditLog(db)
+    await log.create_indexes()
+    batch = [{"topic": "t", "event": {"id": f"e{i}"}} for i in range(4)]
+    assert await log.append_many(batch) == [True] * 4
+    assert await log.append_many(batch[2:] + batch[:2]) == [False] * 4
+    restarted = AuditLog(db)  # a consumer restarted, its head unknown, its batch half new
+    more = [{"topic": "t", "event": {"id": f"e{i}"}} for i in (3, 4, 5)]
+    assert await restarted.append_many(more) == [False, True, True]
+    report = await restarted.verify()
+    assert report.intact and report.entries == 6
+    ids = [doc["event_id"] async for doc in db["audit_log"].find().sort("_id", 1)]
+    assert ids == ["e0", "e1", "e2", "e3", "e4", "e5"]
+
+
 async def test_a_batch_racing_another_writer_falls_back_and_keeps_the_chain(db):
     first, second = AuditLog(db), AuditLog(db)
     await first.create_indexes()
