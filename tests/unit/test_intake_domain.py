@@ -1,5 +1,5 @@
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -158,3 +158,59 @@ def test_a_classification_goes_only_to_an_unassigned_report() -> None:
     assert stage_updates("r1", {"stage": "received"}, "opened_at", at) == [
         ReportUpdate("r1", {"progress.opened_at": at})
     ]
+
+
+def _applied(updates, documents):
+    """Each update as MongoDB applies it: `only_unassigned` matches no team (missing or null)."""
+    documents = {k: dict(v) for k, v in documents.items()}
+    for update in updates:
+        document = documents[update.report_id]
+        if update.only_unassigned and document.get("scope.team") is not None:
+            continue
+        document.update(update.values)
+    return documents
+
+
+def test_a_reports_stage_updates_in_one_batch_go_in_one_write():
+    from services.intake.reports.domain import merged_updates, stage_updates
+
+    at = datetime(2026, 12, 4, tzinfo=UTC)
+    received = stage_updates("r1", {"stage": "received"}, "opened_at", at)
+    classified = stage_updates(
+        "r1", {"stage": "classified", "classification": {"province": "Hebei"}}, None, at
+    )
+    assigned = stage_updates(
+        "r1", {"stage": "assigned", "team": "t1", "province": "Hebei"}, "classified_at", at
+    )
+    other = stage_updates("r2", {"stage": "received"}, "opened_at", at)
+    batch = [*received, *other, *classified, *assigned]
+    merged = merged_updates(batch)
+    assert [u.report_id for u in merged] == ["r1", "r2"]
+    documents = {"r1": {}, "r2": {}}
+    assert _applied(merged, documents) == _applied(batch, documents)
+
+
+def test_merged_updates_have_the_effect_of_the_updates_one_by_one():
+    import random
+
+    from services.intake.reports.domain import ReportUpdate, merged_updates
+
+    rng = random.Random(19)
+    fields = ["scope.province", "scope.team", "progress.opened_at", "progress.classified_at"]
+    for _ in range(3000):
+        batch = []
+        for _ in range(rng.randint(0, 7)):
+            chosen = rng.sample(fields, rng.randint(1, 3))
+            conditional = "scope.team" not in chosen and rng.random() < 0.5
+            values = {
+                f: rng.choice(["a", "b", None]) if f == "scope.team" else rng.random()
+                for f in chosen
+            }
+            batch.append(ReportUpdate(rng.choice(["r1", "r2", "r3"]), values, conditional))
+        documents = {
+            r: rng.choice([{}, {"scope.team": "x"}, {"scope.team": None, "scope.province": 1}])
+            for r in ("r1", "r2", "r3")
+        }
+        merged = merged_updates(batch)
+        assert _applied(merged, documents) == _applied(batch, documents), batch
+        assert len(merged) <= len(batch)

@@ -22,7 +22,7 @@ from services.common import topics
 from services.common.events import STAGE_CHANGED_V1, Envelope
 from services.common.kafka import Handlers, Outcome
 from services.intake.reports.adapters import ReportStore
-from services.intake.reports.domain import ReportUpdate, stage_updates
+from services.intake.reports.domain import ReportUpdate, merged_updates, stage_updates
 from services.intake.reports.reconcile import HEARD, TRACKER
 
 TOPICS = (topics.REPORT_STAGE,)
@@ -45,7 +45,8 @@ async def handle(store: ReportStore, event: Envelope, topic: str) -> Outcome:
 
 
 async def handle_many(store: ReportStore, events: list[tuple[Envelope, str]]) -> list[Outcome]:
-    """The events' updates in the order the events came, in one write."""
+    """The events' updates in the order the events came, in one write, merged where a report
+    has several (`merged_updates`)."""
     found = [updates_of(event) for event, _ in events]
-    await store.apply([update for updates in found for update in updates])
+    await store.apply(merged_updates([update for updates in found for update in updates]))
     return [Outcome.APPLIED if updates else Outcome.IGNORED for updates in found]

@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import os
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -290,6 +290,46 @@ class ReportUpdate:
     report_id: str
     values: dict[str, Any]
     only_unassigned: bool = False
+
+
+def merged_updates(updates: Sequence[ReportUpdate]) -> list[ReportUpdate]:
+    """A batch's updates with the same effect in fewer document writes (SecantusDB rewrites a
+    whole report, every index entry of it, for each update).
+
+    Reports are independent, so each report's updates are taken in their order, apart from the
+    others'. An update whose fields a later unconditional update of the report sets again is
+    left out (when it does not set the team, which the conditional ones read); then neighbours
+    of the same kind are one `$set`, the later value winning. The merged updates come in the
+    order of each report's first update."""
+    by_report: dict[str, list[ReportUpdate]] = {}
+    for update in updates:
+        by_report.setdefault(update.report_id, []).append(update)
+    merged: list[ReportUpdate] = []
+    for report_updates in by_report.values():
+        kept = [
+            update
+            for i, update in enumerate(report_updates)
+            if not _overwritten(update, report_updates[i + 1 :])
+        ]
+        for update in kept:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and last.report_id == update.report_id
+                and last.only_unassigned == update.only_unassigned
+            ):
+                merged[-1] = replace(last, values={**last.values, **update.values})
+            else:
+                merged.append(update)
+    return merged
+
+
+def _overwritten(update: ReportUpdate, later: Sequence[ReportUpdate]) -> bool:
+    if "scope.team" in update.values:
+        return False
+    return any(
+        not after.only_unassigned and update.values.keys() <= after.values.keys() for after in later
+    )
 
 
 def stage_updates(
