@@ -27,11 +27,12 @@ DUPLICATE_KEY = 11000
 # The most reports looked up in one query on the fingerprint index. SecantusDB checks every
 # document the index finds against the whole `$in`, one value at a time, so a query's cost
 # grows with its values times its documents. Measured on 1,000 varied reports, batches of 64,
-# its CPU per report: 5 ms one report per query, 19 ms eight, 69 ms all 64. Eight keeps a
-# usual batch (10 to 20 reports at 50 reports/s) to two or three queries, and a backlog's
-# batches from costing the database more than a few ms per report. (MongoDB matches an
-# `$in` through a sorted set: there, one query per batch would cost less, never more.)
-LOOKUPS_PER_FIND = 8
+# its CPU per report: 5 ms one report per query, 11 ms four, 19 ms eight, 69 ms all 64. In the
+# whole pipeline at 50 reports/s (`make bench-database`, the server's CPU by command) two to a
+# query took 1.4 s of the server's CPU for 400 reports against 2.2 s with eight, for 0.3 more
+# commands per report. (MongoDB matches an `$in` through a sorted set: there, one query per
+# batch would cost less, never more.)
+LOOKUPS_PER_FIND = 2
 # The most reports asked of intake in one batch read (intake takes up to 200): a larger batch
 # goes in several requests, a few at a time.
 CONTENTS_PER_REQUEST = 100

@@ -11,7 +11,7 @@ from bson import Binary, Int64
 from pymongo import AsyncMongoClient, monitoring
 
 from deploy.local.stack import free_port, start_mongodb
-from services.classifier import domain, fingerprint
+from services.classifier import adapters, domain, fingerprint
 from services.classifier.adapters import ClassificationStore, FingerprintIndex, Save
 from services.classifier.model import load as load_model
 from services.classifier.pipeline import Sifter
@@ -175,10 +175,10 @@ def test_a_batch_costs_a_few_requests_and_links_within_itself(tmp_path: Path):
     # the unrelated report stays alone.
     assert found["clusters"] == ["report-a", "report-a", "report-a", "report-x"]
     assert found["links"][:3] == [2, 2, 2] and found["links"][3] == 0
-    # One insert, one lookup (up to 8 reports a query), one evidence lookup for the batch, one
-    # merge, one re-read, one count: not a request per report.
+    # One insert, one lookup per LOOKUPS_PER_FIND reports, one evidence lookup for the batch,
+    # one merge, one re-read, one count: not a request per report.
     assert found["batch_commands"].count("insert") == 1
-    assert found["batch_commands"].count("find") == 3
+    assert found["batch_commands"].count("find") == -(-4 // adapters.LOOKUPS_PER_FIND) + 2
     assert found["batch_commands"].count("update") == 1
     assert found["batch_commands"].count("aggregate") == 1
     assert found["later"] == "report-a"
