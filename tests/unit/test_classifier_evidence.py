@@ -3,6 +3,8 @@ one incident told in other words, by another witness or in the other language.""
 
 from __future__ import annotations
 
+import numpy as np
+
 from services.classifier import domain, evidence, fingerprint
 from services.classifier.entities import Entity
 
@@ -101,16 +103,9 @@ def test_keys_hold_kinds_and_hashes_never_values():
     )
 
 
-def test_a_link_names_the_evidence_that_made_it():
-    signature = fingerprint.minhash("完全不同的文字")
-    earlier = domain.Candidate(
-        "r1",
-        "r1",
-        fingerprint.minhash("entirely other words"),
-        (),
-        evidence_keys=tuple(keys(zh_report())),
-    )
-    analysis = domain.Analysis(
+def extortion_in_changsha(entities: list[Entity], signature: np.ndarray) -> domain.Analysis:
+    """A report's analysis as sifting leaves it: extortion in Changsha, naming `entities`."""
+    return domain.Analysis(
         crime_types=["extortion_protection"],
         crime_type_confidences={},
         industry=None,
@@ -121,10 +116,22 @@ def test_a_link_names_the_evidence_that_made_it():
         official_involvement=False,
         official_confidence=0.0,
         official_evidence=[],
-        entities=en_report(),
+        entities=entities,
         signals={},
         signature=signature,
     )
+
+
+def test_a_link_names_the_evidence_that_made_it():
+    signature = fingerprint.minhash("完全不同的文字")
+    earlier = domain.Candidate(
+        "r1",
+        "r1",
+        fingerprint.minhash("entirely other words"),
+        (),
+        evidence_keys=tuple(keys(zh_report())),
+    )
+    analysis = extortion_in_changsha(en_report(), signature)
     (link,) = domain.links(analysis, [earlier], [], analysis.evidence_keys(SECRET))
     assert link.relation == "related"
     assert "place+crime+person" in link.evidence
@@ -165,20 +172,8 @@ def test_a_weak_key_many_earlier_reports_share_links_none_of_them():
         )
         for i in range(evidence.COMMON_WEAK + 1)
     ]
-    analysis = domain.Analysis(
-        crime_types=["extortion_protection"],
-        crime_type_confidences={},
-        industry=None,
-        industry_confidence=0.0,
-        province="Hunan",
-        city="Changsha",
-        province_confidence=1.0,
-        official_involvement=False,
-        official_confidence=0.0,
-        official_evidence=[],
-        entities=[Entity("money", "20000")],
-        signals={},
-        signature=fingerprint.minhash("another report"),
+    analysis = extortion_in_changsha(
+        [Entity("money", "20000")], fingerprint.minhash("another report")
     )
     assert domain.links(analysis, earlier, [], sum_only) == []
     assert len(domain.links(analysis, earlier[: evidence.COMMON_WEAK], [], sum_only)) == 5
